@@ -1,0 +1,49 @@
+// Models -> admin API JSON. Ids are strings; a member's id is the same here and in SCIM.
+import type { AuditEvent } from "../repositories/audit-repository.js";
+import type { Member } from "../repositories/members-repository.js";
+import type { GroupMappingRule } from "../domain/seat-plan.js";
+import type { ApiToken } from "../repositories/tokens-repository.js";
+
+export function presentMember(m: Member & { groups?: { id: string; displayName: string }[] }) {
+  return {
+    id: m.id,
+    userName: m.userName,
+    email: m.email,
+    displayName: m.displayName,
+    name: { givenName: m.givenName, familyName: m.familyName },
+    externalId: m.externalId,
+    role: m.role,
+    groups: m.groups ?? undefined,
+    active: m.active,
+    seatType: m.seatType ?? "unassigned",
+    seatStatus: m.seatStatus,
+    seatReason: m.seatReason,
+    seatSource: m.seatSource,
+    waitingFor: m.waitingFor,
+    waitingSince: m.waitingSince,
+    source: m.source,
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+  };
+}
+
+export function presentMapping(m: GroupMappingRule) {
+  return { group: m.group, seatType: m.seatType, role: m.role, priority: m.priority };
+}
+
+export function presentAuditEvent(e: AuditEvent) {
+  return { id: e.id, at: e.at, actor: e.actor, action: e.action, memberId: e.memberId, before: e.before, after: e.after, reason: e.reason, requestId: e.requestId };
+}
+
+export function presentToken(t: ApiToken) {
+  return { id: t.id, name: t.name, hint: t.hint, memberId: t.memberId ?? undefined, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+}
+
+export function encodeCursor(value: string | null): string | null {
+  return value === null ? null : Buffer.from(value, "utf8").toString("base64url");
+}
+
+export function decodeCursor(value: string | undefined): string | null {
+  if (!value) return null;
+  return Buffer.from(value, "base64url").toString("utf8");
+}

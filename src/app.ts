@@ -1,0 +1,54 @@
+// Express wiring only: builds the app from ready-made dependencies and reads no environment.
+import express, { type Express } from "express";
+import type { Knex } from "knex";
+import { createAdminRouter } from "./admin/admin-router.js";
+import { DomainError } from "./domain/errors.js";
+import { jsonErrorHandler, notFound } from "./http/errors.js";
+import { createMetrics } from "./http/metrics.js";
+import { requestContext } from "./http/request-context.js";
+import type { SessionCodec } from "./http/session.js";
+import type { Logger } from "./logger.js";
+import { createOperatorRouter } from "./operator/operator-router.js";
+import { createMeRouter } from "./me/me-router.js";
+import type { ServiceDeps } from "./services/context.js";
+
+export interface AppDeps extends ServiceDeps {
+  db: Knex;
+  logger: Logger;
+  sessions: SessionCodec;
+  operatorToken: string | null;
+}
+
+export function buildApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  const metrics = createMetrics();
+  app.use(requestContext(deps.logger));
+  app.use(metrics.middleware);
+  app.use(express.json({ limit: "1mb", type: ["application/json", "application/*+json"] }));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    try {
+      await deps.db.raw("select 1");
+      res.json({ status: "ready" });
+    } catch {
+      res.status(503).setHeader("Retry-After", "5").json({ error: "unavailable", message: "the database is unreachable" });
+    }
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use("/api/v1", createOperatorRouter(deps, deps.operatorToken));
+  app.use("/api/v1/orgs/:orgId", createAdminRouter(deps, deps.sessions));
+  app.use(createMeRouter(deps, deps.sessions));
+
+  app.use("/api", (_req, _res, next) => next(new DomainError("not_found", "no such endpoint")));
+  app.use(notFound);
+  app.use(jsonErrorHandler);
+  return app;
+}

@@ -1,0 +1,22 @@
+// Shared start-up for the server and the CLI: database, migrations, catalogs, session key.
+import { randomBytes } from "node:crypto";
+import type { Knex } from "knex";
+import { type Catalogs, loadCatalogs } from "./catalogs.js";
+import type { Config } from "./config.js";
+import { createDatabase, migrateToLatest } from "./db/database.js";
+import { ensureServerSetting } from "./repositories/orgs-repository.js";
+import type { ServiceDeps } from "./services/context.js";
+
+export interface Runtime extends ServiceDeps {
+  db: Knex;
+  catalogs: Catalogs;
+  sessionKey: string;
+}
+
+export async function startRuntime(config: Config, options: { migrate: boolean } = { migrate: true }): Promise<Runtime> {
+  const catalogs = loadCatalogs(config.mappingsDir);
+  const db = createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax });
+  if (options.migrate) await migrateToLatest(db);
+  const sessionKey = await ensureServerSetting(db, "session_key", () => randomBytes(32).toString("base64url"));
+  return { db, catalogs, sessionKey, publicUrl: config.publicUrl, now: () => new Date() };
+}

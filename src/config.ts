@@ -1,0 +1,56 @@
+// The one place that reads process.env: validated once at start, every problem listed together.
+import path from "node:path";
+import { z } from "zod";
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATA_DIR: z.string().default("./data"),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  ROSTER_OPERATOR_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DEMO: z.enum(["true", "false"]).default("true"),
+  MAPPINGS_DIR: z.string().default("./mappings"),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** null: embedded PGlite in dataDir. */
+  databaseUrl: string | null;
+  dataDir: string;
+  dbPoolMax: number;
+  operatorToken: string | null;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  demo: boolean;
+  mappingsDir: string;
+  shutdownGraceMs: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty variables count as unset, as in most shells' `FOO= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`Invalid configuration:\n${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    databaseUrl: e.DATABASE_URL ?? null,
+    dataDir: path.resolve(e.DATA_DIR),
+    dbPoolMax: e.DB_POOL_MAX,
+    operatorToken: e.ROSTER_OPERATOR_TOKEN ?? null,
+    logLevel: e.LOG_LEVEL,
+    demo: e.DEMO === "true",
+    mappingsDir: path.resolve(e.MAPPINGS_DIR),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}

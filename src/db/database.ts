@@ -1,0 +1,52 @@
+// knex over PostgreSQL: a server when DATABASE_URL is set, else embedded PGlite (real PostgreSQL compiled to
+// WASM) in the data directory, so one set of migrations and queries serves both.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import knexFactory, { type Knex } from "knex";
+import ClientPgLite from "knex-pglite";
+import pg from "pg";
+
+export type Db = Knex | Knex.Transaction;
+
+// bigint and numeric come back as JS numbers: every count we read fits comfortably.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
+
+export interface DatabaseOptions {
+  /** postgres://… or null for PGlite. */
+  url: string | null;
+  /** For PGlite: a directory, or "memory://" for a throwaway database. */
+  dataDir: string;
+  poolMax?: number;
+}
+
+export function createDatabase(options: DatabaseOptions): Knex {
+  const migrations = { directory: MIGRATIONS_DIR, loadExtensions: [".ts"], tableName: "knex_migrations" };
+  if (options.url) {
+    return knexFactory({
+      client: "pg",
+      connection: { connectionString: options.url, application_name: "roster" },
+      pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 10_000 },
+      acquireConnectionTimeout: 10_000,
+      migrations,
+    });
+  }
+  let connectionString = options.dataDir;
+  if (!connectionString.startsWith("memory://")) {
+    mkdirSync(options.dataDir, { recursive: true });
+    connectionString = `file://${path.resolve(options.dataDir)}`;
+  }
+  return knexFactory({
+    client: ClientPgLite,
+    dialect: "postgres",
+    connection: { connectionString },
+    migrations,
+  } as Knex.Config);
+}
+
+export async function migrateToLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest()) as [number, string[]];
+  return applied;
+}

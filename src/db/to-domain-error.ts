@@ -1,0 +1,32 @@
+// PostgreSQL errors translated once, by SQLSTATE and constraint name, into domain errors.
+import { DomainError } from "../domain/errors.js";
+
+const CONSTRAINT_MESSAGES: Record<string, string> = {
+  members__org_id_user_name__unique: "a member with this userName already exists",
+  members__org_id_external_id__unique: "a member with this externalId already exists",
+  groups__org_id_external_id__unique: "a group with this externalId already exists",
+  group_mappings__org_id_group_name__unique: "each group may be mapped only once",
+  members__org_id_primary_owner__unique: "an organization has exactly one primary owner",
+};
+
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08006"]);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string; name?: string };
+  if (e?.code && CONNECTION_CODES.has(e.code)) return true;
+  if (e?.name === "KnexTimeoutError") return true;
+  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e?.message ?? "");
+}
+
+export function toDomainError(error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  const e = error as { code?: string; constraint?: string };
+  if (isDatabaseUnavailable(error)) return new DomainError("unavailable", "the database is unavailable; try again shortly");
+  if (e?.code === "23505") {
+    return new DomainError("uniqueness", CONSTRAINT_MESSAGES[e.constraint ?? ""] ?? "that value is already taken", { constraint: e.constraint });
+  }
+  if (e?.code === "23514" && e.constraint === "seat_allocations__capacity__check") {
+    return new DomainError("no_seat_available", "no seat of that type is available");
+  }
+  return error;
+}

@@ -1,0 +1,17 @@
+// Transactions that retry on serialization failures and deadlocks, which concurrent seat changes can cause
+// (two reassignments locking the same two allocation rows in opposite order).
+import type { Knex } from "knex";
+
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+export async function withTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
+  }
+}

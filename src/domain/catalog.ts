@@ -1,0 +1,44 @@
+// Seat catalogs: a plan's seat types ranked high to low. Catalogs are data (mappings/catalogs/*.json);
+// this module only describes and checks their shape.
+import { z } from "zod";
+
+const seatTypeName = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "seat type ids are lower_snake_case");
+
+export const catalogSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/),
+    label: z.string().min(1),
+    minSeats: z.number().int().min(0),
+    maxSeats: z.number().int().positive(),
+    seatTypes: z.array(z.object({ type: seatTypeName, label: z.string().min(1) })).min(1),
+  })
+  .strict()
+  .refine((c) => new Set(c.seatTypes.map((s) => s.type)).size === c.seatTypes.length, "seat types must be unique")
+  .refine((c) => c.seatTypes.every((s) => !["unassigned", "auto", "any"].includes(s.type)), "unassigned, auto and any are reserved")
+  .refine((c) => c.minSeats <= c.maxSeats, "minSeats must not exceed maxSeats");
+
+export type CatalogFile = z.infer<typeof catalogSchema>;
+
+export interface SeatTypeInfo {
+  type: string;
+  label: string;
+  /** 1 is the highest. */
+  rank: number;
+}
+
+export interface Catalog {
+  id: string;
+  label: string;
+  minSeats: number;
+  maxSeats: number;
+  /** Ordered highest rank first. */
+  seatTypes: SeatTypeInfo[];
+}
+
+export function toCatalog(file: CatalogFile): Catalog {
+  return { ...file, seatTypes: file.seatTypes.map((s, i) => ({ ...s, rank: i + 1 })) };
+}
+
+export function hasSeatType(catalog: Catalog, type: string): boolean {
+  return catalog.seatTypes.some((s) => s.type === type);
+}

@@ -1,0 +1,31 @@
+// Roles, high to low, and what each may do (DOMAIN §2).
+export const ROLES = ["primary_owner", "owner", "admin", "member"] as const;
+export type Role = (typeof ROLES)[number];
+
+const RANK: Record<Role, number> = { primary_owner: 4, owner: 3, admin: 2, member: 1 };
+
+export function roleAtLeast(role: Role, needed: Role): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
+export function highestRole(roles: Role[]): Role | null {
+  return roles.reduce<Role | null>((best, r) => (best === null || RANK[r] > RANK[best] ? r : best), null);
+}
+
+export type Permission = "purchase_seats" | "view_billing" | "manage_seats" | "manage_mappings" | "manage_tokens" | "manage_saml" | "change_roles" | "read_audit" | "read_members";
+
+const NEEDED: Record<Permission, Role> = {
+  purchase_seats: "owner",
+  view_billing: "owner",
+  change_roles: "owner",
+  manage_seats: "admin",
+  manage_mappings: "admin",
+  manage_tokens: "admin",
+  manage_saml: "admin",
+  read_audit: "admin",
+  read_members: "admin",
+};
+
+export function roleNeededFor(permission: Permission): Role {
+  return NEEDED[permission];
+}

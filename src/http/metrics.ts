@@ -1,0 +1,32 @@
+// Prometheus metrics on a registry of our own (not the global one), so several apps can live in one process.
+import type { NextFunction, Request, Response } from "express";
+import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+
+export interface Metrics {
+  registry: Registry;
+  middleware: (req: Request, res: Response, next: NextFunction) => void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const duration = new Histogram({
+    name: "roster_http_request_duration_seconds",
+    help: "HTTP request duration by route and status",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return {
+    registry,
+    middleware(req, res, next) {
+      const end = duration.startTimer();
+      res.on("finish", () => {
+        // The matched route pattern, never the raw path: ids and tokens stay out of label values.
+        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+        end({ method: req.method, route, status: String(res.statusCode) });
+      });
+      next();
+    },
+  };
+}

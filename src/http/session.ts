@@ -1,0 +1,60 @@
+// The signed-in session: a cookie holding org, member and expiry, signed with HMAC-SHA256 under a key that
+// every process reads from the database (server_settings), so any process can check any session.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Request, Response } from "express";
+
+export const SESSION_COOKIE = "roster_session";
+const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
+
+export interface Session {
+  orgId: string;
+  memberId: string;
+  expiresAt: number;
+}
+
+export interface SessionCodec {
+  issue(res: Response, session: Omit<Session, "expiresAt">, secure: boolean, now: Date): void;
+  read(req: Request, now: Date): Session | null;
+  clear(res: Response): void;
+}
+
+function sign(key: string, payload: string): string {
+  return createHmac("sha256", key).update(payload).digest("base64url");
+}
+
+function readCookie(req: Request, name: string): string | null {
+  const header = req.headers.cookie;
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return null;
+}
+
+export function createSessionCodec(key: string): SessionCodec {
+  return {
+    issue(res, session, secure, now) {
+      const payload = Buffer.from(JSON.stringify({ ...session, expiresAt: now.getTime() + SESSION_TTL_MS })).toString("base64url");
+      res.cookie(SESSION_COOKIE, `${payload}.${sign(key, payload)}`, { httpOnly: true, sameSite: "lax", secure, path: "/", maxAge: SESSION_TTL_MS });
+    },
+    read(req, now) {
+      const value = readCookie(req, SESSION_COOKIE);
+      if (!value) return null;
+      const [payload, signature] = value.split(".");
+      if (!payload || !signature) return null;
+      const expected = Buffer.from(sign(key, payload));
+      const given = Buffer.from(signature);
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
+      try {
+        const session = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Session;
+        return typeof session.expiresAt === "number" && session.expiresAt > now.getTime() ? session : null;
+      } catch {
+        return null;
+      }
+    },
+    clear(res) {
+      res.clearCookie(SESSION_COOKIE, { path: "/" });
+    },
+  };
+}

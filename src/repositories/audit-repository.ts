@@ -1,0 +1,61 @@
+// Append-only audit events (a trigger refuses UPDATE and DELETE) and the outbox of events delivered after commit.
+import type { Db } from "../db/database.js";
+
+export interface AuditEventInput {
+  actor: string;
+  action: string;
+  memberId?: string | null;
+  before?: unknown;
+  after?: unknown;
+  reason?: string | null;
+  requestId?: string | null;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  memberId: string | null;
+  before: unknown;
+  after: unknown;
+  reason: string | null;
+  requestId: string | null;
+}
+
+export async function appendAudit(db: Db, orgId: string, event: AuditEventInput): Promise<void> {
+  await db("audit_events").insert({
+    org_id: orgId,
+    actor: event.actor,
+    action: event.action,
+    member_id: event.memberId ?? null,
+    before: event.before === undefined ? null : JSON.stringify(event.before),
+    after: event.after === undefined ? null : JSON.stringify(event.after),
+    reason: event.reason ?? null,
+    request_id: event.requestId ?? null,
+  });
+}
+
+export async function listAudit(db: Db, orgId: string, filter: { memberId?: string; action?: string }, before: number | null, limit: number): Promise<AuditEvent[]> {
+  // Newest first; the cursor is the last id seen.
+  const query = db("audit_events").where({ org_id: orgId }).orderBy("id", "desc").limit(limit);
+  if (before !== null) query.where("id", "<", before);
+  if (filter.memberId) query.where({ member_id: filter.memberId });
+  if (filter.action) query.where({ action: filter.action });
+  const rows = await query;
+  return rows.map((r) => ({
+    id: String(r.id),
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    memberId: r.member_id,
+    before: r.before,
+    after: r.after,
+    reason: r.reason,
+    requestId: r.request_id,
+  }));
+}
+
+export async function enqueueOutbox(db: Db, orgId: string, topic: string, payload: unknown): Promise<void> {
+  await db("outbox").insert({ org_id: orgId, topic, payload: JSON.stringify(payload) });
+}

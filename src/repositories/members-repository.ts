@@ -1,0 +1,216 @@
+// SQL for members. Every function takes the org id first and filters by it.
+import type { Db } from "../db/database.js";
+import type { Role } from "../domain/roles.js";
+
+export type SeatStatus = "unassigned" | "pending" | "claimed" | "revoked";
+
+export interface Member {
+  orgId: string;
+  id: string;
+  userName: string;
+  email: string | null;
+  externalId: string | null;
+  displayName: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  role: Role;
+  roleSource: "manual" | "mapping";
+  active: boolean;
+  seatType: string | null;
+  seatStatus: SeatStatus;
+  seatReason: string;
+  seatSource: "auto" | "manual";
+  waitingFor: string | null;
+  waitingSince: Date | null;
+  source: string;
+  idpGroups: string[];
+  attributes: Record<string, unknown>;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface MemberRow {
+  org_id: string;
+  id: string;
+  user_name: string;
+  email: string | null;
+  external_id: string | null;
+  display_name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  role: Role;
+  role_source: "manual" | "mapping";
+  active: boolean;
+  seat_type: string | null;
+  seat_status: SeatStatus;
+  seat_reason: string;
+  seat_source: "auto" | "manual";
+  waiting_for: string | null;
+  waiting_since: Date | null;
+  source: string;
+  idp_groups: string[];
+  attributes: Record<string, unknown>;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS: Record<keyof Member, keyof MemberRow> = {
+  orgId: "org_id",
+  id: "id",
+  userName: "user_name",
+  email: "email",
+  externalId: "external_id",
+  displayName: "display_name",
+  givenName: "given_name",
+  familyName: "family_name",
+  role: "role",
+  roleSource: "role_source",
+  active: "active",
+  seatType: "seat_type",
+  seatStatus: "seat_status",
+  seatReason: "seat_reason",
+  seatSource: "seat_source",
+  waitingFor: "waiting_for",
+  waitingSince: "waiting_since",
+  source: "source",
+  idpGroups: "idp_groups",
+  attributes: "attributes",
+  version: "version",
+  createdAt: "created_at",
+  updatedAt: "updated_at",
+};
+
+function fromRow(row: MemberRow): Member {
+  const member = {} as Record<string, unknown>;
+  for (const [key, column] of Object.entries(COLUMNS)) member[key] = row[column];
+  return member as unknown as Member;
+}
+
+function toRow(fields: Partial<Member>): Partial<MemberRow> {
+  const row: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const column = COLUMNS[key as keyof Member];
+    // jsonb: pg serializes objects itself, but arrays must be passed as JSON text.
+    row[column] = column === "attributes" ? JSON.stringify(value) : value;
+  }
+  return row as Partial<MemberRow>;
+}
+
+export type NewMember = Pick<Member, "id" | "userName" | "seatReason" | "source"> & Partial<Omit<Member, "orgId" | "version" | "createdAt" | "updatedAt">>;
+
+export async function insertMember(db: Db, orgId: string, fields: NewMember): Promise<Member> {
+  const [row] = await db<MemberRow>("members").insert({ ...toRow(fields), org_id: orgId }).returning("*");
+  return fromRow(row as MemberRow);
+}
+
+export async function findMember(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
+  if (!isUuid(id)) return null;
+  const query = db<MemberRow>("members").where({ org_id: orgId, id }).first();
+  if (options.forUpdate) query.forUpdate();
+  const row = await query;
+  return row ? fromRow(row as MemberRow) : null;
+}
+
+export async function findMemberByUserName(db: Db, orgId: string, userName: string): Promise<Member | null> {
+  const row = await db<MemberRow>("members").where({ org_id: orgId }).whereRaw("lower(user_name) = lower(?)", [userName]).first();
+  return row ? fromRow(row as MemberRow) : null;
+}
+
+export async function updateMember(db: Db, orgId: string, id: string, fields: Partial<Member>): Promise<Member> {
+  const [row] = await db<MemberRow>("members")
+    .where({ org_id: orgId, id })
+    .update({ ...toRow(fields), version: db.raw("version + 1"), updated_at: db.fn.now() } as never)
+    .returning("*");
+  return fromRow(row as MemberRow);
+}
+
+export async function deleteMember(db: Db, orgId: string, id: string): Promise<void> {
+  await db("members").where({ org_id: orgId, id }).delete();
+}
+
+export interface MemberFilter {
+  seatType?: string; // a type or "unassigned"
+  role?: Role;
+  status?: "active" | "inactive" | "waiting";
+  q?: string;
+}
+
+/** Keyset pagination by id: stable under inserts, and each page costs the same whatever its depth. */
+export async function listMembers(db: Db, orgId: string, filter: MemberFilter, after: string | null, limit: number): Promise<Member[]> {
+  const query = db<MemberRow>("members").where({ org_id: orgId }).orderBy("id").limit(limit);
+  if (after) query.where("id", ">", after);
+  if (filter.seatType === "unassigned") query.whereNull("seat_type");
+  else if (filter.seatType) query.where({ seat_type: filter.seatType });
+  if (filter.role) query.where({ role: filter.role });
+  if (filter.status === "active") query.where({ active: true });
+  if (filter.status === "inactive") query.where({ active: false });
+  if (filter.status === "waiting") query.whereNotNull("waiting_for");
+  if (filter.q) {
+    const like = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query.where((w) => w.whereRaw("lower(user_name) like ?", [like]).orWhereRaw("lower(coalesce(email, '')) like ?", [like]).orWhereRaw("lower(coalesce(display_name, '')) like ?", [like]));
+  }
+  return (await query).map((r) => fromRow(r as MemberRow));
+}
+
+export async function listMemberIds(db: Db, orgId: string, after: string | null, limit: number): Promise<string[]> {
+  const query = db("members").where({ org_id: orgId }).orderBy("id").limit(limit).pluck("id");
+  if (after) query.where("id", ">", after);
+  return query;
+}
+
+/** Every value a group mapping can match for this member: SCIM group ids, externalIds, displayNames, SAML groups. */
+export async function memberGroupKeys(db: Db, orgId: string, member: Pick<Member, "id" | "idpGroups">): Promise<string[]> {
+  const rows: { id: string; external_id: string | null; display_name: string }[] = await db("group_members as gm")
+    .join("groups as g", function () {
+      this.on("g.org_id", "gm.org_id").andOn("g.id", "gm.group_id");
+    })
+    .where({ "gm.org_id": orgId, "gm.member_id": member.id })
+    .select("g.id", "g.external_id", "g.display_name");
+  const keys = rows.flatMap((r) => [r.id, r.display_name, ...(r.external_id ? [r.external_id] : [])]);
+  return [...keys, ...member.idpGroups];
+}
+
+export async function memberGroupNames(db: Db, orgId: string, memberId: string): Promise<{ id: string; displayName: string }[]> {
+  const rows: { id: string; display_name: string }[] = await db("group_members as gm")
+    .join("groups as g", function () {
+      this.on("g.org_id", "gm.org_id").andOn("g.id", "gm.group_id");
+    })
+    .where({ "gm.org_id": orgId, "gm.member_id": memberId })
+    .orderBy("g.display_name")
+    .select("g.id", "g.display_name");
+  return rows.map((r) => ({ id: r.id, displayName: r.display_name }));
+}
+
+/**
+ * The member who has waited longest for a seat of this type (or for any type), locked for the caller.
+ * SKIP LOCKED: a waiter another transaction is already handling is left to that transaction, which
+ * re-checks the free seats under lock before it leaves anyone waiting.
+ */
+export async function lockLongestWaiting(db: Db, orgId: string, seatType: string, excludeId: string | null): Promise<Member | null> {
+  const query = db<MemberRow>("members")
+    .where({ org_id: orgId, active: true })
+    .whereIn("waiting_for", [seatType, "any"])
+    .orderBy([{ column: "waiting_since" }, { column: "id" }])
+    .first()
+    .forUpdate()
+    .skipLocked();
+  if (excludeId) query.whereNot({ id: excludeId });
+  const row = await query;
+  return row ? fromRow(row as MemberRow) : null;
+}
+
+export async function countMembersBySeat(db: Db, orgId: string): Promise<{ seatType: string | null; waitingFor: string | null; count: number }[]> {
+  const rows: { seat_type: string | null; waiting_for: string | null; count: number }[] = await db("members")
+    .where({ org_id: orgId, active: true })
+    .groupBy("seat_type", "waiting_for")
+    .select("seat_type", "waiting_for", db.raw("count(*)::int as count"));
+  return rows.map((r) => ({ seatType: r.seat_type, waitingFor: r.waiting_for, count: Number(r.count) }));
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

@@ -1,0 +1,63 @@
+// SQL for organizations and server-wide settings.
+import type { Db } from "../db/database.js";
+import type { ExhaustedPolicy } from "../domain/seat-plan.js";
+
+export interface OrgSettings {
+  mappedTypeExhausted: ExhaustedPolicy;
+}
+
+export interface Org {
+  id: string;
+  name: string;
+  plan: string;
+  settings: OrgSettings;
+  termStart: Date;
+  termEnd: Date;
+  createdAt: Date;
+}
+
+const DEFAULT_SETTINGS: OrgSettings = { mappedTypeExhausted: "unassigned" };
+
+function fromRow(r: Record<string, unknown>): Org {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    plan: r.plan as string,
+    settings: { ...DEFAULT_SETTINGS, ...(r.settings as Partial<OrgSettings>) },
+    termStart: r.term_start as Date,
+    termEnd: r.term_end as Date,
+    createdAt: r.created_at as Date,
+  };
+}
+
+export async function insertOrg(db: Db, org: Omit<Org, "createdAt">): Promise<Org> {
+  const [row] = await db("organizations")
+    .insert({ id: org.id, name: org.name, plan: org.plan, settings: JSON.stringify(org.settings), term_start: org.termStart, term_end: org.termEnd })
+    .returning("*");
+  return fromRow(row);
+}
+
+export async function findOrg(db: Db, orgId: string): Promise<Org | null> {
+  const row = await db("organizations").where({ id: orgId }).first();
+  return row ? fromRow(row) : null;
+}
+
+export async function updateOrgSettings(db: Db, orgId: string, settings: OrgSettings): Promise<void> {
+  await db("organizations").where({ id: orgId }).update({ settings: JSON.stringify(settings) });
+}
+
+export async function countOrgs(db: Db): Promise<number> {
+  const row = await db("organizations").count<{ count: number }[]>({ count: "*" }).first();
+  return Number(row?.count ?? 0);
+}
+
+export async function getServerSetting(db: Db, key: string): Promise<string | null> {
+  const row = await db("server_settings").where({ key }).first();
+  return row ? (row.value as string) : null;
+}
+
+/** Insert-if-absent, then read: every process ends up with the same value. */
+export async function ensureServerSetting(db: Db, key: string, make: () => string): Promise<string> {
+  await db("server_settings").insert({ key, value: make() }).onConflict("key").ignore();
+  return (await getServerSetting(db, key)) as string;
+}

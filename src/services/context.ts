@@ -1,0 +1,29 @@
+// What every service needs: the database, the catalogs, where we are reachable, and a clock.
+import type { Knex } from "knex";
+import type { Catalogs } from "../catalogs.js";
+import { DomainError } from "../domain/errors.js";
+import { findOrg, type Org } from "../repositories/orgs-repository.js";
+import type { ChangeContext } from "./seat-allocator.js";
+
+export interface ServiceDeps {
+  db: Knex;
+  catalogs: Catalogs;
+  publicUrl: string;
+  now: () => Date;
+}
+
+export interface Actor {
+  /** Recorded on audit events: admin:<memberId>, scim:<tokenId>, jit, system, operator. */
+  actor: string;
+  requestId?: string | null;
+}
+
+export async function loadOrg(deps: ServiceDeps, db: Knex | Knex.Transaction, orgId: string): Promise<Org> {
+  const org = await findOrg(db, orgId);
+  if (!org) throw new DomainError("not_found", "organization not found");
+  return org;
+}
+
+export function changeContext(deps: ServiceDeps, org: Org, actor: Actor): ChangeContext {
+  return { org, catalog: deps.catalogs.get(org.plan), actor: actor.actor, requestId: actor.requestId ?? null };
+}

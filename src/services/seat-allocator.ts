@@ -1,0 +1,223 @@
+// The one seat allocator (DOMAIN §3). Every path that can change a member's seat calls `changeSeat` inside
+// its transaction: it decides with the pure rules of domain/seat-plan.ts, takes seats with conditional
+// updates that the database keeps within capacity, promotes the longest-waiting member into any seat it
+// frees, and writes the audit event and outbox event in the same transaction.
+import type { Knex } from "knex";
+import type { Catalog } from "../domain/catalog.js";
+import { DomainError } from "../domain/errors.js";
+import type { Role } from "../domain/roles.js";
+import { type GroupMappingRule, planSeat, purchaseRequired, reasonFor, type SeatPlan, seatMoves, waitingReason } from "../domain/seat-plan.js";
+import { claimSeat, findAllocation, lockAndClaimSeat, releaseSeat } from "../repositories/allocations-repository.js";
+import { appendAudit, enqueueOutbox } from "../repositories/audit-repository.js";
+import { listMappings } from "../repositories/mappings-repository.js";
+import { findMember, lockLongestWaiting, type Member, memberGroupKeys, updateMember } from "../repositories/members-repository.js";
+import type { Org } from "../repositories/orgs-repository.js";
+
+/** Who and what is acting: recorded on every audit event. */
+export interface ChangeContext {
+  org: Org;
+  catalog: Catalog;
+  /** e.g. "admin:<memberId>", "scim:<tokenId>", "jit", "system", "operator". */
+  actor: string;
+  requestId?: string | null;
+  /** Preloaded mappings (a sync evaluates thousands of members against one set). */
+  mappings?: GroupMappingRule[];
+}
+
+export type SeatIntent =
+  /** Apply the rules: provisioning, sign-in, group change, sync, reactivation. A manual seat is kept. */
+  | { kind: "reconcile" }
+  /** An admin's choice; null is Unassigned. Sticks until reset to automatic. */
+  | { kind: "manual"; seatType: string | null }
+  /** An admin hands the member back to the rules. */
+  | { kind: "auto" }
+  /** Give the seat back (deactivation, deletion); the member waits for nothing. */
+  | { kind: "release"; reason: "deactivated" | "deleted" };
+
+export interface SeatSnapshot {
+  seatType: string | null;
+  seatStatus: string;
+  seatReason: string;
+  waitingFor: string | null;
+  role: Role;
+}
+
+export interface SeatChange {
+  member: Member;
+  before: SeatSnapshot;
+  after: SeatSnapshot;
+  changed: boolean;
+}
+
+export function snapshot(m: Member): SeatSnapshot {
+  return { seatType: m.seatType, seatStatus: m.seatStatus, seatReason: m.seatReason, waitingFor: m.waitingFor, role: m.role };
+}
+
+function sameSnapshot(a: SeatSnapshot, b: SeatSnapshot): boolean {
+  return a.seatType === b.seatType && a.seatStatus === b.seatStatus && a.seatReason === b.seatReason && a.waitingFor === b.waitingFor && a.role === b.role;
+}
+
+async function planFor(trx: Knex.Transaction, ctx: ChangeContext, member: Member): Promise<SeatPlan> {
+  const mappings = ctx.mappings ?? (await listMappings(trx, ctx.org.id));
+  const memberGroups = await memberGroupKeys(trx, ctx.org.id, member);
+  return planSeat({ catalog: ctx.catalog, mappings, memberGroups, policy: ctx.org.settings.mappedTypeExhausted });
+}
+
+/**
+ * The role the mappings give. The primary owner is exempt, and a role an owner set by hand above `member`
+ * sticks; otherwise the highest role among the member's mapped groups applies.
+ */
+function roleFrom(plan: SeatPlan, member: Member): Pick<Member, "role" | "roleSource"> {
+  if (member.role === "primary_owner") return { role: member.role, roleSource: member.roleSource };
+  if (member.roleSource === "manual" && member.role !== "member") return { role: member.role, roleSource: member.roleSource };
+  if (plan.role) return { role: plan.role, roleSource: "mapping" };
+  // The member left every group that gave them a role: back to member.
+  if (member.roleSource === "mapping") return { role: "member", roleSource: "manual" };
+  return { role: member.role, roleSource: member.roleSource };
+}
+
+function waitingFields(waitingFor: string | null, member: Member, now: Date): Pick<Member, "waitingFor" | "waitingSince"> {
+  if (waitingFor === null) return { waitingFor: null, waitingSince: null };
+  // Keep the place in the queue of someone already waiting.
+  return { waitingFor, waitingSince: member.waitingSince ?? now };
+}
+
+async function record(trx: Knex.Transaction, ctx: ChangeContext, before: Member, after: Member, action: string): Promise<SeatChange> {
+  const change = { member: after, before: snapshot(before), after: snapshot(after), changed: false };
+  change.changed = !sameSnapshot(change.before, change.after);
+  if (change.changed) {
+    await appendAudit(trx, ctx.org.id, { actor: ctx.actor, action, memberId: after.id, before: change.before, after: change.after, reason: after.seatReason, requestId: ctx.requestId });
+    await enqueueOutbox(trx, ctx.org.id, "member.seat_changed", { orgId: ctx.org.id, memberId: after.id, before: change.before, after: change.after });
+  }
+  return change;
+}
+
+/**
+ * Gives back a seat of `seatType`: the longest-waiting member who can use it takes it over in this
+ * transaction; only when nobody waits does the pool's counter go down.
+ */
+async function freeSeat(trx: Knex.Transaction, ctx: ChangeContext, seatType: string, fromMemberId: string): Promise<void> {
+  const waiter = await lockLongestWaiting(trx, ctx.org.id, seatType, fromMemberId);
+  if (!waiter) {
+    await releaseSeat(trx, ctx.org.id, seatType);
+    return;
+  }
+  const promoted = await updateMember(trx, ctx.org.id, waiter.id, { seatType, seatStatus: "claimed", seatReason: "promoted", waitingFor: null, waitingSince: null });
+  await record(trx, ctx, waiter, promoted, "seat.promoted");
+}
+
+/** Tries the types in order: the fast conditional update first, then, before giving up, under lock. */
+async function claimFirstFree(trx: Knex.Transaction, orgId: string, types: string[]): Promise<string | null> {
+  for (const type of types) if (await claimSeat(trx, orgId, type)) return type;
+  return lockAndClaimSeat(trx, orgId, types);
+}
+
+async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Member, now: Date): Promise<Member> {
+  if (!member.active) return member;
+  const plan = await planFor(trx, ctx, member);
+  const role = roleFrom(plan, member);
+  if (member.seatSource === "manual") {
+    return role.role === member.role ? member : updateMember(trx, ctx.org.id, member.id, role);
+  }
+  const moves = seatMoves(plan, member.seatType);
+  const claimed = await claimFirstFree(trx, ctx.org.id, moves.tryTypes);
+  if (claimed) {
+    if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
+    return updateMember(trx, ctx.org.id, member.id, { ...role, seatType: claimed, seatStatus: "claimed", seatReason: reasonFor(plan), waitingFor: null, waitingSince: null });
+  }
+  if (moves.keepCurrent) {
+    const seatReason = member.seatReason === "promoted" ? "promoted" : reasonFor(plan);
+    if (seatReason === member.seatReason && role.role === member.role && member.waitingFor === null) return member;
+    return updateMember(trx, ctx.org.id, member.id, { ...role, seatReason, waitingFor: null, waitingSince: null });
+  }
+  if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
+  return updateMember(trx, ctx.org.id, member.id, {
+    ...role,
+    seatType: null,
+    seatStatus: "unassigned",
+    seatReason: waitingReason(plan.waitingFor),
+    ...waitingFields(plan.waitingFor, member, now),
+  });
+}
+
+async function assignManually(trx: Knex.Transaction, ctx: ChangeContext, member: Member, seatType: string | null): Promise<Member> {
+  if (!member.active) throw new DomainError("conflict", "a deactivated member cannot hold a seat; reactivate them first");
+  if (seatType !== null && !ctx.catalog.seatTypes.some((s) => s.type === seatType)) {
+    throw new DomainError("invalid_request", `unknown seat type "${seatType}" for plan ${ctx.catalog.id}`);
+  }
+  const plan = await planFor(trx, ctx, member);
+  if (member.seatSource === "auto" && plan.mapping) {
+    throw new DomainError("seat_from_mapping", `this member's seat comes from the group mapping "${plan.mapping}"; change the mapping or remove them from the group`, { mapping: plan.mapping });
+  }
+  const manual = { seatSource: "manual" as const, seatReason: "manual", waitingFor: null, waitingSince: null };
+  if (seatType === member.seatType) return updateMember(trx, ctx.org.id, member.id, manual);
+  if (seatType !== null && !(await claimFirstFree(trx, ctx.org.id, [seatType]))) {
+    const allocation = await findAllocation(trx, ctx.org.id, seatType);
+    const required = purchaseRequired(allocation?.purchased ?? 0, allocation?.used ?? 0);
+    throw new DomainError("no_seat_available", `no ${seatType} seat is available; buy ${required} more or unassign someone first`, { seatType, purchaseRequired: required });
+  }
+  if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
+  return updateMember(trx, ctx.org.id, member.id, { ...manual, seatType, seatStatus: seatType === null ? "unassigned" : "claimed" });
+}
+
+async function release(trx: Knex.Transaction, ctx: ChangeContext, member: Member, reason: string): Promise<Member> {
+  if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
+  return updateMember(trx, ctx.org.id, member.id, {
+    seatType: null,
+    seatStatus: member.seatType ? "revoked" : "unassigned",
+    seatReason: reason,
+    seatSource: "auto",
+    waitingFor: null,
+    waitingSince: null,
+  });
+}
+
+/** The one entry point. Must run inside the caller's transaction. */
+export async function changeSeat(trx: Knex.Transaction, ctx: ChangeContext, memberId: string, intent: SeatIntent, now = new Date()): Promise<SeatChange> {
+  const before = await findMember(trx, ctx.org.id, memberId, { forUpdate: true });
+  if (!before) throw new DomainError("not_found", "member not found");
+  let after: Member;
+  switch (intent.kind) {
+    case "reconcile":
+      after = await reconcile(trx, ctx, before, now);
+      break;
+    case "auto":
+      after = before.seatSource === "auto" ? before : await updateMember(trx, ctx.org.id, before.id, { seatSource: "auto" });
+      after = await reconcile(trx, ctx, after, now);
+      break;
+    case "manual":
+      after = await assignManually(trx, ctx, before, intent.seatType);
+      break;
+    case "release":
+      after = await release(trx, ctx, before, intent.reason);
+      break;
+  }
+  return record(trx, ctx, before, after, "seat.changed");
+}
+
+/** The documented swap in one transaction: A and B exchange seat types; both become manual choices. */
+export async function swapSeats(trx: Knex.Transaction, ctx: ChangeContext, aId: string, bId: string): Promise<[SeatChange, SeatChange]> {
+  if (aId === bId) throw new DomainError("invalid_request", "a member cannot swap with themselves");
+  // Lock in id order so two opposite swaps cannot deadlock.
+  const [first, second] = [aId, bId].sort();
+  const locked = new Map<string, Member>();
+  for (const id of [first, second]) {
+    const m = await findMember(trx, ctx.org.id, id, { forUpdate: true });
+    if (!m) throw new DomainError("not_found", `member ${id} not found`);
+    if (!m.active) throw new DomainError("conflict", `member ${id} is deactivated`);
+    locked.set(id, m);
+  }
+  const a = locked.get(aId) as Member;
+  const b = locked.get(bId) as Member;
+  for (const m of [a, b]) {
+    const plan = await planFor(trx, ctx, m);
+    if (m.seatSource === "auto" && plan.mapping) {
+      throw new DomainError("seat_from_mapping", `the seat of ${m.userName} comes from the group mapping "${plan.mapping}"`, { mapping: plan.mapping, memberId: m.id });
+    }
+  }
+  // The pool's counts do not change: the two seats only change hands.
+  const manual = (seatType: string | null) => ({ seatType, seatStatus: seatType === null ? ("unassigned" as const) : ("claimed" as const), seatSource: "manual" as const, seatReason: "manual", waitingFor: null, waitingSince: null });
+  const newA = await updateMember(trx, ctx.org.id, a.id, manual(b.seatType));
+  const newB = await updateMember(trx, ctx.org.id, b.id, manual(a.seatType));
+  return [await record(trx, ctx, a, newA, "seat.swapped"), await record(trx, ctx, b, newB, "seat.swapped")];
+}
