@@ -2,17 +2,15 @@
 // WASM) in the data directory, so one set of migrations and queries serves both.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import knexFactory, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
 import pg from "pg";
+import { migrationSource } from "./migration-source.js";
 
 export type Db = Knex | Knex.Transaction;
 
 // bigint and numeric come back as JS numbers: every count we read fits comfortably.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
-
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
 export interface DatabaseOptions {
   /** postgres://… or null for PGlite. */
@@ -23,7 +21,7 @@ export interface DatabaseOptions {
 }
 
 export function createDatabase(options: DatabaseOptions): Knex {
-  const migrations = { directory: MIGRATIONS_DIR, loadExtensions: [".ts"], tableName: "knex_migrations" };
+  const migrations = { migrationSource, tableName: "knex_migrations" };
   if (options.url) {
     return knexFactory({
       client: "pg",

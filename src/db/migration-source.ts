@@ -1,0 +1,12 @@
+// Migrations listed statically: the same code path under tsx, vitest and a bundler, with no dynamic
+// import of .ts files by path. Add each new file under migrations/ here, in order.
+import type { Knex } from "knex";
+import * as core from "../../migrations/20261122000000_core.js";
+
+const MIGRATIONS: [string, Knex.Migration][] = [["20261122000000_core.ts", core]];
+
+export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};
