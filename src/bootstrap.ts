@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { Knex } from "knex";
 import { type Catalogs, loadCatalogs } from "./catalogs.js";
 import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
 import { createDatabase, migrateToLatest } from "./db/database.js";
 import { ensureServerSetting } from "./repositories/orgs-repository.js";
 import type { ServiceDeps } from "./services/context.js";
@@ -13,9 +14,10 @@ export interface Runtime extends ServiceDeps {
   sessionKey: string;
 }
 
-export async function startRuntime(config: Config, options: { migrate: boolean } = { migrate: true }): Promise<Runtime> {
+export async function startRuntime(config: Config, options: { migrate: boolean; logger?: Logger } = { migrate: true }): Promise<Runtime> {
   const catalogs = loadCatalogs(config.mappingsDir);
-  const db = createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax });
+  const log = options.logger ? (level: "warn" | "error", message: string) => options.logger?.[level]({ component: "db" }, message) : undefined;
+  const db = createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, log });
   if (options.migrate) await migrateToLatest(db);
   const sessionKey = await ensureServerSetting(db, "session_key", () => randomBytes(32).toString("base64url"));
   return { db, catalogs, sessionKey, publicUrl: config.publicUrl, now: () => new Date() };

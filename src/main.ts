@@ -10,7 +10,7 @@ import { createLogger } from "./logger.js";
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const runtime = await startRuntime(config);
+  const runtime = await startRuntime(config, { migrate: true, logger });
   logger.info({ database: config.databaseUrl ? "postgresql" : `embedded (${config.dataDir})` }, "database ready");
   if (config.demo && !config.databaseUrl) {
     await createDemoOrgIfEmpty(runtime, logger, (text) => process.stdout.write(`${text}\n`));

@@ -18,10 +18,14 @@ export interface DatabaseOptions {
   /** For PGlite: a directory, or "memory://" for a throwaway database. */
   dataDir: string;
   poolMax?: number;
+  /** Where knex's own warnings go (connection errors during an outage); dropped when absent. */
+  log?: (level: "warn" | "error", message: string) => void;
 }
 
 export function createDatabase(options: DatabaseOptions): Knex {
   const migrations = { migrationSource, tableName: "knex_migrations" };
+  const forward = (level: "warn" | "error") => (message: unknown) => options.log?.(level, String(message));
+  const log = { warn: forward("warn"), error: forward("error"), deprecate: forward("warn"), debug: () => {} };
   if (options.url) {
     return knexFactory({
       client: "pg",
@@ -29,6 +33,7 @@ export function createDatabase(options: DatabaseOptions): Knex {
       pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 10_000 },
       acquireConnectionTimeout: 10_000,
       migrations,
+      log,
     });
   }
   let connectionString = options.dataDir;
@@ -41,6 +46,7 @@ export function createDatabase(options: DatabaseOptions): Knex {
     dialect: "postgres",
     connection: { connectionString },
     migrations,
+    log,
   } as Knex.Config);
 }
 

@@ -1,0 +1,67 @@
+// A database outage answers 503 with Retry-After (never 404 or a silent success), changes nothing, and the
+// server recovers by itself once the database is back. Needs a PostgreSQL server to put a proxy in front of.
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Express } from "express";
+import type { Knex } from "knex";
+import { buildApp } from "../../src/app.js";
+import { createDatabase } from "../../src/db/database.js";
+import { createSessionCodec } from "../../src/http/session.js";
+import { createLogger } from "../../src/logger.js";
+import { createTestDatabase, onPostgres, type TestDatabase } from "../support/database.js";
+import { makeOrg, provision, testDeps, type TestOrg } from "../support/factories.js";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+
+describe.skipIf(!onPostgres)("database outage", () => {
+  let tdb: TestDatabase;
+  let proxy: TcpProxy;
+  let viaProxy: Knex;
+  let app: Express;
+  let org: TestOrg;
+  let memberId: string;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    const target = new URL(tdb.url as string);
+    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const proxied = new URL(tdb.url as string);
+    proxied.hostname = "127.0.0.1";
+    proxied.port = String(proxy.port);
+    viaProxy = createDatabase({ url: proxied.toString(), dataDir: "", poolMax: 3 });
+    const deps = testDeps(viaProxy);
+    app = buildApp({ ...deps, logger: createLogger("silent"), sessions: createSessionCodec("k"), operatorToken: null });
+    org = await makeOrg(testDeps(tdb.db));
+    memberId = (await provision(testDeps(tdb.db), org.org.id)).id;
+  });
+  afterAll(async () => {
+    await viaProxy?.destroy();
+    await proxy?.close();
+    await tdb?.destroy();
+  });
+
+  const auth = () => ({ Authorization: `Bearer ${org.ownerToken}` });
+
+  it("answers 503 with Retry-After while the database is down, changes nothing, and recovers by itself", async () => {
+    const before = await request(app).get(`/api/v1/orgs/${org.org.id}/members/${memberId}`).set(auth());
+    expect(before.status).toBe(200);
+    expect(before.body.seatType).toBe("chat_code");
+
+    await proxy.cut();
+    const read = await request(app).get(`/api/v1/orgs/${org.org.id}/members/${memberId}`).set(auth());
+    expect(read.status).toBe(503);
+    expect(read.headers["retry-after"]).toBeDefined();
+    expect(read.body.error).toBe("unavailable");
+    const write = await request(app).patch(`/api/v1/orgs/${org.org.id}/members/${memberId}`).set(auth()).send({ seatType: "unassigned" });
+    expect(write.status).toBe(503);
+    const ready = await request(app).get("/readyz");
+    expect(ready.status).toBe(503);
+    expect((await request(app).get("/healthz")).status).toBe(200);
+
+    await proxy.restore();
+    // No restart: the pool replaces the dead connections on its own.
+    const after = await request(app).get(`/api/v1/orgs/${org.org.id}/members/${memberId}`).set(auth());
+    expect(after.status).toBe(200);
+    expect(after.body.seatType).toBe("chat_code");
+    expect((await request(app).get("/readyz")).status).toBe(200);
+  });
+});
