@@ -1,0 +1,30 @@
+// RFC 7644 §3.12 error bodies. One class carries status and scimType; one function builds the body.
+export type ScimType =
+  | "invalidFilter"
+  | "tooMany"
+  | "uniqueness"
+  | "mutability"
+  | "invalidSyntax"
+  | "invalidPath"
+  | "noTarget"
+  | "invalidValue"
+  | "invalidVers"
+  | "sensitive";
+
+export const SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+export class ScimError extends Error {
+  readonly status: number;
+  readonly scimType: ScimType | null;
+
+  constructor(status: number, scimType: ScimType | null, detail: string) {
+    super(detail);
+    this.name = "ScimError";
+    this.status = status;
+    this.scimType = scimType;
+  }
+}
+
+export function scimErrorBody(status: number, scimType: ScimType | null, detail: string) {
+  return { schemas: [SCIM_ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail };
+}
