@@ -55,9 +55,12 @@ export async function up(knex: Knex): Promise<void> {
     t.text("seat_reason").notNullable();
     t.text("seat_source").notNullable().defaultTo("auto"); // auto | manual
     t.text("waiting_for"); // a seat type, 'any', or null
+    t.specificType("waiting_types", "text[]").notNullable().defaultTo("{}"); // every type that would end the wait
     t.timestamp("waiting_since", { useTz: true });
     t.text("source").notNullable(); // scim | jit | invitation | operator | admin
     t.specificType("idp_groups", "text[]").notNullable().defaultTo("{}"); // group values from SAML assertions
+    t.specificType("emails", "text[]").notNullable().defaultTo("{}"); // every email, lower-cased, for SCIM filters
+    t.boolean("scim_managed").notNullable().defaultTo(false); // visible to and managed by the org's SCIM client
     t.jsonb("attributes").notNullable().defaultTo("{}"); // protocol-specific extras (SCIM attributes, metadata)
     t.integer("version").notNullable().defaultTo(1);
     t.timestamp("created_at", { useTz: true }).notNullable().defaultTo(knex.fn.now());
@@ -73,6 +76,8 @@ export async function up(knex: Knex): Promise<void> {
     `create unique index members__org_id_user_name__unique on members (org_id, lower(user_name))`,
     `create unique index members__org_id_external_id__unique on members (org_id, external_id) where external_id is not null`,
     `create index members__org_id_email__index on members (org_id, lower(email))`,
+    `create index members__emails__index on members using gin (emails)`,
+    `create index members__org_id_scim__index on members (org_id, id) where scim_managed`,
     `create index members__org_id_waiting__index on members (org_id, waiting_since, id) where waiting_for is not null`,
     `create index members__org_id_seat_type__index on members (org_id, seat_type)`,
     `create unique index members__org_id_primary_owner__unique on members (org_id) where role = 'primary_owner'`,
@@ -98,6 +103,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text("org_id").notNullable();
     t.uuid("group_id").notNullable();
     t.uuid("member_id").notNullable();
+    t.text("display"); // the member's display name as the IdP sent it with the membership
     t.primary(["org_id", "group_id", "member_id"], { constraintName: "group_members__pk" });
     t.foreign(["org_id", "group_id"], "group_members__group__fk").references(["org_id", "id"]).inTable("groups").onDelete("CASCADE");
     t.foreign(["org_id", "member_id"], "group_members__member__fk").references(["org_id", "id"]).inTable("members").onDelete("CASCADE");
