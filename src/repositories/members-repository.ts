@@ -21,9 +21,15 @@ export interface Member {
   seatReason: string;
   seatSource: "auto" | "manual";
   waitingFor: string | null;
+  /** Every seat type that would end the wait (the plan's candidates); empty when not waiting. */
+  waitingTypes: string[];
   waitingSince: Date | null;
   source: string;
   idpGroups: string[];
+  /** All email addresses, lower-cased (SCIM filters on emails use the GIN index). */
+  emails: string[];
+  /** Visible to and managed by the org's SCIM client. */
+  scimManaged: boolean;
   attributes: Record<string, unknown>;
   version: number;
   createdAt: Date;
@@ -47,9 +53,12 @@ interface MemberRow {
   seat_reason: string;
   seat_source: "auto" | "manual";
   waiting_for: string | null;
+  waiting_types: string[];
   waiting_since: Date | null;
   source: string;
   idp_groups: string[];
+  emails: string[];
+  scim_managed: boolean;
   attributes: Record<string, unknown>;
   version: number;
   created_at: Date;
@@ -73,9 +82,12 @@ const COLUMNS: Record<keyof Member, keyof MemberRow> = {
   seatReason: "seat_reason",
   seatSource: "seat_source",
   waitingFor: "waiting_for",
+  waitingTypes: "waiting_types",
   waitingSince: "waiting_since",
   source: "source",
   idpGroups: "idp_groups",
+  emails: "emails",
+  scimManaged: "scim_managed",
   attributes: "attributes",
   version: "version",
   createdAt: "created_at",
@@ -213,4 +225,34 @@ export async function countMembersBySeat(db: Db, orgId: string): Promise<{ seatT
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: string): boolean {
   return UUID.test(value);
+}
+
+export interface SqlFragment {
+  sql: string;
+  bindings: unknown[];
+}
+
+export interface ScimPageQuery {
+  /** A filter compiled against the alias `m`. */
+  where: SqlFragment | null;
+  /** An ORDER BY expression over `m`, or null for creation order. */
+  orderBy: { sql: string; descending: boolean } | null;
+  offset: number;
+  limit: number;
+}
+
+/** SCIM-visible members matching a compiled filter: a true total and one page. */
+export async function queryScimMembers(db: Db, orgId: string, query: ScimPageQuery): Promise<{ total: number; members: Member[] }> {
+  const base = () => {
+    const q = db("members as m").where("m.org_id", orgId).where("m.scim_managed", true);
+    if (query.where) q.whereRaw(query.where.sql, query.where.bindings as never[]);
+    return q;
+  };
+  const countRow = await base().count<{ count: number }[]>({ count: "*" }).first();
+  const total = Number(countRow?.count ?? 0);
+  if (query.limit === 0 || query.offset >= total) return { total, members: [] };
+  const rows = base().select("m.*").offset(query.offset).limit(query.limit);
+  if (query.orderBy) rows.orderByRaw(`${query.orderBy.sql} ${query.orderBy.descending ? "desc" : "asc"} nulls last, m.id`);
+  else rows.orderBy([{ column: "m.created_at" }, { column: "m.id" }]);
+  return { total, members: (await rows).map((r) => fromRow(r as MemberRow)) };
 }

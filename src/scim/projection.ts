@@ -1,0 +1,99 @@
+// attributes / excludedAttributes (RFC 7644 §3.9) applied to an outgoing resource. `id` and `schemas` are
+// always returned. Lenient about what IdPs send: a bracketed filter in an attribute name
+// (`emails[type eq "work"]`) selects the attribute; names match case-insensitively.
+import { USER_SCHEMA, GROUP_SCHEMA } from "./schemas.js";
+
+const CORE = [USER_SCHEMA.toLowerCase(), GROUP_SCHEMA.toLowerCase()];
+const ALWAYS = new Set(["id", "schemas"]);
+
+interface Path {
+  /** The top-level key: an attribute name or an extension URN. */
+  top: string;
+  /** The rest, within that key: [] for the whole attribute. */
+  rest: string[];
+}
+
+function parsePath(raw: string): Path | null {
+  let text = raw.replace(/\[.*?\]/g, "").trim();
+  if (!text) return null;
+  const lower = text.toLowerCase();
+  for (const core of CORE) if (lower.startsWith(`${core}:`)) text = text.slice(core.length + 1);
+  if (text.toLowerCase().startsWith("urn:")) {
+    // urn:…:Schema:attr.sub — the URN is everything up to the last ':'.
+    const at = text.lastIndexOf(":");
+    const urn = text.slice(0, at);
+    const attr = text.slice(at + 1);
+    return { top: urn, rest: attr ? attr.split(".") : [] };
+  }
+  const [top, ...rest] = text.split(".");
+  return { top, rest };
+}
+
+function keyOf(object: Record<string, unknown>, name: string): string | undefined {
+  return Object.keys(object).find((k) => k.toLowerCase() === name.toLowerCase());
+}
+
+function pickPath(source: unknown, rest: string[]): unknown {
+  if (rest.length === 0 || source === null || typeof source !== "object") return source;
+  if (Array.isArray(source)) return source.map((item) => pickPath(item, rest)).filter((v) => v !== undefined);
+  const key = keyOf(source as Record<string, unknown>, rest[0]);
+  if (key === undefined) return undefined;
+  const inner = pickPath((source as Record<string, unknown>)[key], rest.slice(1));
+  return inner === undefined ? undefined : { [key]: inner };
+}
+
+function merge(target: Record<string, unknown>, key: string, value: unknown): void {
+  const existing = target[key];
+  if (existing && typeof existing === "object" && !Array.isArray(existing) && value && typeof value === "object" && !Array.isArray(value)) {
+    target[key] = { ...existing, ...(value as Record<string, unknown>) };
+  } else {
+    target[key] = value;
+  }
+}
+
+function removePath(target: unknown, rest: string[]): void {
+  if (!target || typeof target !== "object") return;
+  if (Array.isArray(target)) {
+    target.forEach((item) => removePath(item, rest));
+    return;
+  }
+  const object = target as Record<string, unknown>;
+  const key = keyOf(object, rest[0]);
+  if (key === undefined) return;
+  if (rest.length === 1) delete object[key];
+  else removePath(object[key], rest.slice(1));
+}
+
+export function project(resource: Record<string, unknown>, attributes: string[], excluded: string[]): Record<string, unknown> {
+  if (attributes.length > 0) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(resource)) if (ALWAYS.has(key)) out[key] = resource[key];
+    for (const path of attributes.map(parsePath)) {
+      if (!path) continue;
+      const key = keyOf(resource, path.top);
+      if (key === undefined) continue;
+      const value = pickPath(resource[key], path.rest);
+      if (value !== undefined) merge(out, key, value);
+    }
+    return out;
+  }
+  if (excluded.length > 0) {
+    const out = structuredClone(resource);
+    for (const path of excluded.map(parsePath)) {
+      if (!path || ALWAYS.has(path.top.toLowerCase())) continue;
+      const key = keyOf(out, path.top);
+      if (key === undefined) continue;
+      if (path.rest.length === 0) delete out[key];
+      else removePath(out[key], path.rest);
+    }
+    return out;
+  }
+  return resource;
+}
+
+/** Whether a projection leaves out an attribute entirely (so it need not be loaded). */
+export function excludes(name: string, attributes: string[], excluded: string[]): boolean {
+  const top = (p: string) => parsePath(p)?.top.toLowerCase();
+  if (attributes.length > 0) return !attributes.some((a) => top(a) === name.toLowerCase());
+  return excluded.some((e) => top(e) === name.toLowerCase() && (parsePath(e)?.rest.length ?? 0) === 0);
+}

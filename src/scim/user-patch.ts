@@ -1,0 +1,66 @@
+// User PATCH: Entra's and Okta's operations normalized, bounded (paths and their bracketed filters go
+// through our own parser's limits first), then applied by scimmy's PatchOp to the current resource. The
+// service holds the member's row lock while this runs, so read-modify-write cannot lose a concurrent write.
+import SCIMMY from "scimmy";
+import type { Member } from "../repositories/members-repository.js";
+import type { UserFields } from "../services/scim-users-service.js";
+import { parseFilter } from "./filter/parse-filter.js";
+import { normalizePatchOperations, type PatchOperation } from "./normalize.js";
+import { ScimError } from "./scim-error.js";
+import { ENTERPRISE_SCHEMA, LIMITS, PATCH_OP_SCHEMA, SEAT_SCHEMA, USER_SCHEMA, UserSchema } from "./schemas.js";
+import { fromScimUser, toScimValidationError } from "./users.js";
+
+const MAX_OPERATIONS = 1000;
+
+export function parseUserPatch(body: unknown): PatchOperation[] {
+  if (!body || typeof body !== "object") throw new ScimError(400, "invalidSyntax", "the request body must be a PatchOp message");
+  const b = body as Record<string, unknown>;
+  const schemas = Array.isArray(b.schemas) ? b.schemas : [];
+  if (!schemas.some((s) => typeof s === "string" && s.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase())) {
+    throw new ScimError(400, "invalidSyntax", `a PATCH body must list the schema ${PATCH_OP_SCHEMA}`);
+  }
+  const raw = b.Operations ?? b.operations;
+  if (!Array.isArray(raw) || raw.length === 0) throw new ScimError(400, "invalidSyntax", "Operations must be a non-empty array");
+  if (raw.length > MAX_OPERATIONS) throw new ScimError(413, "tooMany", `at most ${MAX_OPERATIONS} operations per PATCH`);
+  const ops = normalizePatchOperations(raw);
+  for (const op of ops) {
+    if (!["add", "remove", "replace"].includes(op.op)) throw new ScimError(400, "invalidSyntax", `unknown op "${String(op.op)}"`);
+    if (op.path !== undefined) {
+      if (op.path.length > LIMITS.maxFilterLength) throw new ScimError(400, "invalidPath", "path is too long");
+      for (const [, inner] of op.path.matchAll(/\[(.*?)\]/g)) parseFilter(inner, { maxLength: LIMITS.maxFilterLength });
+      if (op.path.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase())) throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
+    } else if (op.value && typeof op.value === "object" && Object.keys(op.value).some((k) => k.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase()))) {
+      throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
+    }
+  }
+  return ops;
+}
+
+function currentResource(member: Member): Record<string, unknown> {
+  const attributes = member.attributes ?? {};
+  const hasEnterprise = Object.keys(attributes).includes(ENTERPRISE_SCHEMA);
+  return {
+    schemas: [USER_SCHEMA, ...(hasEnterprise ? [ENTERPRISE_SCHEMA] : [])],
+    id: member.id,
+    ...(member.externalId ? { externalId: member.externalId } : {}),
+    userName: member.userName,
+    ...attributes,
+    active: member.active,
+  };
+}
+
+/** The member after the operations, or null when they change nothing. */
+export async function applyUserPatch(member: Member, ops: PatchOperation[]): Promise<UserFields | null> {
+  let patched: Record<string, unknown> | undefined;
+  try {
+    const message = new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP_SCHEMA], Operations: ops });
+    const resource = new UserSchema(currentResource(member), "out");
+    patched = (await message.apply(resource)) as unknown as Record<string, unknown> | undefined;
+  } catch (error) {
+    throw toScimValidationError(error);
+  }
+  if (!patched) return null;
+  const plain = JSON.parse(JSON.stringify(patched)) as Record<string, unknown>;
+  // externalId lives outside scimmy's coerced attributes; carry it through unless the ops changed it.
+  return fromScimUser(plain);
+}

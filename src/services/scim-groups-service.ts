@@ -1,0 +1,169 @@
+// SCIM Groups. Membership changes are applied as deltas (insert ... on conflict do nothing, delete ...
+// where member_id in ...), never by rewriting the member list, so a PATCH of one member costs the same
+// for a group of 50 or 50,000, and two PATCHes of one group both take effect: each locks the group row
+// first and applies its own delta. When the group is mapped to a seat type or role, every member whose
+// membership changed goes through the seat allocator in the same transaction.
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import { withTransaction } from "../db/transaction.js";
+import { DomainError } from "../domain/errors.js";
+import type { GroupMappingRule } from "../domain/seat-plan.js";
+import { appendAudit } from "../repositories/audit-repository.js";
+import {
+  addGroupMembers,
+  deleteGroup,
+  findGroup,
+  type Group,
+  type GroupMemberRef,
+  insertGroup,
+  knownMemberIds,
+  listGroupMemberIds,
+  removeAllGroupMembers,
+  removeGroupMembers,
+  updateGroup,
+} from "../repositories/groups-repository.js";
+import { listMappings } from "../repositories/mappings-repository.js";
+import { type Actor, changeContext, loadOrg, type ServiceDeps } from "./context.js";
+import { changeSeat } from "./seat-allocator.js";
+
+export type MembershipStep =
+  | { kind: "add"; members: GroupMemberRef[] }
+  | { kind: "remove"; memberIds: string[] }
+  | { kind: "removeAll" }
+  | { kind: "replace"; members: GroupMemberRef[] }
+  | { kind: "set"; displayName?: string; externalId?: string | null; attributes?: Record<string, unknown> };
+
+export interface GroupFields {
+  displayName: string;
+  externalId: string | null;
+  attributes: Record<string, unknown>;
+  members: GroupMemberRef[];
+}
+
+function isMapped(mappings: GroupMappingRule[], group: Pick<Group, "id" | "externalId" | "displayName">): boolean {
+  const keys = new Set([group.id, group.displayName, group.externalId].filter((k): k is string => !!k).map((k) => k.toLowerCase()));
+  return mappings.some((m) => keys.has(m.group.toLowerCase()));
+}
+
+function checkIfMatch(group: Group, ifMatch: string | null | undefined, etag: (g: Group) => string): void {
+  if (!ifMatch || ifMatch.trim() === "*") return;
+  if (!ifMatch.split(",").map((t) => t.trim()).includes(etag(group))) {
+    throw new DomainError("precondition_failed", "the group changed since you read it (If-Match does not match its current ETag)");
+  }
+}
+
+/** Only SCIM-visible members can be put in a group; other values (unknown ids) are ignored. */
+async function onlyKnown(trx: Knex.Transaction, orgId: string, members: GroupMemberRef[]): Promise<GroupMemberRef[]> {
+  const known = await knownMemberIds(trx, orgId, members.map((m) => m.value));
+  const seen = new Set<string>();
+  return members.filter((m) => known.has(m.value) && !seen.has(m.value) && seen.add(m.value));
+}
+
+interface StepsResult {
+  group: Group;
+  touched: Set<string>;
+  added: number;
+  removed: number;
+}
+
+async function applySteps(trx: Knex.Transaction, orgId: string, group: Group, steps: MembershipStep[]): Promise<StepsResult> {
+  const touched = new Set<string>();
+  let added = 0;
+  let removed = 0;
+  let fields: { displayName?: string; externalId?: string | null; attributes?: Record<string, unknown> } = {};
+  for (const step of steps) {
+    if (step.kind === "set") {
+      fields = { ...fields, ...step };
+      delete (fields as { kind?: string }).kind;
+    } else if (step.kind === "add") {
+      const ids = await addGroupMembers(trx, orgId, group.id, await onlyKnown(trx, orgId, step.members));
+      ids.forEach((id) => touched.add(id));
+      added += ids.length;
+    } else if (step.kind === "remove") {
+      const ids = await removeGroupMembers(trx, orgId, group.id, step.memberIds);
+      ids.forEach((id) => touched.add(id));
+      removed += ids.length;
+    } else if (step.kind === "removeAll") {
+      const ids = await removeAllGroupMembers(trx, orgId, group.id);
+      ids.forEach((id) => touched.add(id));
+      removed += ids.length;
+    } else {
+      const wanted = await onlyKnown(trx, orgId, step.members);
+      const wantedIds = new Set(wanted.map((m) => m.value));
+      const current = await listGroupMemberIds(trx, orgId, group.id);
+      const gone = await removeGroupMembers(trx, orgId, group.id, current.filter((id) => !wantedIds.has(id)));
+      const currentIds = new Set(current);
+      const fresh = await addGroupMembers(trx, orgId, group.id, wanted.filter((m) => !currentIds.has(m.value)));
+      [...gone, ...fresh].forEach((id) => touched.add(id));
+      added += fresh.length;
+      removed += gone.length;
+    }
+  }
+  const updated = await updateGroup(trx, orgId, group.id, fields);
+  return { group: updated, touched, added, removed };
+}
+
+/** Re-runs the seat rules for members whose groups changed, if the change can matter to a mapping. */
+async function reconcileAffected(trx: Knex.Transaction, deps: ServiceDeps, orgId: string, actor: Actor, before: Group | null, after: Group | null, touched: Set<string>): Promise<void> {
+  const mappings = await listMappings(trx, orgId);
+  const mappedBefore = before !== null && isMapped(mappings, before);
+  const mappedAfter = after !== null && isMapped(mappings, after);
+  if (!mappedBefore && !mappedAfter) return;
+  const members = new Set(touched);
+  // A rename or new externalId can make every member match (or stop matching) a mapping.
+  const identityChanged = before && after && (before.displayName !== after.displayName || before.externalId !== after.externalId);
+  if (identityChanged && after) (await listGroupMemberIds(trx, orgId, after.id)).forEach((id) => members.add(id));
+  if (members.size === 0) return;
+  const org = await loadOrg(deps, trx, orgId);
+  const ctx = { ...changeContext(deps, org, actor), mappings };
+  // In id order, so two transactions reconciling overlapping members lock them in the same order.
+  for (const id of [...members].sort()) await changeSeat(trx, ctx, id, { kind: "reconcile" }, deps.now());
+}
+
+export async function createScimGroup(deps: ServiceDeps, orgId: string, fields: GroupFields, actor: Actor): Promise<Group> {
+  return withTransaction(deps.db, async (trx) => {
+    await loadOrg(deps, trx, orgId);
+    const group = await insertGroup(trx, orgId, { id: randomUUID(), displayName: fields.displayName, externalId: fields.externalId, attributes: fields.attributes });
+    const result = await applySteps(trx, orgId, group, [{ kind: "add", members: fields.members }]);
+    await appendAudit(trx, orgId, { actor: actor.actor, action: "group.created", after: { id: group.id, displayName: group.displayName, added: result.added }, requestId: actor.requestId });
+    await reconcileAffected(trx, deps, orgId, actor, null, result.group, result.touched);
+    return result.group;
+  });
+}
+
+export async function changeScimGroup(deps: ServiceDeps, orgId: string, id: string, steps: MembershipStep[], actor: Actor, pre?: { ifMatch?: string | null; etag: (g: Group) => string }): Promise<Group> {
+  return withTransaction(deps.db, async (trx) => {
+    await loadOrg(deps, trx, orgId);
+    // The group row lock orders concurrent changes of one group; each then applies its own delta.
+    const before = await findGroup(trx, orgId, id, { forUpdate: true });
+    if (!before) throw new DomainError("not_found", `Group ${id} not found`);
+    if (pre) checkIfMatch(before, pre.ifMatch, pre.etag);
+    const result = await applySteps(trx, orgId, before, steps);
+    await appendAudit(trx, orgId, { actor: actor.actor, action: "group.updated", after: { id, displayName: result.group.displayName, added: result.added, removed: result.removed }, requestId: actor.requestId });
+    await reconcileAffected(trx, deps, orgId, actor, before, result.group, result.touched);
+    return result.group;
+  });
+}
+
+export function replaceScimGroup(deps: ServiceDeps, orgId: string, id: string, fields: GroupFields, actor: Actor, pre?: { ifMatch?: string | null; etag: (g: Group) => string }): Promise<Group> {
+  return changeScimGroup(deps, orgId, id, [{ kind: "set", displayName: fields.displayName, externalId: fields.externalId, attributes: fields.attributes }, { kind: "replace", members: fields.members }], actor, pre);
+}
+
+export async function deleteScimGroup(deps: ServiceDeps, orgId: string, id: string, actor: Actor, pre?: { ifMatch?: string | null; etag: (g: Group) => string }): Promise<void> {
+  await withTransaction(deps.db, async (trx) => {
+    await loadOrg(deps, trx, orgId);
+    const before = await findGroup(trx, orgId, id, { forUpdate: true });
+    if (!before) throw new DomainError("not_found", `Group ${id} not found`);
+    if (pre) checkIfMatch(before, pre.ifMatch, pre.etag);
+    const formerMembers = new Set(await removeAllGroupMembers(trx, orgId, id));
+    await deleteGroup(trx, orgId, id);
+    await appendAudit(trx, orgId, { actor: actor.actor, action: "group.deleted", before: { id, displayName: before.displayName, members: formerMembers.size }, requestId: actor.requestId });
+    await reconcileAffected(trx, deps, orgId, actor, before, null, formerMembers);
+  });
+}
+
+export async function getScimGroup(deps: ServiceDeps, orgId: string, id: string): Promise<Group> {
+  const group = await findGroup(deps.db, orgId, id);
+  if (!group) throw new DomainError("not_found", `Group ${id} not found`);
+  return group;
+}

@@ -1,0 +1,173 @@
+// SCIM Users: create (or adopt a member Roster already knows by userName), replace, patch, delete. Each
+// runs in one transaction with the member row locked, so concurrent writes to one user apply one after
+// the other; seat effects (deactivation, reactivation, deletion) go through the seat allocator.
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import { withTransaction } from "../db/transaction.js";
+import { DomainError } from "../domain/errors.js";
+import { appendAudit } from "../repositories/audit-repository.js";
+import { deleteMember, findMember, findMemberByUserName, insertMember, type Member, updateMember } from "../repositories/members-repository.js";
+import { type Actor, changeContext, loadOrg, type ServiceDeps } from "./context.js";
+import { changeSeat, type ChangeContext } from "./seat-allocator.js";
+
+/** The protocol-neutral content of a SCIM User, as the adapter parsed it. */
+export interface UserFields {
+  userName: string;
+  externalId: string | null;
+  displayName: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  email: string | null;
+  emails: string[];
+  active: boolean;
+  attributes: Record<string, unknown>;
+}
+
+export interface Precondition {
+  /** The ETag the client says it holds (If-Match); "*" or absent means any. */
+  ifMatch?: string | null;
+  currentEtag: (m: Member) => string;
+}
+
+function checkPrecondition(member: Member, pre?: Precondition): void {
+  if (!pre?.ifMatch || pre.ifMatch.trim() === "*") return;
+  const wanted = pre.ifMatch.split(",").map((t) => t.trim());
+  if (!wanted.includes(pre.currentEtag(member))) {
+    throw new DomainError("precondition_failed", "the resource changed since you read it (If-Match does not match its current ETag)");
+  }
+}
+
+function changedFields(before: Member, fields: UserFields): string[] {
+  const changed: string[] = [];
+  if (before.userName !== fields.userName) changed.push("userName");
+  if (before.externalId !== fields.externalId) changed.push("externalId");
+  if (before.active !== fields.active) changed.push("active");
+  if (JSON.stringify(before.attributes) !== JSON.stringify(fields.attributes)) changed.push("attributes");
+  return changed;
+}
+
+async function lockMember(trx: Knex.Transaction, orgId: string, id: string): Promise<Member> {
+  const member = await findMember(trx, orgId, id, { forUpdate: true });
+  if (!member || !member.scimManaged) throw new DomainError("not_found", `User ${id} not found`);
+  return member;
+}
+
+/** Writes the fields, then lets the allocator react to (de)activation. */
+async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Member, fields: UserFields, action: string): Promise<Member> {
+  if (before.role === "primary_owner" && !fields.active) {
+    throw new DomainError("primary_owner_protected", "the primary owner cannot be deactivated through SCIM; transfer ownership in Roster first");
+  }
+  const changed = changedFields(before, fields);
+  let member = await updateMember(trx, ctx.org.id, before.id, {
+    userName: fields.userName,
+    externalId: fields.externalId,
+    displayName: fields.displayName,
+    givenName: fields.givenName,
+    familyName: fields.familyName,
+    email: fields.email,
+    emails: fields.emails,
+    attributes: fields.attributes,
+    active: fields.active,
+    scimManaged: true,
+  });
+  if (changed.length || action !== "member.updated") {
+    await appendAudit(trx, ctx.org.id, { actor: ctx.actor, action, memberId: member.id, after: { changed }, requestId: ctx.requestId });
+  }
+  if (before.active && !fields.active) {
+    member = (await changeSeat(trx, ctx, member.id, { kind: "release", reason: "deactivated" })).member;
+  } else if (!before.active && fields.active) {
+    // Reactivation re-runs the rules; it does not restore the old seat.
+    member = (await changeSeat(trx, ctx, member.id, { kind: "auto" })).member;
+  } else if (action === "member.adopted" && fields.active) {
+    member = (await changeSeat(trx, ctx, member.id, { kind: "reconcile" })).member;
+  }
+  return member;
+}
+
+/**
+ * Creates the user, or adopts a member Roster already has with that userName (an invited or JIT member, or
+ * the owner) so that one person never becomes two members with two seats. A userName already managed by
+ * SCIM is a uniqueness conflict.
+ */
+export async function createScimUser(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor): Promise<Member> {
+  return withTransaction(deps.db, async (trx) => {
+    const org = await loadOrg(deps, trx, orgId);
+    const ctx = changeContext(deps, org, actor);
+    const existing = await findMemberByUserName(trx, orgId, fields.userName);
+    if (existing?.scimManaged) throw new DomainError("uniqueness", `a User with userName "${fields.userName}" already exists`);
+    if (existing) {
+      const locked = (await findMember(trx, orgId, existing.id, { forUpdate: true })) as Member;
+      return writeUser(trx, ctx, locked, fields, "member.adopted");
+    }
+    const created = await insertMember(trx, orgId, {
+      id: randomUUID(),
+      userName: fields.userName,
+      externalId: fields.externalId,
+      displayName: fields.displayName,
+      givenName: fields.givenName,
+      familyName: fields.familyName,
+      email: fields.email,
+      emails: fields.emails,
+      attributes: fields.attributes,
+      active: fields.active,
+      scimManaged: true,
+      seatReason: fields.active ? "new" : "deactivated",
+      source: "scim",
+    });
+    await appendAudit(trx, orgId, { actor: actor.actor, action: "member.created", memberId: created.id, after: { source: "scim", active: created.active }, requestId: actor.requestId });
+    if (!created.active) return created;
+    return (await changeSeat(trx, ctx, created.id, { kind: "reconcile" })).member;
+  });
+}
+
+export async function replaceScimUser(deps: ServiceDeps, orgId: string, id: string, fields: UserFields, actor: Actor, pre?: Precondition): Promise<Member> {
+  return withTransaction(deps.db, async (trx) => {
+    const org = await loadOrg(deps, trx, orgId);
+    const before = await lockMember(trx, orgId, id);
+    checkPrecondition(before, pre);
+    return writeUser(trx, changeContext(deps, org, actor), before, fields, "member.updated");
+  });
+}
+
+/**
+ * PATCH as read-modify-write, made safe by the row lock: `apply` turns the current member into the new
+ * fields (or null when the operations change nothing) while no one else can write this user.
+ */
+export async function patchScimUser(
+  deps: ServiceDeps,
+  orgId: string,
+  id: string,
+  apply: (current: Member) => Promise<UserFields | null>,
+  actor: Actor,
+  pre?: Precondition,
+): Promise<Member> {
+  return withTransaction(deps.db, async (trx) => {
+    const org = await loadOrg(deps, trx, orgId);
+    const before = await lockMember(trx, orgId, id);
+    checkPrecondition(before, pre);
+    const fields = await apply(before);
+    if (!fields) return before;
+    return writeUser(trx, changeContext(deps, org, actor), before, fields, "member.updated");
+  });
+}
+
+export async function deleteScimUser(deps: ServiceDeps, orgId: string, id: string, actor: Actor, pre?: Precondition): Promise<void> {
+  await withTransaction(deps.db, async (trx) => {
+    const org = await loadOrg(deps, trx, orgId);
+    const before = await lockMember(trx, orgId, id);
+    checkPrecondition(before, pre);
+    if (before.role === "primary_owner") {
+      throw new DomainError("primary_owner_protected", "the primary owner cannot be deleted through SCIM; transfer ownership in Roster first");
+    }
+    // Free the seat first so the longest waiter is promoted in this same transaction.
+    await changeSeat(trx, changeContext(deps, org, actor), id, { kind: "release", reason: "deleted" });
+    await appendAudit(trx, orgId, { actor: actor.actor, action: "member.deleted", memberId: id, before: { userName: before.userName, seatType: before.seatType }, requestId: actor.requestId });
+    await deleteMember(trx, orgId, id);
+  });
+}
+
+export async function getScimUser(deps: ServiceDeps, orgId: string, id: string): Promise<Member> {
+  const member = await findMember(deps.db, orgId, id);
+  if (!member || !member.scimManaged) throw new DomainError("not_found", `User ${id} not found`);
+  return member;
+}
