@@ -74,7 +74,8 @@ export async function up(knex: Knex): Promise<void> {
       add constraint members__seat__check check ((seat_type is null) = (seat_status in ('unassigned','revoked'))),
       add constraint members__waiting__check check ((waiting_for is null) = (waiting_since is null))`,
     `create unique index members__org_id_user_name__unique on members (org_id, lower(user_name))`,
-    `create unique index members__org_id_external_id__unique on members (org_id, external_id) where external_id is not null`,
+    // externalId belongs to the IdP and RFC 7643 gives it no uniqueness: indexed for filters, not unique.
+    `create index members__org_id_external_id__index on members (org_id, external_id) where external_id is not null`,
     `create index members__org_id_email__index on members (org_id, lower(email))`,
     `create index members__emails__index on members using gin (emails)`,
     `create index members__org_id_scim__index on members (org_id, id) where scim_managed`,
@@ -96,7 +97,7 @@ export async function up(knex: Knex): Promise<void> {
   });
   await run(knex, [
     `create index groups__org_id_display_name__index on groups (org_id, lower(display_name))`,
-    `create unique index groups__org_id_external_id__unique on groups (org_id, external_id) where external_id is not null`,
+    `create index groups__org_id_external_id__index on groups (org_id, external_id) where external_id is not null`,
   ]);
 
   await knex.schema.createTable("group_members", (t) => {

@@ -10,6 +10,7 @@ import type { SessionCodec } from "./http/session.js";
 import type { Logger } from "./logger.js";
 import { createOperatorRouter } from "./operator/operator-router.js";
 import { createMeRouter } from "./me/me-router.js";
+import { createScimRouter } from "./scim/scim-router.js";
 import type { ServiceDeps } from "./services/context.js";
 
 export interface AppDeps extends ServiceDeps {
@@ -26,6 +27,8 @@ export function buildApp(deps: AppDeps): Express {
   const metrics = createMetrics();
   app.use(requestContext(deps.logger));
   app.use(metrics.middleware);
+  // SCIM parses its own bodies (larger limit for Bulk and big group PATCHes) and answers in SCIM's format.
+  app.use("/scim/v2", createScimRouter(deps));
   app.use(express.json({ limit: "1mb", type: ["application/json", "application/*+json"] }));
 
   app.get("/healthz", (_req, res) => {

@@ -3,8 +3,6 @@ import { DomainError } from "../domain/errors.js";
 
 const CONSTRAINT_MESSAGES: Record<string, string> = {
   members__org_id_user_name__unique: "a member with this userName already exists",
-  members__org_id_external_id__unique: "a member with this externalId already exists",
-  groups__org_id_external_id__unique: "a group with this externalId already exists",
   group_mappings__org_id_group_name__unique: "each group may be mapped only once",
   members__org_id_primary_owner__unique: "an organization has exactly one primary owner",
 };

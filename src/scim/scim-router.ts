@@ -1,0 +1,245 @@
+// /scim/v2: our own express router (per-request state only; scimmy-routers keeps a global base path and
+// config, which races across tenants, and turns non-SCIM errors into 404). The bearer SCIM token decides
+// the org. Routes validate and delegate to services; scimmy is used for schemas and User PATCH.
+import express, { type NextFunction, type Request, type Response, Router } from "express";
+import { bearerToken } from "../admin/admin-auth.js";
+import { listMembersOfGroups, queryGroups } from "../repositories/groups-repository.js";
+import { queryScimMembers } from "../repositories/members-repository.js";
+import type { ServiceDeps } from "../services/context.js";
+import { changeScimGroup, createScimGroup, deleteScimGroup, getScimGroup, replaceScimGroup } from "../services/scim-groups-service.js";
+import { createScimUser, deleteScimUser, getScimUser, patchScimUser, replaceScimUser } from "../services/scim-users-service.js";
+import { authenticateToken } from "../services/tokens-service.js";
+import { processBulk } from "./bulk.js";
+import { fromScimGroup, parseGroupPatch, toScimGroup } from "./groups.js";
+import { attributeList, compileListQuery, type ListParams, readListParams } from "./list-query.js";
+import { excludes, project } from "./projection.js";
+import { groupAttributes, userAttributes } from "./scim-attributes.js";
+import { ScimError } from "./scim-error.js";
+import { SCIM_CONTENT_TYPE, scimErrorHandler } from "./scim-errors.js";
+import { LIMITS, LIST_RESPONSE_SCHEMA, resourceTypeDocuments, schemaDocuments, SEARCH_REQUEST_SCHEMA, serviceProviderConfig } from "./schemas.js";
+import { applyUserPatch, parseUserPatch } from "./user-patch.js";
+import { etagOf, fromScimUser, toScimUser } from "./users.js";
+
+export interface ScimContext {
+  orgId: string;
+  actor: string;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      scim?: ScimContext;
+    }
+  }
+}
+
+function send(res: Response, status: number, body: unknown, etag?: string): void {
+  if (etag) res.setHeader("ETag", etag);
+  res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+function listResponse(total: number, params: ListParams, resources: Record<string, unknown>[]) {
+  return { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, itemsPerPage: resources.length, startIndex: params.startIndex, Resources: resources };
+}
+
+function ctx(req: Request): ScimContext {
+  if (!req.scim) throw new ScimError(401, null, "authentication required");
+  return req.scim;
+}
+
+function actorOf(req: Request) {
+  return { actor: ctx(req).actor, requestId: req.id };
+}
+
+function projection(req: Request) {
+  return { attributes: attributeList(req.query.attributes), excluded: attributeList(req.query.excludedAttributes) };
+}
+
+/** PATCH answers 204 unless the client asks for the resource back (attributes/excludedAttributes). */
+function wantsRepresentation(req: Request): boolean {
+  return req.query.attributes !== undefined || req.query.excludedAttributes !== undefined || /return=representation/i.test(req.get("prefer") ?? "");
+}
+
+export function createScimRouter(deps: ServiceDeps): Router {
+  const router = Router({ caseSensitive: false });
+  const baseUrl = `${deps.publicUrl}/scim/v2`;
+
+  router.use(async (req: Request, _res: Response, next: NextFunction) => {
+    const token = bearerToken(req);
+    const record = token ? await authenticateToken(deps, "scim", token) : null;
+    if (!record) throw new ScimError(401, null, "a valid SCIM bearer token is required");
+    req.scim = { orgId: record.orgId, actor: `scim:${record.id}` };
+    next();
+  });
+  router.use(express.json({ limit: LIMITS.bulkMaxPayloadSize, type: ["application/scim+json", "application/json", "application/*+json"] }));
+
+  // --- discovery ---------------------------------------------------------------------------------------
+  const spc = (_req: Request, res: Response) => send(res, 200, serviceProviderConfig(baseUrl));
+  router.get("/ServiceProviderConfig", spc);
+  router.get("/serviceConfiguration", spc); // Microsoft's suite asks here
+  router.get("/ResourceTypes", (_req, res) => {
+    const docs = resourceTypeDocuments(baseUrl);
+    send(res, 200, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: docs.length, itemsPerPage: docs.length, startIndex: 1, Resources: docs });
+  });
+  router.get("/ResourceTypes/:id", (req, res) => {
+    const doc = resourceTypeDocuments(baseUrl).find((d) => String(d.id).toLowerCase() === String(req.params.id).toLowerCase());
+    if (!doc) throw new ScimError(404, null, `ResourceType ${req.params.id} not found`);
+    send(res, 200, doc);
+  });
+  router.get("/Schemas", (_req, res) => {
+    const docs = schemaDocuments(baseUrl);
+    send(res, 200, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: docs.length, itemsPerPage: docs.length, startIndex: 1, Resources: docs });
+  });
+  router.get("/Schemas/:id", (req, res) => {
+    const doc = schemaDocuments(baseUrl).find((d) => String(d.id).toLowerCase() === String(req.params.id).toLowerCase());
+    if (!doc) throw new ScimError(404, null, `Schema ${req.params.id} not found`);
+    send(res, 200, doc);
+  });
+
+  // --- Users -------------------------------------------------------------------------------------------
+  async function listUsers(req: Request, res: Response, params: ListParams) {
+    const page = await queryScimMembers(deps.db, ctx(req).orgId, compileListQuery(params, userAttributes));
+    send(res, 200, listResponse(page.total, params, page.members.map((m) => project(toScimUser(m, baseUrl), params.attributes, params.excludedAttributes))));
+  }
+  router.get("/Users", async (req, res) => listUsers(req, res, readListParams(req.query as Record<string, unknown>)));
+  router.post("/Users/.search", async (req, res) => listUsers(req, res, readSearchBody(req.body)));
+
+  router.get("/Users/:id", async (req, res) => {
+    const member = await getScimUser(deps, ctx(req).orgId, String(req.params.id));
+    const etag = etagOf(member.version);
+    if (req.get("if-none-match")?.split(",").map((t) => t.trim()).includes(etag)) {
+      res.status(304).setHeader("ETag", etag).end();
+      return;
+    }
+    const { attributes, excluded } = projection(req);
+    send(res, 200, project(toScimUser(member, baseUrl), attributes, excluded), etag);
+  });
+
+  router.post("/Users", async (req, res) => {
+    const member = await createScimUser(deps, ctx(req).orgId, fromScimUser(req.body), actorOf(req));
+    res.setHeader("Location", `${baseUrl}/Users/${member.id}`);
+    const { attributes, excluded } = projection(req);
+    send(res, 201, project(toScimUser(member, baseUrl), attributes, excluded), etagOf(member.version));
+  });
+
+  router.put("/Users/:id", async (req, res) => {
+    const member = await replaceScimUser(deps, ctx(req).orgId, String(req.params.id), fromScimUser(req.body), actorOf(req), { ifMatch: req.get("if-match"), currentEtag: (m) => etagOf(m.version) });
+    const { attributes, excluded } = projection(req);
+    send(res, 200, project(toScimUser(member, baseUrl), attributes, excluded), etagOf(member.version));
+  });
+
+  router.patch("/Users/:id", async (req, res) => {
+    const ops = parseUserPatch(req.body);
+    const member = await patchScimUser(deps, ctx(req).orgId, String(req.params.id), (current) => applyUserPatch(current, ops), actorOf(req), {
+      ifMatch: req.get("if-match"),
+      currentEtag: (m) => etagOf(m.version),
+    });
+    res.setHeader("ETag", etagOf(member.version));
+    if (!wantsRepresentation(req)) {
+      res.status(204).end();
+      return;
+    }
+    const { attributes, excluded } = projection(req);
+    send(res, 200, project(toScimUser(member, baseUrl), attributes, excluded));
+  });
+
+  router.delete("/Users/:id", async (req, res) => {
+    await deleteScimUser(deps, ctx(req).orgId, String(req.params.id), actorOf(req), { ifMatch: req.get("if-match"), currentEtag: (m) => etagOf(m.version) });
+    res.status(204).end();
+  });
+
+  // --- Groups ------------------------------------------------------------------------------------------
+  async function renderGroups(orgId: string, groups: Awaited<ReturnType<typeof getScimGroup>>[], attributes: string[], excluded: string[]) {
+    // Members are loaded only when the response will show them (IdPs exclude them for large groups).
+    const members = excludes("members", attributes, excluded) ? null : await listMembersOfGroups(deps.db, orgId, groups.map((g) => g.id));
+    return groups.map((g) => project(toScimGroup(g, members?.get(g.id) ?? (members ? [] : null), baseUrl), attributes, excluded));
+  }
+  async function listGroups(req: Request, res: Response, params: ListParams) {
+    const page = await queryGroups(deps.db, ctx(req).orgId, compileListQuery(params, groupAttributes));
+    send(res, 200, listResponse(page.total, params, await renderGroups(ctx(req).orgId, page.groups, params.attributes, params.excludedAttributes)));
+  }
+  router.get("/Groups", async (req, res) => listGroups(req, res, readListParams(req.query as Record<string, unknown>)));
+  router.post("/Groups/.search", async (req, res) => listGroups(req, res, readSearchBody(req.body)));
+
+  router.get("/Groups/:id", async (req, res) => {
+    const group = await getScimGroup(deps, ctx(req).orgId, String(req.params.id));
+    const etag = etagOf(group.version);
+    if (req.get("if-none-match")?.split(",").map((t) => t.trim()).includes(etag)) {
+      res.status(304).setHeader("ETag", etag).end();
+      return;
+    }
+    const { attributes, excluded } = projection(req);
+    send(res, 200, (await renderGroups(ctx(req).orgId, [group], attributes, excluded))[0], etag);
+  });
+
+  router.post("/Groups", async (req, res) => {
+    const group = await createScimGroup(deps, ctx(req).orgId, fromScimGroup(req.body), actorOf(req));
+    res.setHeader("Location", `${baseUrl}/Groups/${group.id}`);
+    const { attributes, excluded } = projection(req);
+    send(res, 201, (await renderGroups(ctx(req).orgId, [group], attributes, excluded))[0], etagOf(group.version));
+  });
+
+  router.put("/Groups/:id", async (req, res) => {
+    const group = await replaceScimGroup(deps, ctx(req).orgId, String(req.params.id), fromScimGroup(req.body), actorOf(req), { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) });
+    const { attributes, excluded } = projection(req);
+    send(res, 200, (await renderGroups(ctx(req).orgId, [group], attributes, excluded))[0], etagOf(group.version));
+  });
+
+  router.patch("/Groups/:id", async (req, res) => {
+    const steps = parseGroupPatch(req.body);
+    const group = await changeScimGroup(deps, ctx(req).orgId, String(req.params.id), steps, actorOf(req), { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) });
+    res.setHeader("ETag", etagOf(group.version));
+    if (!wantsRepresentation(req)) {
+      res.status(204).end();
+      return;
+    }
+    const { attributes, excluded } = projection(req);
+    send(res, 200, (await renderGroups(ctx(req).orgId, [group], attributes, excluded))[0]);
+  });
+
+  router.delete("/Groups/:id", async (req, res) => {
+    await deleteScimGroup(deps, ctx(req).orgId, String(req.params.id), actorOf(req), { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) });
+    res.status(204).end();
+  });
+
+  // --- search across resource types, and Bulk ----------------------------------------------------------
+  router.post("/.search", async (req, res) => {
+    // Both resource types in one list: Users first, then Groups, paged together.
+    const params = readSearchBody(req.body);
+    const orgId = ctx(req).orgId;
+    const userPage = await queryScimMembers(deps.db, orgId, { ...compileListQuery(params, userAttributes), offset: 0, limit: 0 });
+    const groupPage = await queryGroups(deps.db, orgId, { ...compileListQuery(params, groupAttributes), offset: 0, limit: 0 });
+    const start = params.startIndex - 1;
+    const users = start < userPage.total ? await queryScimMembers(deps.db, orgId, { ...compileListQuery(params, userAttributes), offset: start, limit: params.count }) : { members: [] };
+    const remaining = params.count - users.members.length;
+    const groupOffset = Math.max(0, start - userPage.total);
+    const groups = remaining > 0 ? await queryGroups(deps.db, orgId, { ...compileListQuery(params, groupAttributes), offset: groupOffset, limit: remaining }) : { groups: [] };
+    const resources = [
+      ...users.members.map((m) => project(toScimUser(m, baseUrl), params.attributes, params.excludedAttributes)),
+      ...(await renderGroups(orgId, groups.groups, params.attributes, params.excludedAttributes)),
+    ];
+    send(res, 200, listResponse(userPage.total + groupPage.total, params, resources));
+  });
+
+  router.post("/Bulk", async (req, res) => {
+    send(res, 200, await processBulk(deps, ctx(req), req.body, baseUrl, req.id));
+  });
+
+  router.use((_req: Request) => {
+    throw new ScimError(404, null, "no such SCIM endpoint");
+  });
+  router.use(scimErrorHandler);
+  return router;
+}
+
+function readSearchBody(body: unknown): ListParams {
+  if (!body || typeof body !== "object") throw new ScimError(400, "invalidSyntax", "a search needs a SearchRequest body");
+  const b = body as Record<string, unknown>;
+  const schemas = Array.isArray(b.schemas) ? b.schemas : [];
+  if (!schemas.some((s) => typeof s === "string" && s.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
+    throw new ScimError(400, "invalidSyntax", `a search body must list the schema ${SEARCH_REQUEST_SCHEMA}`);
+  }
+  return readListParams(b);
+}
+
