@@ -49,7 +49,10 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
 
   router.get("/members", requirePermission("read_members"), async (req, res) => {
     const q = listMembersQuery.parse(req.query);
-    const page = await listOrgMembers(deps, req.principal!.orgId, q, decodeCursor(q.cursor), q.limit);
+    // The cursor is a member id; anything else would reach PostgreSQL as a bad uuid and answer 500.
+    const after = decodeCursor(q.cursor);
+    if (after !== null && !isUuid(after)) throw new DomainError("invalid_request", "cursor is not valid");
+    const page = await listOrgMembers(deps, req.principal!.orgId, q, after, q.limit);
     res.json({ items: page.items.map(presentMember), nextCursor: encodeCursor(page.next) });
   });
 

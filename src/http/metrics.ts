@@ -7,6 +7,31 @@ export interface Metrics {
   middleware: (req: Request, res: Response, next: NextFunction) => void;
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * The matched route pattern. req.baseUrl is the concrete mount path (/api/v1/orgs/<orgId>), so its
+ * parameter values are put back as :names; otherwise every org id became a label value of its own.
+ */
+function routeLabel(req: Request): string {
+  if (!req.route?.path) return "unmatched";
+  const params = Object.entries((req.params ?? {}) as Record<string, string>);
+  const base = req.baseUrl
+    .split("/")
+    .map((segment) => {
+      const hit = segment ? params.find(([, value]) => value === decodeSegment(segment)) : undefined;
+      return hit ? `:${hit[0]}` : segment;
+    })
+    .join("/");
+  return `${base}${req.route.path}`;
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -23,8 +48,7 @@ export function createMetrics(): Metrics {
       const end = duration.startTimer();
       res.on("finish", () => {
         // The matched route pattern, never the raw path: ids and tokens stay out of label values.
-        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
-        end({ method: req.method, route, status: String(res.statusCode) });
+        end({ method: req.method, route: routeLabel(req), status: String(res.statusCode) });
       });
       next();
     },

@@ -1,0 +1,201 @@
+import type { Express } from "express";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Member } from "../../src/repositories/members-repository.js";
+import { addGroupMembers } from "../../src/repositories/groups-repository.js";
+import type { ServiceDeps } from "../../src/services/context.js";
+import { testApp } from "../support/app.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { makeGroup, provision, seatLedger, testDeps } from "../support/factories.js";
+import { type AdminClient, adminClient, adminTokenFor, createOrgViaApi, ownerIdOf } from "./helpers.js";
+
+let tdb: TestDatabase;
+let app: Express;
+let deps: ServiceDeps;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  app = testApp(tdb.db);
+  deps = testDeps(tdb.db);
+});
+afterAll(async () => tdb?.destroy());
+
+const RULES = [
+  { group: "Sales", seatType: "chat", priority: 2 },
+  { group: "Engineering", seatType: "chat_code", role: "admin", priority: 1 },
+];
+
+interface Fixture {
+  orgId: string;
+  owner: AdminClient;
+  ownerId: string;
+  sales: Member;
+  engineer: Member;
+  loner: Member;
+  engineeringId: string;
+}
+
+async function fixture(): Promise<Fixture> {
+  const created = await createOrgViaApi(app);
+  const owner = adminClient(app, created.orgId, created.ownerToken);
+  const sales = await provision(deps, created.orgId);
+  const engineer = await provision(deps, created.orgId);
+  const loner = await provision(deps, created.orgId);
+  expect([sales.seatType, engineer.seatType, loner.seatType]).toEqual(["chat_code", "chat_code", "chat_code"]);
+  await makeGroup(tdb.db, created.orgId, "Sales", [sales.id]);
+  const engineeringId = await makeGroup(tdb.db, created.orgId, "Engineering", [engineer.id]);
+  return { orgId: created.orgId, owner, ownerId: await ownerIdOf(owner), sales, engineer, loner, engineeringId };
+}
+
+async function auditCount(f: Fixture): Promise<number> {
+  const res = await f.owner.get("audit-events?limit=500");
+  expect(res.body.nextCursor).toBeNull();
+  return res.body.items.length;
+}
+
+describe("group mappings", () => {
+  it("GET is empty at first", async () => {
+    const f = await fixture();
+    const res = await f.owner.get("group-mappings");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([]);
+  });
+
+  it("preview says what would change and changes nothing", async () => {
+    const f = await fixture();
+    const auditBefore = await auditCount(f);
+    const ledgerBefore = await seatLedger(tdb.db, f.orgId);
+    const res = await f.owner.post("group-mappings/preview", RULES);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ evaluated: 4, changed: 2 });
+    const byMember = Object.fromEntries(res.body.changes.map((c: { memberId: string }) => [c.memberId, c]));
+    expect(Object.keys(byMember).sort()).toEqual([f.sales.id, f.engineer.id].sort());
+    expect(byMember[f.sales.id]).toMatchObject({ before: { seatType: "chat_code" }, after: { seatType: "chat", seatReason: "mapping:Sales" } });
+    expect(byMember[f.engineer.id]).toMatchObject({ before: { role: "member" }, after: { seatType: "chat_code", role: "admin", seatReason: "mapping:Engineering" } });
+
+    // Nothing applied: mappings, members, counters and the audit trail are as they were.
+    expect((await f.owner.get("group-mappings")).body).toEqual([]);
+    expect((await f.owner.get(`members/${f.sales.id}`)).body).toMatchObject({ seatType: "chat_code", seatReason: "highest_available" });
+    expect((await f.owner.get(`members/${f.engineer.id}`)).body.role).toBe("member");
+    expect(await seatLedger(tdb.db, f.orgId)).toEqual(ledgerBefore);
+    expect(await auditCount(f)).toBe(auditBefore);
+  });
+
+  it("PUT replaces the mappings, applies them at once, and GET returns them in priority order", async () => {
+    const f = await fixture();
+    const res = await f.owner.put("group-mappings", RULES);
+    expect(res.status).toBe(200);
+    expect(res.body.mappings).toEqual([
+      { group: "Engineering", seatType: "chat_code", role: "admin", priority: 1 },
+      { group: "Sales", seatType: "chat", role: null, priority: 2 },
+    ]);
+    expect(res.body.sync).toMatchObject({ evaluated: 4, changed: 2 });
+
+    const got = await f.owner.get("group-mappings");
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(res.body.mappings);
+
+    expect((await f.owner.get(`members/${f.sales.id}`)).body).toMatchObject({ seatType: "chat", seatReason: "mapping:Sales", seatSource: "auto" });
+    expect((await f.owner.get(`members/${f.engineer.id}`)).body).toMatchObject({ seatType: "chat_code", seatReason: "mapping:Engineering", role: "admin" });
+    expect((await f.owner.get(`members/${f.loner.id}`)).body).toMatchObject({ seatType: "chat_code", seatReason: "highest_available", role: "member" });
+    expect(await seatLedger(tdb.db, f.orgId)).toEqual({ chat_code: { purchased: 10, used: 2, holders: 2 }, chat: { purchased: 10, used: 1, holders: 1 } });
+
+    const audit = await f.owner.get("audit-events?action=mapping.changed");
+    expect(audit.body.items).toHaveLength(1);
+    expect(audit.body.items[0]).toMatchObject({ actor: `admin:${f.ownerId}`, before: [], after: res.body.mappings });
+
+    // Replacing with an empty list removes them.
+    const cleared = await f.owner.put("group-mappings", []);
+    expect(cleared.status).toBe(200);
+    expect((await f.owner.get("group-mappings")).body).toEqual([]);
+  });
+
+  it("matches a mapping by a group's id too", async () => {
+    const f = await fixture();
+    const res = await f.owner.put("group-mappings", [{ group: f.engineeringId, seatType: "chat", priority: 1 }]);
+    expect(res.status).toBe(200);
+    expect((await f.owner.get(`members/${f.engineer.id}`)).body).toMatchObject({ seatType: "chat", seatReason: `mapping:${f.engineeringId}` });
+  });
+
+  it("POST sync is idempotent and picks up group changes", async () => {
+    const f = await fixture();
+    expect((await f.owner.put("group-mappings", RULES)).status).toBe(200);
+    const again = await f.owner.post("sync");
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ evaluated: 4, changed: 0, changes: [] });
+
+    // The loner joins Sales behind the allocator's back (as a raw group write would); sync catches up.
+    const salesId = (await tdb.db("groups").where({ org_id: f.orgId, display_name: "Sales" }).first()).id;
+    await addGroupMembers(tdb.db, f.orgId, salesId, [f.loner.id]);
+    const sync = await f.owner.post("sync");
+    expect(sync.status).toBe(200);
+    expect(sync.body).toMatchObject({ evaluated: 4, changed: 1 });
+    expect(sync.body.changes[0]).toMatchObject({ memberId: f.loner.id, after: { seatType: "chat" } });
+    expect((await f.owner.get(`members/${f.loner.id}`)).body.seatType).toBe("chat");
+    expect((await f.owner.post("sync")).body.changed).toBe(0);
+    const audit = await f.owner.get("audit-events?action=mapping.sync");
+    expect(audit.body.items.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("answers 400 for a mapping to an unknown seat type, changing nothing", async () => {
+    const f = await fixture();
+    expect((await f.owner.put("group-mappings", RULES)).status).toBe(200);
+    const body = [{ group: "Design", seatType: "premium", priority: 1 }];
+    for (const res of [await f.owner.put("group-mappings", body), await f.owner.post("group-mappings/preview", body)]) {
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: "invalid_request", message: expect.stringContaining("premium") });
+    }
+    expect((await f.owner.get("group-mappings")).body).toHaveLength(2);
+  });
+
+  it("answers 400 for a group mapped twice, whatever the case", async () => {
+    const f = await fixture();
+    for (const body of [
+      [
+        { group: "Engineering", seatType: "chat", priority: 1 },
+        { group: "Engineering", seatType: "chat_code", priority: 2 },
+      ],
+      [
+        { group: "Engineering", seatType: "chat", priority: 1 },
+        { group: "engineering", role: "admin", priority: 2 },
+      ],
+    ]) {
+      const res = await f.owner.put("group-mappings", body);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: "invalid_request", message: expect.stringMatching(/engineering/i) });
+      expect((await f.owner.post("group-mappings/preview", body)).status).toBe(400);
+    }
+    expect((await f.owner.get("group-mappings")).body).toEqual([]);
+  });
+
+  it("answers 400 for malformed mapping lists", async () => {
+    const f = await fixture();
+    const bodies: unknown[] = [
+      { group: "Sales", seatType: "chat", priority: 1 },
+      [{ group: "Sales", priority: 1 }],
+      [{ group: "Sales", seatType: "chat" }],
+      [{ group: "", seatType: "chat", priority: 1 }],
+      [{ group: "Sales", role: "primary_owner", priority: 1 }],
+      [{ group: "Sales", seatType: "chat", priority: 1, extra: true }],
+      [{ group: "Sales", seatType: "chat", priority: -1 }],
+    ];
+    for (const body of bodies) {
+      const res = await f.owner.put("group-mappings", body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error).toBe("invalid_request");
+    }
+  });
+
+  it("is open to admins and closed to members", async () => {
+    const f = await fixture();
+    expect((await f.owner.patch(`members/${f.loner.id}`, { role: "admin" })).status).toBe(200);
+    const admin = adminClient(app, f.orgId, await adminTokenFor(f.owner, f.loner.id));
+    expect((await admin.get("group-mappings")).status).toBe(200);
+    expect((await admin.post("group-mappings/preview", RULES)).status).toBe(200);
+    expect((await admin.post("sync")).status).toBe(200);
+    const member = adminClient(app, f.orgId, await adminTokenFor(f.owner, f.sales.id));
+    for (const res of [await member.get("group-mappings"), await member.put("group-mappings", RULES), await member.post("group-mappings/preview", RULES), await member.post("sync")]) {
+      expect(res.status).toBe(403);
+      expect(res.body.requiredRole).toBe("admin");
+    }
+  });
+});
