@@ -100,9 +100,13 @@ export function decideSeat(plan: SeatPlan, current: SeatState, free: Record<stri
   return { seatType: null, reason: waitingReason(plan.waitingFor), waitingFor: plan.waitingFor };
 }
 
-/** Who may take a freed seat of `seatType`: members waiting for exactly it or for any type. */
-export function canUseFreedSeat(waitingFor: string | null, seatType: string): boolean {
-  return waitingFor === seatType || waitingFor === "any";
+/**
+ * Who may take a freed seat of `seatType`: a member whose plan lists it among the types they would take
+ * (the mapped type, any type, or with next_available a lower type too). `waitingTypes` is the plan's
+ * candidates, recorded when the member started waiting.
+ */
+export function canUseFreedSeat(waitingTypes: readonly string[], seatType: string): boolean {
+  return waitingTypes.includes(seatType);
 }
 
 /** How many seats must be bought before one more of a type can be assigned. */

@@ -197,14 +197,16 @@ export async function memberGroupNames(db: Db, orgId: string, memberId: string):
 }
 
 /**
- * The member who has waited longest for a seat of this type (or for any type), locked for the caller.
+ * The member who has waited longest among those who would take a seat of this type (waiting for it, for
+ * any type, or for a type whose policy lets them fall back to it), locked for the caller.
  * SKIP LOCKED: a waiter another transaction is already handling is left to that transaction, which
  * re-checks the free seats under lock before it leaves anyone waiting.
  */
 export async function lockLongestWaiting(db: Db, orgId: string, seatType: string, excludeId: string | null): Promise<Member | null> {
   const query = db<MemberRow>("members")
     .where({ org_id: orgId, active: true })
-    .whereIn("waiting_for", [seatType, "any"])
+    .whereNotNull("waiting_for")
+    .whereRaw("? = any(waiting_types)", [seatType])
     .orderBy([{ column: "waiting_since" }, { column: "id" }])
     .first()
     .forUpdate()

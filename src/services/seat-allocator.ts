@@ -76,10 +76,12 @@ function roleFrom(plan: SeatPlan, member: Member): Pick<Member, "role" | "roleSo
   return { role: member.role, roleSource: member.roleSource };
 }
 
-function waitingFields(waitingFor: string | null, member: Member, now: Date): Pick<Member, "waitingFor" | "waitingSince"> {
-  if (waitingFor === null) return { waitingFor: null, waitingSince: null };
-  // Keep the place in the queue of someone already waiting.
-  return { waitingFor, waitingSince: member.waitingSince ?? now };
+/** Not in the queue. */
+const NOT_WAITING = { waitingFor: null, waitingTypes: [], waitingSince: null } satisfies Pick<Member, "waitingFor" | "waitingTypes" | "waitingSince">;
+
+/** In the queue for any of the plan's candidate types; someone already waiting keeps their place. */
+function waitingFields(plan: SeatPlan, member: Member, now: Date): Pick<Member, "waitingFor" | "waitingTypes" | "waitingSince"> {
+  return { waitingFor: plan.waitingFor, waitingTypes: plan.candidates, waitingSince: member.waitingSince ?? now };
 }
 
 async function record(trx: Knex.Transaction, ctx: ChangeContext, before: Member, after: Member, action: string): Promise<SeatChange> {
@@ -97,17 +99,24 @@ async function record(trx: Knex.Transaction, ctx: ChangeContext, before: Member,
  * transaction; only when nobody waits does the pool's counter go down.
  */
 async function freeSeat(trx: Knex.Transaction, ctx: ChangeContext, seatType: string, fromMemberId: string): Promise<void> {
+  // Give the seat back first, then look for a waiter. The release waits for any transaction holding the
+  // pool row (one that found no free seat holds it until it commits its member as waiting), so the search
+  // that follows sees that member. Searching first missed them and left a free seat with someone waiting.
+  await releaseSeat(trx, ctx.org.id, seatType);
   const waiter = await lockLongestWaiting(trx, ctx.org.id, seatType, fromMemberId);
-  if (!waiter) {
-    await releaseSeat(trx, ctx.org.id, seatType);
-    return;
-  }
-  const promoted = await updateMember(trx, ctx.org.id, waiter.id, { seatType, seatStatus: "claimed", seatReason: "promoted", waitingFor: null, waitingSince: null });
+  // We hold the row since the release, so the seat we just freed is still there to take.
+  if (!waiter || !(await claimSeat(trx, ctx.org.id, seatType))) return;
+  const promoted = await updateMember(trx, ctx.org.id, waiter.id, { seatType, seatStatus: "claimed", seatReason: "promoted", ...NOT_WAITING });
   await record(trx, ctx, waiter, promoted, "seat.promoted");
 }
 
 /** Tries the types in order: the fast conditional update first, then, before giving up, under lock. */
 async function claimFirstFree(trx: Knex.Transaction, orgId: string, types: string[]): Promise<string | null> {
+  // Several types: lock them all at once, in the repository's fixed order. Trying them one by one in rank
+  // order (chat_code before chat) and then locking them by name (chat before chat_code) deadlocked parallel
+  // provisioning, because a conditional update that re-checks a row a concurrent transaction changed keeps
+  // that row locked even when it updates nothing.
+  if (types.length > 1) return lockAndClaimSeat(trx, orgId, types);
   for (const type of types) if (await claimSeat(trx, orgId, type)) return type;
   return lockAndClaimSeat(trx, orgId, types);
 }
@@ -123,12 +132,12 @@ async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Memb
   const claimed = await claimFirstFree(trx, ctx.org.id, moves.tryTypes);
   if (claimed) {
     if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
-    return updateMember(trx, ctx.org.id, member.id, { ...role, seatType: claimed, seatStatus: "claimed", seatReason: reasonFor(plan), waitingFor: null, waitingSince: null });
+    return updateMember(trx, ctx.org.id, member.id, { ...role, seatType: claimed, seatStatus: "claimed", seatReason: reasonFor(plan), ...NOT_WAITING });
   }
   if (moves.keepCurrent) {
     const seatReason = member.seatReason === "promoted" ? "promoted" : reasonFor(plan);
     if (seatReason === member.seatReason && role.role === member.role && member.waitingFor === null) return member;
-    return updateMember(trx, ctx.org.id, member.id, { ...role, seatReason, waitingFor: null, waitingSince: null });
+    return updateMember(trx, ctx.org.id, member.id, { ...role, seatReason, ...NOT_WAITING });
   }
   if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
   return updateMember(trx, ctx.org.id, member.id, {
@@ -136,7 +145,7 @@ async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Memb
     seatType: null,
     seatStatus: "unassigned",
     seatReason: waitingReason(plan.waitingFor),
-    ...waitingFields(plan.waitingFor, member, now),
+    ...waitingFields(plan, member, now),
   });
 }
 
@@ -149,7 +158,7 @@ async function assignManually(trx: Knex.Transaction, ctx: ChangeContext, member:
   if (member.seatSource === "auto" && plan.mapping) {
     throw new DomainError("seat_from_mapping", `this member's seat comes from the group mapping "${plan.mapping}"; change the mapping or remove them from the group`, { mapping: plan.mapping });
   }
-  const manual = { seatSource: "manual" as const, seatReason: "manual", waitingFor: null, waitingSince: null };
+  const manual = { seatSource: "manual" as const, seatReason: "manual", ...NOT_WAITING };
   if (seatType === member.seatType) return updateMember(trx, ctx.org.id, member.id, manual);
   if (seatType !== null && !(await claimFirstFree(trx, ctx.org.id, [seatType]))) {
     const allocation = await findAllocation(trx, ctx.org.id, seatType);
@@ -167,8 +176,7 @@ async function release(trx: Knex.Transaction, ctx: ChangeContext, member: Member
     seatStatus: member.seatType ? "revoked" : "unassigned",
     seatReason: reason,
     seatSource: "auto",
-    waitingFor: null,
-    waitingSince: null,
+    ...NOT_WAITING,
   });
 }
 
@@ -216,7 +224,7 @@ export async function swapSeats(trx: Knex.Transaction, ctx: ChangeContext, aId: 
     }
   }
   // The pool's counts do not change: the two seats only change hands.
-  const manual = (seatType: string | null) => ({ seatType, seatStatus: seatType === null ? ("unassigned" as const) : ("claimed" as const), seatSource: "manual" as const, seatReason: "manual", waitingFor: null, waitingSince: null });
+  const manual = (seatType: string | null) => ({ seatType, seatStatus: seatType === null ? ("unassigned" as const) : ("claimed" as const), seatSource: "manual" as const, seatReason: "manual", ...NOT_WAITING });
   const newA = await updateMember(trx, ctx.org.id, a.id, manual(b.seatType));
   const newB = await updateMember(trx, ctx.org.id, b.id, manual(a.seatType));
   return [await record(trx, ctx, a, newA, "seat.swapped"), await record(trx, ctx, b, newB, "seat.swapped")];

@@ -294,16 +294,25 @@ describe("decideSeat: the outcome given the free seats", () => {
 });
 
 describe("canUseFreedSeat", () => {
-  it.each<[string | null, string, boolean]>([
-    ["chat", "chat", true],
-    ["any", "chat", true],
-    ["any", "chat_code", true],
-    ["chat_code", "chat", false],
-    ["chat", "chat_code", false],
-    [null, "chat", false],
-    ["Chat", "chat", false],
-  ])("waiting for %s, freed %s -> %s", (waitingFor, seatType, expected) => {
-    expect(canUseFreedSeat(waitingFor, seatType)).toBe(expected);
+  it.each<[string[], string, boolean]>([
+    [["chat"], "chat", true],
+    [["chat_code", "chat"], "chat", true], // waiting for any type, or next_available falling back to chat
+    [["chat_code", "chat"], "chat_code", true],
+    [["chat_code"], "chat", false], // mapped to chat_code under the unassigned policy
+    [["chat"], "chat_code", false],
+    [[], "chat", false], // not waiting
+    [["Chat"], "chat", false],
+  ])("waiting for any of %j, freed %s -> %s", (waitingTypes, seatType, expected) => {
+    expect(canUseFreedSeat(waitingTypes, seatType)).toBe(expected);
+  });
+
+  it("accepts exactly the plan's candidates, whatever the policy", () => {
+    const catalog = catalogs.get("enterprise_usage");
+    const mappings = [{ group: "devs", seatType: "chat_code", role: null, priority: 1 }];
+    const nextAvailable = planSeat({ catalog, mappings, memberGroups: ["devs"], policy: "next_available" });
+    const strict = planSeat({ catalog, mappings, memberGroups: ["devs"], policy: "unassigned" });
+    expect(canUseFreedSeat(nextAvailable.candidates, "chat")).toBe(true);
+    expect(canUseFreedSeat(strict.candidates, "chat")).toBe(false);
   });
 });
 
