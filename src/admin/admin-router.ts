@@ -130,5 +130,12 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
     res.status(201).json({ ...presentToken(issued.record), token: issued.token });
   });
 
+  router.delete("/admin-tokens/:tokenId", requirePermission("change_roles"), async (req, res) => {
+    const tokenId = String(req.params.tokenId);
+    if (!isUuid(tokenId)) throw new DomainError("not_found", "token not found");
+    await revokeOrgToken(deps, req.principal!.orgId, "admin", tokenId, actorOf(req.principal, req.id));
+    res.status(204).end();
+  });
+
   return router;
 }

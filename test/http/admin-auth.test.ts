@@ -2,7 +2,6 @@ import type { Express } from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceDeps } from "../../src/services/context.js";
-import { revokeOrgToken } from "../../src/services/tokens-service.js";
 import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { provision, testDeps } from "../support/factories.js";
@@ -125,8 +124,8 @@ describe("admin API authentication", () => {
     expect((await admin.client.get("seats")).status).toBe(200);
     const listed = await owner.get("admin-tokens");
     const record = listed.body.find((t: { memberId?: string }) => t.memberId === admin.id);
-    // There is no HTTP endpoint to revoke an admin token (only scim-tokens has DELETE); use the service.
-    await revokeOrgToken(deps, org.orgId, "admin", record.id, { actor: `admin:${ownerId}` });
+    expect((await admin.client.delete(`admin-tokens/${record.id}`)).status).toBe(403); // revoking needs owner
+    expect((await owner.delete(`admin-tokens/${record.id}`)).status).toBe(204);
     const res = await admin.client.get("seats");
     expect(res.status).toBe(401);
     expect(res.body.error).toBe("unauthorized");
