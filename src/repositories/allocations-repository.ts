@@ -1,5 +1,6 @@
 // SQL for the seat pool. The counter `used` only moves by conditional updates, and the CHECK constraint
 // seat_allocations__capacity__check (used <= purchased) stops any write that would overfill it.
+import type { Knex } from "knex";
 import type { Db } from "../db/database.js";
 
 export interface Allocation {
@@ -28,18 +29,53 @@ export async function claimSeat(db: Db, orgId: string, seatType: string): Promis
 }
 
 /**
- * The slow path before leaving a member waiting: lock the candidate rows (in a fixed order, against
- * deadlocks) and take the first free one. Holding the lock until commit means a transaction that frees one
- * of these seats runs after us and sees us waiting, or ran before us and we see its free seat.
+ * The fast path: one seat of the best type in `seatTypes` (in that order) that is free and whose row no
+ * other transaction holds, in one statement that never waits. Waiting here would be harmful: a conditional
+ * update that waits for a row and then finds it full still keeps that row locked, and the locks taken
+ * after it would come in no fixed order (deadlocks). Null sends the caller to lockAndClaimSeat.
+ */
+export async function claimBestSeat(db: Db, orgId: string, seatTypes: string[]): Promise<string | null> {
+  if (seatTypes.length === 0) return null;
+  const { rows } = (await db.raw(
+    `update seat_allocations set used = used + 1
+      where (org_id, seat_type) = (
+        select org_id, seat_type from seat_allocations
+         where org_id = ? and seat_type = any(?::text[]) and used < purchased
+         order by array_position(?::text[], seat_type) limit 1
+         for update skip locked)
+      returning seat_type`,
+    [orgId, seatTypes, seatTypes],
+  )) as { rows: { seat_type: string }[] };
+  return rows[0]?.seat_type ?? null;
+}
+
+class SeatFreeUnderShareLock extends Error {}
+
+/**
+ * The slow path, taken when the fast one found nothing it could take: look again, waiting for the rows'
+ * holders, and claim the best free seat; or, when none is free, keep a lock on every candidate row until
+ * commit. That lock is what makes promotion exact: a transaction freeing one of these seats (an UPDATE)
+ * waits for our commit and then sees us waiting, or committed before we looked and we see its seat.
+ *
+ * The look is under SHARE locks, inside a savepoint: many members queueing in a full org do so side by
+ * side. If a seat turns out to be free, the savepoint is rolled back (releasing those locks, so no two
+ * transactions try to upgrade shared locks into a deadlock) and the claim is made under exclusive locks
+ * taken in one fixed order.
  */
 export async function lockAndClaimSeat(db: Db, orgId: string, seatTypes: string[]): Promise<string | null> {
   if (seatTypes.length === 0) return null;
-  const rows: { seat_type: string; purchased: number; used: number }[] = await db("seat_allocations")
-    .where({ org_id: orgId })
-    .whereIn("seat_type", seatTypes)
-    .orderBy("seat_type")
-    .forUpdate()
-    .select("seat_type", "purchased", "used");
+  const candidates = (q: Db) =>
+    q("seat_allocations").where({ org_id: orgId }).whereIn("seat_type", seatTypes).orderBy("seat_type").select("seat_type", "purchased", "used");
+  try {
+    await (db as Knex.Transaction).transaction(async (savepoint) => {
+      const rows: { purchased: number; used: number }[] = await candidates(savepoint).forShare();
+      if (rows.some((r) => r.used < r.purchased)) throw new SeatFreeUnderShareLock();
+    });
+    return null;
+  } catch (error) {
+    if (!(error instanceof SeatFreeUnderShareLock)) throw error;
+  }
+  const rows: { seat_type: string; purchased: number; used: number }[] = await candidates(db).forUpdate();
   const free = new Set(rows.filter((r) => r.used < r.purchased).map((r) => r.seat_type));
   const chosen = seatTypes.find((t) => free.has(t));
   if (!chosen) return null;

@@ -131,6 +131,15 @@ export async function findMemberByUserName(db: Db, orgId: string, userName: stri
   return row ? fromRow(row as MemberRow) : null;
 }
 
+/** The one member with this email (any of their addresses), or null when none or several have it. */
+export async function findMemberByEmail(db: Db, orgId: string, email: string): Promise<Member | null> {
+  const rows = await db<MemberRow>("members")
+    .where({ org_id: orgId })
+    .where((w) => w.whereRaw("lower(email) = lower(?)", [email]).orWhereRaw("emails @> array[lower(?)]::text[]", [email]))
+    .limit(2);
+  return rows.length === 1 ? fromRow(rows[0] as MemberRow) : null;
+}
+
 export async function updateMember(db: Db, orgId: string, id: string, fields: Partial<Member>): Promise<Member> {
   const [row] = await db<MemberRow>("members")
     .where({ org_id: orgId, id })
@@ -199,20 +208,27 @@ export async function memberGroupNames(db: Db, orgId: string, memberId: string):
 /**
  * The member who has waited longest among those who would take a seat of this type (waiting for it, for
  * any type, or for a type whose policy lets them fall back to it), locked for the caller.
- * SKIP LOCKED: a waiter another transaction is already handling is left to that transaction, which
- * re-checks the free seats under lock before it leaves anyone waiting.
+ *
+ * First with SKIP LOCKED, so a release does not queue behind a waiter another transaction is handling
+ * while someone else waits too. When that finds nobody, once more without it: the only waiter may be
+ * locked by a transaction that ends up leaving them waiting (a refused reassignment, their own SCIM
+ * update), and skipping them would leave a free seat and a waiter side by side. A deadlock this may cause
+ * with such a transaction is retried by withTransaction.
  */
 export async function lockLongestWaiting(db: Db, orgId: string, seatType: string, excludeId: string | null): Promise<Member | null> {
-  const query = db<MemberRow>("members")
-    .where({ org_id: orgId, active: true })
-    .whereNotNull("waiting_for")
-    .whereRaw("? = any(waiting_types)", [seatType])
-    .orderBy([{ column: "waiting_since" }, { column: "id" }])
-    .first()
-    .forUpdate()
-    .skipLocked();
-  if (excludeId) query.whereNot({ id: excludeId });
-  const row = await query;
+  const query = (skipLocked: boolean) => {
+    const q = db<MemberRow>("members")
+      .where({ org_id: orgId, active: true })
+      .whereNotNull("waiting_for")
+      .whereRaw("? = any(waiting_types)", [seatType])
+      .orderBy([{ column: "waiting_since" }, { column: "id" }])
+      .first()
+      .forUpdate();
+    if (skipLocked) q.skipLocked();
+    if (excludeId) q.whereNot({ id: excludeId });
+    return q;
+  };
+  const row = (await query(true)) ?? (await query(false));
   return row ? fromRow(row as MemberRow) : null;
 }
 

@@ -7,7 +7,7 @@ import type { Catalog } from "../domain/catalog.js";
 import { DomainError } from "../domain/errors.js";
 import type { Role } from "../domain/roles.js";
 import { type GroupMappingRule, planSeat, purchaseRequired, reasonFor, type SeatPlan, seatMoves, waitingReason } from "../domain/seat-plan.js";
-import { claimSeat, findAllocation, lockAndClaimSeat, releaseSeat } from "../repositories/allocations-repository.js";
+import { claimBestSeat, claimSeat, findAllocation, lockAndClaimSeat, releaseSeat } from "../repositories/allocations-repository.js";
 import { appendAudit, enqueueOutbox } from "../repositories/audit-repository.js";
 import { listMappings } from "../repositories/mappings-repository.js";
 import { findMember, lockLongestWaiting, type Member, memberGroupKeys, updateMember } from "../repositories/members-repository.js";
@@ -110,15 +110,12 @@ async function freeSeat(trx: Knex.Transaction, ctx: ChangeContext, seatType: str
   await record(trx, ctx, waiter, promoted, "seat.promoted");
 }
 
-/** Tries the types in order: the fast conditional update first, then, before giving up, under lock. */
+/**
+ * Takes the best free seat among `types`: one conditional update first (no lock is held when nothing is
+ * free), then, before giving up, the locked re-check that makes promotion exact (lockAndClaimSeat).
+ */
 async function claimFirstFree(trx: Knex.Transaction, orgId: string, types: string[]): Promise<string | null> {
-  // Several types: lock them all at once, in the repository's fixed order. Trying them one by one in rank
-  // order (chat_code before chat) and then locking them by name (chat before chat_code) deadlocked parallel
-  // provisioning, because a conditional update that re-checks a row a concurrent transaction changed keeps
-  // that row locked even when it updates nothing.
-  if (types.length > 1) return lockAndClaimSeat(trx, orgId, types);
-  for (const type of types) if (await claimSeat(trx, orgId, type)) return type;
-  return lockAndClaimSeat(trx, orgId, types);
+  return (await claimBestSeat(trx, orgId, types)) ?? (await lockAndClaimSeat(trx, orgId, types));
 }
 
 async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Member, now: Date): Promise<Member> {
