@@ -10,6 +10,7 @@ import type { SessionCodec } from "./http/session.js";
 import type { Logger } from "./logger.js";
 import { createOperatorRouter } from "./operator/operator-router.js";
 import { createMeRouter } from "./me/me-router.js";
+import { createSamlRouter } from "./saml/saml-router.js";
 import { createScimRouter } from "./scim/scim-router.js";
 import type { ServiceDeps } from "./services/context.js";
 
@@ -48,6 +49,7 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use("/api/v1", createOperatorRouter(deps, deps.operatorToken));
   app.use("/api/v1/orgs/:orgId", createAdminRouter(deps, deps.sessions));
+  app.use("/saml", createSamlRouter(deps, deps.sessions));
   app.use(createMeRouter(deps, deps.sessions));
 
   app.use("/api", (_req, _res, next) => next(new DomainError("not_found", "no such endpoint")));

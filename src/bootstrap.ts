@@ -1,7 +1,7 @@
 // Shared start-up for the server and the CLI: database, migrations, catalogs, session key.
 import { randomBytes } from "node:crypto";
 import type { Knex } from "knex";
-import { type Catalogs, loadCatalogs } from "./catalogs.js";
+import { loadAttributeProfiles, type Catalogs, loadCatalogs } from "./catalogs.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { createDatabase, migrateToLatest } from "./db/database.js";
@@ -20,5 +20,6 @@ export async function startRuntime(config: Config, options: { migrate: boolean; 
   const db = createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, log });
   if (options.migrate) await migrateToLatest(db);
   const sessionKey = await ensureServerSetting(db, "session_key", () => randomBytes(32).toString("base64url"));
-  return { db, catalogs, sessionKey, publicUrl: config.publicUrl, now: () => new Date() };
+  const attributeProfiles = loadAttributeProfiles(config.mappingsDir);
+  return { db, catalogs, attributeProfiles, sessionKey, publicUrl: config.publicUrl, saml: config.saml, now: () => new Date() };
 }

@@ -1,6 +1,8 @@
-// Loads the seat catalogs under mappings/catalogs at start; a malformed file stops the server with its problems.
+// Loads the declarative files under mappings/ at start (seat catalogs, IdP attribute profiles); a malformed
+// file stops the server with its problems.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { type AttributeProfile, attributeProfileSchema } from "./domain/attribute-profile.js";
 import { type Catalog, catalogSchema, toCatalog } from "./domain/catalog.js";
 import { DomainError } from "./domain/errors.js";
 
@@ -38,5 +40,36 @@ export function loadCatalogs(mappingsDir: string): Catalogs {
       return catalog;
     },
     list: () => [...byId.values()],
+  };
+}
+
+export interface AttributeProfiles {
+  get(id: string): AttributeProfile;
+  ids(): string[];
+}
+
+export function loadAttributeProfiles(mappingsDir: string): AttributeProfiles {
+  const dir = path.join(mappingsDir, "attribute-profiles");
+  const byId = new Map<string, AttributeProfile>();
+  const problems: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    try {
+      const parsed = attributeProfileSchema.safeParse(JSON.parse(readFileSync(path.join(dir, file), "utf8")));
+      if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`));
+      else if (`${parsed.data.id}.json` !== file) problems.push(`${file}: id "${parsed.data.id}" must match the file name`);
+      else byId.set(parsed.data.id, parsed.data);
+    } catch (error) {
+      problems.push(`${file}: not valid JSON (${(error as Error).message})`);
+    }
+  }
+  if (problems.length) throw new Error(`Invalid attribute profiles in ${dir}:\n  ${problems.join("\n  ")}`);
+  if (!byId.has("generic")) throw new Error(`No generic attribute profile in ${dir}`);
+  return {
+    get(id) {
+      const profile = byId.get(id);
+      if (!profile) throw new DomainError("invalid_request", `unknown attribute profile "${id}"; known: ${[...byId.keys()].join(", ")}`);
+      return profile;
+    },
+    ids: () => [...byId.keys()],
   };
 }

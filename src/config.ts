@@ -14,6 +14,8 @@ const envSchema = z.object({
   DEMO: z.enum(["true", "false"]).default("true"),
   MAPPINGS_DIR: z.string().default("./mappings"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+  SAML_MAX_RESPONSE_BYTES: z.coerce.number().int().min(4096).max(4 * 1024 * 1024).default(256 * 1024),
 });
 
 export interface Config {
@@ -29,6 +31,7 @@ export interface Config {
   demo: boolean;
   mappingsDir: string;
   shutdownGraceMs: number;
+  saml: { clockSkewMs: number; maxResponseBytes: number };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -52,5 +55,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.DEMO === "true",
     mappingsDir: path.resolve(e.MAPPINGS_DIR),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    saml: { clockSkewMs: e.SAML_CLOCK_SKEW_MS, maxResponseBytes: e.SAML_MAX_RESPONSE_BYTES },
   };
 }

@@ -11,8 +11,10 @@ import { getMappings, mappingsInput, previewMappings, putMappings, syncOrg } fro
 import { getMember, listOrgMembers, memberPatchInput, patchMember, swapMembers } from "../services/members-service.js";
 import { seatOverview } from "../services/orgs-service.js";
 import { issueToken, listOrgTokens, revokeOrgToken } from "../services/tokens-service.js";
+import { parseIdpMetadata, toPemCertificate } from "../saml/idp-metadata.js";
+import { getSamlConnection, putSamlConnection, samlEndpoints } from "../services/saml-connections-service.js";
 import { authenticateAdmin, type Principal, requirePermission } from "./admin-auth.js";
-import { decodeCursor, encodeCursor, presentAuditEvent, presentMapping, presentMember, presentToken } from "./presenters.js";
+import { decodeCursor, encodeCursor, presentAuditEvent, presentMapping, presentMember, presentSamlConnection, presentToken } from "./presenters.js";
 
 const listMembersQuery = z.object({
   seatType: z.string().max(40).optional(),
@@ -33,6 +35,18 @@ const auditQuery = z.object({
 const swapBody = z.object({ a: z.string().refine(isUuid, "must be a member id"), b: z.string().refine(isUuid, "must be a member id") }).strict();
 const adminTokenBody = z.object({ memberId: z.string().refine(isUuid, "must be a member id"), name: z.string().max(100).optional() }).strict();
 const scimTokenBody = z.object({ name: z.string().max(100).optional() }).strict();
+const samlOptionsFields = { attributeProfile: z.string().max(40).optional(), allowIdpInitiated: z.boolean().optional() };
+const samlBody = z.union([
+  z.object({ metadataXml: z.string().min(1).max(1024 * 1024), ...samlOptionsFields }).strict(),
+  z
+    .object({
+      idpEntityId: z.string().min(1).max(1024),
+      ssoUrl: z.url({ protocol: /^https?$/ }).max(2048),
+      certificates: z.array(z.string().min(1).max(20_000)).min(1).max(5),
+      ...samlOptionsFields,
+    })
+    .strict(),
+]);
 
 function actorOf(principal: Principal | undefined, requestId: string) {
   if (!principal) throw new DomainError("unauthorized", "not signed in");
@@ -128,6 +142,23 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
     await loadOrg(deps, deps.db, req.principal!.orgId);
     const issued = await issueToken(deps, deps.db, req.principal!.orgId, "admin", { memberId: member.id, name: body.name ?? null }, actorOf(req.principal, req.id));
     res.status(201).json({ ...presentToken(issued.record), token: issued.token });
+  });
+
+  router.get("/saml", requirePermission("manage_saml"), async (req, res) => {
+    const orgId = req.principal!.orgId;
+    const connection = await getSamlConnection(deps, orgId);
+    res.json(presentSamlConnection(connection, samlEndpoints(deps.publicUrl, orgId)));
+  });
+
+  router.put("/saml", requirePermission("manage_saml"), async (req, res) => {
+    const body = samlBody.parse(req.body);
+    const orgId = req.principal!.orgId;
+    const fields =
+      "metadataXml" in body
+        ? { ...parseIdpMetadata(body.metadataXml), attributeProfile: body.attributeProfile, allowIdpInitiated: body.allowIdpInitiated }
+        : { ...body, certificates: body.certificates.map(toPemCertificate) };
+    const saved = await putSamlConnection(deps, orgId, fields, actorOf(req.principal, req.id));
+    res.json(presentSamlConnection(saved, samlEndpoints(deps.publicUrl, orgId)));
   });
 
   router.delete("/admin-tokens/:tokenId", requirePermission("change_roles"), async (req, res) => {

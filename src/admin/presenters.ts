@@ -2,7 +2,9 @@
 import type { AuditEvent } from "../repositories/audit-repository.js";
 import type { Member } from "../repositories/members-repository.js";
 import type { GroupMappingRule } from "../domain/seat-plan.js";
+import type { SamlConnection } from "../repositories/saml-repository.js";
 import type { ApiToken } from "../repositories/tokens-repository.js";
+import type { SamlEndpoints } from "../services/saml-connections-service.js";
 
 export function presentMember(m: Member & { groups?: { id: string; displayName: string }[] }) {
   return {
@@ -46,4 +48,17 @@ export function encodeCursor(value: string | null): string | null {
 export function decodeCursor(value: string | undefined): string | null {
   if (!value) return null;
   return Buffer.from(value, "base64url").toString("utf8");
+}
+
+/** The connection as the admin set it, plus the URLs to paste into the IdP. */
+export function presentSamlConnection(c: SamlConnection | null, urls: SamlEndpoints) {
+  return {
+    configured: c !== null,
+    idpEntityId: c?.idpEntityId ?? null,
+    ssoUrl: c?.ssoUrl ?? null,
+    certificates: c?.certificates ?? [],
+    attributeProfile: c?.attributeProfile ?? "generic",
+    allowIdpInitiated: c?.allowIdpInitiated ?? false,
+    ...urls,
+  };
 }

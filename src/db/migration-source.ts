@@ -2,8 +2,12 @@
 // import of .ts files by path. Add each new file under migrations/ here, in order.
 import type { Knex } from "knex";
 import * as core from "../../migrations/20261122000000_core.js";
+import * as saml from "../../migrations/20261122010000_saml.js";
 
-const MIGRATIONS: [string, Knex.Migration][] = [["20261122000000_core.ts", core]];
+const MIGRATIONS: [string, Knex.Migration][] = [
+  ["20261122000000_core.ts", core],
+  ["20261122010000_saml.ts", saml],
+];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
   getMigrations: async () => MIGRATIONS,

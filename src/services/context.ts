@@ -1,14 +1,22 @@
 // What every service needs: the database, the catalogs, where we are reachable, and a clock.
 import type { Knex } from "knex";
-import type { Catalogs } from "../catalogs.js";
+import type { AttributeProfiles, Catalogs } from "../catalogs.js";
 import { DomainError } from "../domain/errors.js";
 import { findOrg, type Org } from "../repositories/orgs-repository.js";
 import type { ChangeContext } from "./seat-allocator.js";
 
+export interface SamlSettings {
+  /** Allowed difference between our clock and the IdP's. */
+  clockSkewMs: number;
+  maxResponseBytes: number;
+}
+
 export interface ServiceDeps {
   db: Knex;
   catalogs: Catalogs;
+  attributeProfiles: AttributeProfiles;
   publicUrl: string;
+  saml: SamlSettings;
   now: () => Date;
 }
 

@@ -24,6 +24,7 @@ const defaults: Config = {
   demo: true,
   mappingsDir: path.resolve("./mappings"),
   shutdownGraceMs: 10_000,
+  saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
 };
 
 describe("loadConfig defaults", () => {

@@ -1,0 +1,62 @@
+// Just-in-time provisioning at SAML sign-in. The first sign-in creates the member through the seat
+// allocator (the assertion's groups drive the mappings); later sign-ins refresh groups (and names, for
+// members SCIM does not manage) and re-run the rules, which keep an admin's manual choice. A person whom
+// SCIM or an invitation already created is found by userName or email: never a second member or seat.
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import { withTransaction } from "../db/transaction.js";
+import type { AssertedIdentity } from "../domain/attribute-profile.js";
+import { DomainError } from "../domain/errors.js";
+import { appendAudit } from "../repositories/audit-repository.js";
+import { findMember, findMemberByEmail, findMemberByUserName, insertMember, type Member, updateMember } from "../repositories/members-repository.js";
+import { changeContext, loadOrg, type ServiceDeps } from "./context.js";
+import { changeSeat } from "./seat-allocator.js";
+
+const JIT = "jit";
+
+async function findPerson(trx: Knex.Transaction, orgId: string, email: string): Promise<Member | null> {
+  return (await findMemberByUserName(trx, orgId, email)) ?? (await findMemberByEmail(trx, orgId, email));
+}
+
+async function signIn(deps: ServiceDeps, orgId: string, identity: AssertedIdentity, requestId: string | null): Promise<Member> {
+  return withTransaction(deps.db, async (trx) => {
+    const org = await loadOrg(deps, trx, orgId);
+    const ctx = changeContext(deps, org, { actor: JIT, requestId });
+    const existing = await findPerson(trx, orgId, identity.email);
+    if (existing) {
+      const member = (await findMember(trx, orgId, existing.id, { forUpdate: true })) as Member;
+      if (!member.active) throw new DomainError("forbidden", "this account is deactivated");
+      const names = member.scimManaged ? {} : { givenName: identity.givenName, familyName: identity.familyName, displayName: identity.displayName };
+      const groupsChanged = JSON.stringify([...member.idpGroups].sort()) !== JSON.stringify([...identity.groups].sort());
+      if (groupsChanged) {
+        await appendAudit(trx, orgId, { actor: JIT, action: "member.groups_changed", memberId: member.id, before: { groups: member.idpGroups }, after: { groups: identity.groups }, requestId });
+      }
+      await updateMember(trx, orgId, member.id, { ...names, idpGroups: identity.groups });
+      return (await changeSeat(trx, ctx, member.id, { kind: "reconcile" }, deps.now())).member;
+    }
+    const created = await insertMember(trx, orgId, {
+      id: randomUUID(),
+      userName: identity.email,
+      email: identity.email,
+      emails: [identity.email],
+      givenName: identity.givenName,
+      familyName: identity.familyName,
+      displayName: identity.displayName,
+      idpGroups: identity.groups,
+      seatReason: "new",
+      source: "jit",
+    });
+    await appendAudit(trx, orgId, { actor: JIT, action: "member.created", memberId: created.id, after: { source: "jit", groups: identity.groups }, requestId });
+    return (await changeSeat(trx, ctx, created.id, { kind: "reconcile" }, deps.now())).member;
+  });
+}
+
+export async function signInWithAssertion(deps: ServiceDeps, orgId: string, identity: AssertedIdentity, requestId: string | null = null): Promise<Member> {
+  try {
+    return await signIn(deps, orgId, identity, requestId);
+  } catch (error) {
+    // Two first sign-ins of one person at once: the loser of the insert race finds the winner's member.
+    if ((error as { code?: string }).code === "23505") return signIn(deps, orgId, identity, requestId);
+    throw error;
+  }
+}
