@@ -78,7 +78,8 @@ export async function up(knex: Knex): Promise<void> {
     `create index members__org_id_external_id__index on members (org_id, external_id) where external_id is not null`,
     `create index members__org_id_email__index on members (org_id, lower(email))`,
     `create index members__emails__index on members using gin (emails)`,
-    `create index members__org_id_scim__index on members (org_id, id) where scim_managed`,
+    // SCIM lists page in creation order; this index serves the order and the count.
+    `create index members__org_id_scim_created__index on members (org_id, created_at, id) where scim_managed`,
     `create index members__org_id_waiting__index on members (org_id, waiting_since, id) where waiting_for is not null`,
     `create index members__org_id_seat_type__index on members (org_id, seat_type)`,
     `create unique index members__org_id_primary_owner__unique on members (org_id) where role = 'primary_owner'`,
@@ -97,6 +98,7 @@ export async function up(knex: Knex): Promise<void> {
   });
   await run(knex, [
     `create index groups__org_id_display_name__index on groups (org_id, lower(display_name))`,
+    `create index groups__org_id_created__index on groups (org_id, created_at, id)`,
     `create index groups__org_id_external_id__index on groups (org_id, external_id) where external_id is not null`,
   ]);
 

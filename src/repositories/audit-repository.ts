@@ -59,3 +59,26 @@ export async function listAudit(db: Db, orgId: string, filter: { memberId?: stri
 export async function enqueueOutbox(db: Db, orgId: string, topic: string, payload: unknown): Promise<void> {
   await db("outbox").insert({ org_id: orgId, topic, payload: JSON.stringify(payload) });
 }
+
+/** An audit event and its outbox event in one statement (one round trip while the seat row is held). */
+export async function appendAuditWithEvent(db: Db, orgId: string, event: AuditEventInput, outbox: { topic: string; payload: unknown }): Promise<void> {
+  await db.raw(
+    `with audit as (
+       insert into audit_events (org_id, actor, action, member_id, before, after, reason, request_id)
+       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?))
+     insert into outbox (org_id, topic, payload) values (?, ?, ?::jsonb)`,
+    [
+      orgId,
+      event.actor,
+      event.action,
+      event.memberId ?? null,
+      event.before === undefined ? null : JSON.stringify(event.before),
+      event.after === undefined ? null : JSON.stringify(event.after),
+      event.reason ?? null,
+      event.requestId ?? null,
+      orgId,
+      outbox.topic,
+      JSON.stringify(outbox.payload),
+    ],
+  );
+}

@@ -40,7 +40,7 @@ export async function provisionMember(deps: ServiceDeps, orgId: string, input: P
       source: input.source,
     });
     await appendAudit(trx, orgId, { actor: actor.actor, action: "member.created", memberId: created.id, after: { userName: created.userName, source: created.source }, requestId: actor.requestId });
-    const change = await changeSeat(trx, changeContext(deps, org, actor), created.id, { kind: "reconcile" }, deps.now());
+    const change = await changeSeat(trx, { ...changeContext(deps, org, actor), newMemberId: created.id }, created.id, { kind: "reconcile" }, deps.now(), created);
     return change.member;
   });
 }

@@ -8,7 +8,7 @@ import { DomainError } from "../domain/errors.js";
 import type { Role } from "../domain/roles.js";
 import { type GroupMappingRule, planSeat, purchaseRequired, reasonFor, type SeatPlan, seatMoves, waitingReason } from "../domain/seat-plan.js";
 import { claimBestSeat, claimSeat, findAllocation, lockAndClaimSeat, releaseSeat } from "../repositories/allocations-repository.js";
-import { appendAudit, enqueueOutbox } from "../repositories/audit-repository.js";
+import { appendAuditWithEvent } from "../repositories/audit-repository.js";
 import { listMappings } from "../repositories/mappings-repository.js";
 import { findMember, lockLongestWaiting, type Member, memberGroupKeys, updateMember } from "../repositories/members-repository.js";
 import type { Org } from "../repositories/orgs-repository.js";
@@ -22,6 +22,8 @@ export interface ChangeContext {
   requestId?: string | null;
   /** Preloaded mappings (a sync evaluates thousands of members against one set). */
   mappings?: GroupMappingRule[];
+  /** A member this transaction just inserted: already locked, and in no group yet. */
+  newMemberId?: string;
 }
 
 export type SeatIntent =
@@ -59,7 +61,8 @@ function sameSnapshot(a: SeatSnapshot, b: SeatSnapshot): boolean {
 
 async function planFor(trx: Knex.Transaction, ctx: ChangeContext, member: Member): Promise<SeatPlan> {
   const mappings = ctx.mappings ?? (await listMappings(trx, ctx.org.id));
-  const memberGroups = await memberGroupKeys(trx, ctx.org.id, member);
+  // A member created in this transaction is in no SCIM group yet: only their SAML groups can match.
+  const memberGroups = ctx.newMemberId === member.id ? member.idpGroups : await memberGroupKeys(trx, ctx.org.id, member);
   return planSeat({ catalog: ctx.catalog, mappings, memberGroups, policy: ctx.org.settings.mappedTypeExhausted });
 }
 
@@ -88,8 +91,12 @@ async function record(trx: Knex.Transaction, ctx: ChangeContext, before: Member,
   const change = { member: after, before: snapshot(before), after: snapshot(after), changed: false };
   change.changed = !sameSnapshot(change.before, change.after);
   if (change.changed) {
-    await appendAudit(trx, ctx.org.id, { actor: ctx.actor, action, memberId: after.id, before: change.before, after: change.after, reason: after.seatReason, requestId: ctx.requestId });
-    await enqueueOutbox(trx, ctx.org.id, "member.seat_changed", { orgId: ctx.org.id, memberId: after.id, before: change.before, after: change.after });
+    await appendAuditWithEvent(
+      trx,
+      ctx.org.id,
+      { actor: ctx.actor, action, memberId: after.id, before: change.before, after: change.after, reason: after.seatReason, requestId: ctx.requestId },
+      { topic: "member.seat_changed", payload: { orgId: ctx.org.id, memberId: after.id, before: change.before, after: change.after } },
+    );
   }
   return change;
 }
@@ -177,9 +184,12 @@ async function release(trx: Knex.Transaction, ctx: ChangeContext, member: Member
   });
 }
 
-/** The one entry point. Must run inside the caller's transaction. */
-export async function changeSeat(trx: Knex.Transaction, ctx: ChangeContext, memberId: string, intent: SeatIntent, now = new Date()): Promise<SeatChange> {
-  const before = await findMember(trx, ctx.org.id, memberId, { forUpdate: true });
+/**
+ * The one entry point. Must run inside the caller's transaction. `locked` is the member when the caller
+ * already holds their row (it inserted or locked it), saving a read.
+ */
+export async function changeSeat(trx: Knex.Transaction, ctx: ChangeContext, memberId: string, intent: SeatIntent, now = new Date(), locked?: Member): Promise<SeatChange> {
+  const before = locked?.id === memberId ? locked : await findMember(trx, ctx.org.id, memberId, { forUpdate: true });
   if (!before) throw new DomainError("not_found", "member not found");
   let after: Member;
   switch (intent.kind) {

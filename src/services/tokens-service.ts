@@ -32,12 +32,21 @@ export async function issueToken(
   return { token, record };
 }
 
+// When this process last recorded each token's use: last_used_at is kept to the minute, so a busy SCIM
+// client costs one write a minute per process instead of one per request.
+const lastTouched = new Map<string, number>();
+const TOUCH_EVERY_MS = 60_000;
+
 /** Checks a presented token. Every process reads the same table, so a revocation holds everywhere at once. */
 export async function authenticateToken(deps: ServiceDeps, kind: "scim" | "admin", token: string): Promise<ApiToken | null> {
   if (!token.startsWith(`${PREFIX[kind]}_`) || token.length > 200) return null;
   const now = deps.now();
   const record = await findUsableToken(deps.db, hashToken(token), kind, now);
-  if (record) await touchToken(deps.db, record.orgId, record.id, now);
+  if (record && now.getTime() - (lastTouched.get(record.id) ?? 0) >= TOUCH_EVERY_MS) {
+    if (lastTouched.size > 10_000) lastTouched.clear();
+    lastTouched.set(record.id, now.getTime());
+    await touchToken(deps.db, record.orgId, record.id, now);
+  }
   return record;
 }
 
