@@ -24,6 +24,8 @@ export interface AppDeps extends ServiceDeps {
 export function buildApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
+  // SCIM sets resource ETags itself (W/"<version>"); express's body hashes on lists and errors mean nothing.
+  app.set("etag", false);
   app.set("trust proxy", "loopback");
   const metrics = createMetrics();
   app.use(requestContext(deps.logger));

@@ -1,9 +1,10 @@
 // attributes / excludedAttributes (RFC 7644 §3.9) applied to an outgoing resource. `id` and `schemas` are
 // always returned. Lenient about what IdPs send: a bracketed filter in an attribute name
 // (`emails[type eq "work"]`) selects the attribute; names match case-insensitively.
-import { USER_SCHEMA, GROUP_SCHEMA } from "./schemas.js";
+import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, SEAT_SCHEMA, USER_SCHEMA } from "./schemas.js";
 
 const CORE = [USER_SCHEMA.toLowerCase(), GROUP_SCHEMA.toLowerCase()];
+const EXTENSIONS = [ENTERPRISE_SCHEMA.toLowerCase(), SEAT_SCHEMA.toLowerCase()];
 const ALWAYS = new Set(["id", "schemas"]);
 
 interface Path {
@@ -18,6 +19,9 @@ function parsePath(raw: string): Path | null {
   if (!text) return null;
   const lower = text.toLowerCase();
   for (const core of CORE) if (lower.startsWith(`${core}:`)) text = text.slice(core.length + 1);
+  // A whole extension (attributes=urn:…:enterprise:2.0:User): without this, the last ':' would be read as
+  // the start of an attribute name ("User") and the extension would never be selected nor excluded.
+  if (EXTENSIONS.includes(text.toLowerCase())) return { top: text, rest: [] };
   if (text.toLowerCase().startsWith("urn:")) {
     // urn:…:Schema:attr.sub — the URN is everything up to the last ':'.
     const at = text.lastIndexOf(":");

@@ -52,7 +52,9 @@ const seatSchemaDocument = {
 };
 
 export function schemaDocuments(baseUrl: string): Record<string, unknown>[] {
-  const described = [SCIMMY.Schemas.User, SCIMMY.Schemas.Group, SCIMMY.Schemas.EnterpriseUser].map((s) => s.definition.describe(baseUrl) as Record<string, unknown>);
+  // describe() writes meta.location as `${basepath}/${id}`: the base must be the /Schemas endpoint (given the
+  // SCIM root, the locations were …/scim/v2/urn:…, which answer 404).
+  const described = [SCIMMY.Schemas.User, SCIMMY.Schemas.Group, SCIMMY.Schemas.EnterpriseUser].map((s) => s.definition.describe(`${baseUrl}/Schemas`) as Record<string, unknown>);
   return [...described, { ...seatSchemaDocument, meta: { resourceType: "Schema", location: `${baseUrl}/Schemas/${SEAT_SCHEMA}` } }];
 }
 

@@ -69,6 +69,7 @@ const userColumns: Record<string, ColumnSpec> = {
   "emails.value": { type: "stringArray", sql: "m.emails", caseExact: false },
   "meta.created": { type: "dateTime", sql: "m.created_at" },
   "meta.lastmodified": { type: "dateTime", sql: "m.updated_at" },
+  "meta.resourcetype": { type: "string", sql: "'User'", caseExact: true },
   "groups.value": {
     type: "custom",
     build(op: CompareOp | "pr", value: FilterValue) {
@@ -97,7 +98,8 @@ export const userAttributes: AttributeResolver = {
     if (userColumns[key]) return userColumns[key];
     if (key === "groups") return userColumns["groups.value"];
     const attribute = findAttribute(SCIMMY.Schemas.User.definition as never, path.name);
-    if (!attribute || attribute.name === "password" || attribute.name === "groups") return null;
+    // meta is Roster's, not stored with the resource: only the columns above can be filtered on.
+    if (!attribute || ["password", "groups", "meta"].includes(attribute.name)) return null;
     return fromDefinition(attribute, "m.attributes", path.sub);
   },
 };
@@ -117,6 +119,7 @@ const groupColumns: Record<string, ColumnSpec> = {
   displayname: { type: "string", sql: "g.display_name", caseExact: false },
   "meta.created": { type: "dateTime", sql: "g.created_at" },
   "meta.lastmodified": { type: "dateTime", sql: "g.updated_at" },
+  "meta.resourcetype": { type: "string", sql: "'Group'", caseExact: true },
   members: membersColumn,
   "members.value": membersColumn,
 };

@@ -10,6 +10,7 @@ import { changeScimGroup, createScimGroup, deleteScimGroup, getScimGroup, replac
 import { createScimUser, deleteScimUser, getScimUser, patchScimUser, replaceScimUser } from "../services/scim-users-service.js";
 import { authenticateToken } from "../services/tokens-service.js";
 import { processBulk } from "./bulk.js";
+import type { AttributeResolver, ColumnSpec } from "./filter/filter-to-sql.js";
 import { fromScimGroup, parseGroupPatch, toScimGroup } from "./groups.js";
 import { attributeList, compileListQuery, type ListParams, readListParams } from "./list-query.js";
 import { excludes, project } from "./projection.js";
@@ -54,6 +55,15 @@ function actorOf(req: Request) {
 
 function projection(req: Request) {
   return { attributes: attributeList(req.query.attributes), excluded: attributeList(req.query.excludedAttributes) };
+}
+
+/**
+ * If-None-Match on a read: the current ETag, or "*" (RFC 9110 §13.1.2: false whenever the resource exists;
+ * it used to be compared as if it were an ETag, so "*" never answered 304).
+ */
+function notModified(req: Request, etag: string): boolean {
+  const tags = req.get("if-none-match")?.split(",").map((t) => t.trim()) ?? [];
+  return tags.includes("*") || tags.includes(etag);
 }
 
 /** PATCH answers 204 unless the client asks for the resource back (attributes/excludedAttributes). */
@@ -108,7 +118,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   router.get("/Users/:id", async (req, res) => {
     const member = await getScimUser(deps, ctx(req).orgId, String(req.params.id));
     const etag = etagOf(member.version);
-    if (req.get("if-none-match")?.split(",").map((t) => t.trim()).includes(etag)) {
+    if (notModified(req, etag)) {
       res.status(304).setHeader("ETag", etag).end();
       return;
     }
@@ -165,7 +175,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   router.get("/Groups/:id", async (req, res) => {
     const group = await getScimGroup(deps, ctx(req).orgId, String(req.params.id));
     const etag = etagOf(group.version);
-    if (req.get("if-none-match")?.split(",").map((t) => t.trim()).includes(etag)) {
+    if (notModified(req, etag)) {
       res.status(304).setHeader("ETag", etag).end();
       return;
     }
@@ -208,13 +218,15 @@ export function createScimRouter(deps: ServiceDeps): Router {
     // Both resource types in one list: Users first, then Groups, paged together.
     const params = readSearchBody(req.body);
     const orgId = ctx(req).orgId;
-    const userPage = await queryScimMembers(deps.db, orgId, { ...compileListQuery(params, userAttributes), offset: 0, limit: 0 });
-    const groupPage = await queryGroups(deps.db, orgId, { ...compileListQuery(params, groupAttributes), offset: 0, limit: 0 });
+    const userQuery = compileListQuery(params, rootResolver(userAttributes, groupAttributes));
+    const groupQuery = compileListQuery(params, rootResolver(groupAttributes, userAttributes));
+    const userPage = await queryScimMembers(deps.db, orgId, { ...userQuery, offset: 0, limit: 0 });
+    const groupPage = await queryGroups(deps.db, orgId, { ...groupQuery, offset: 0, limit: 0 });
     const start = params.startIndex - 1;
-    const users = start < userPage.total ? await queryScimMembers(deps.db, orgId, { ...compileListQuery(params, userAttributes), offset: start, limit: params.count }) : { members: [] };
+    const users = start < userPage.total ? await queryScimMembers(deps.db, orgId, { ...userQuery, offset: start, limit: params.count }) : { members: [] };
     const remaining = params.count - users.members.length;
     const groupOffset = Math.max(0, start - userPage.total);
-    const groups = remaining > 0 ? await queryGroups(deps.db, orgId, { ...compileListQuery(params, groupAttributes), offset: groupOffset, limit: remaining }) : { groups: [] };
+    const groups = remaining > 0 ? await queryGroups(deps.db, orgId, { ...groupQuery, offset: groupOffset, limit: remaining }) : { groups: [] };
     const resources = [
       ...users.members.map((m) => project(toScimUser(m, baseUrl), params.attributes, params.excludedAttributes)),
       ...(await renderGroups(orgId, groups.groups, params.attributes, params.excludedAttributes)),
@@ -231,6 +243,39 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
   router.use(scimErrorHandler);
   return router;
+}
+
+/**
+ * For a search at the root (RFC 7644 §3.4.2.1): "for filtered attributes that are not part of a particular
+ * resource type, the service provider SHALL treat the attribute as if there is no attribute value". An
+ * attribute only the other type has resolves to a spec of the same kind holding SQL NULL (so `userName pr`
+ * keeps Users and drops Groups, and sortBy=userName still sorts the Users); one neither type has stays
+ * unknown (400 invalidFilter). Without this, every root search on a User-only or Group-only attribute was 400.
+ */
+function rootResolver(own: AttributeResolver, other: AttributeResolver): AttributeResolver {
+  return { resolve: (path) => own.resolve(path) ?? withoutValue(other.resolve(path)) };
+}
+
+function withoutValue(spec: ColumnSpec | null): ColumnSpec | null {
+  if (!spec) return null;
+  switch (spec.type) {
+    case "string":
+      return { ...spec, sql: "(null::text)" };
+    case "id":
+      return { type: "id", sql: "(null::uuid)" };
+    case "boolean":
+      return { type: "boolean", sql: "(null::boolean)" };
+    case "dateTime":
+      return { type: "dateTime", sql: "(null::timestamptz)" };
+    case "number":
+      return { type: "number", sql: "(null::numeric)" };
+    case "stringArray":
+      return { ...spec, sql: "(null::text[])" };
+    case "complex":
+      return { ...spec, jsonSql: "(null::jsonb)" };
+    case "custom":
+      return { type: "custom", build: () => ({ sql: "null::boolean", bindings: [] }) };
+  }
 }
 
 function readSearchBody(body: unknown): ListParams {

@@ -18,7 +18,10 @@ export type ColumnSpec =
   | { type: "id"; sql: string }
   /** Accepts true/false and the strings "true"/"false" in any case (Entra sends "True"). */
   | { type: "boolean"; sql: string }
-  /** timestamptz; the value must be an ISO 8601 date or date-time string. */
+  /**
+   * timestamptz; the value must be an ISO 8601 date or date-time string. Compared at millisecond precision,
+   * the precision SCIM shows it with (meta.created/lastModified come from Date#toISOString).
+   */
   | { type: "dateTime"; sql: string }
   | { type: "number"; sql: string }
   /** text[] holding the values, lower-cased already when !caseExact; eq uses `@>` so a GIN index serves it. */
@@ -165,7 +168,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** One value of a known type: a column, or a sub-attribute of one array element. */
 type Scalar =
   | { type: "string"; expr: Sql; caseExact: boolean }
-  | { type: "id" | "boolean" | "dateTime" | "number"; expr: Sql };
+  | { type: "id" | "boolean" | "number"; expr: Sql }
+  /** shownInMs: a column stored in microseconds but shown truncated to milliseconds (see millisecondCompare). */
+  | { type: "dateTime"; expr: Sql; shownInMs?: boolean };
 
 function scalarPresent(s: Scalar): Sql {
   return s.type === "string" ? sql`(${s.expr} <> '')` : sql`(${s.expr} is not null)`;
@@ -201,12 +206,37 @@ function scalarCompare(s: Scalar, op: CompareOp, value: Exclude<FilterValue, nul
     }
     case "dateTime": {
       if (op === "co" || op === "sw" || op === "ew") throw noOrdering();
+      if (s.shownInMs) return millisecondCompare(s.expr, op, dateTimeValue(label, value));
       return sql`(${s.expr} ${new Sql(ORDER[op], [])} ${dateTimeValue(label, value)}::timestamptz)`;
     }
     case "number": {
       if (op === "co" || op === "sw" || op === "ew") throw noOrdering();
       return sql`(${s.expr} ${new Sql(ORDER[op], [])} ${numberValue(label, value)}::numeric)`;
     }
+  }
+}
+
+/**
+ * `column op value` as a client sees the column: PostgreSQL keeps microseconds, SCIM shows milliseconds
+ * (truncated). Compared raw, `meta.lastModified gt "<a resource's own lastModified>"` returned that resource
+ * again (an IdP's incremental sync never settled) and `eq` with the shown value matched nothing. Written as
+ * ranges on the raw column (floor/ceil of the value to the millisecond) so an index on it still serves.
+ */
+function millisecondCompare(column: Sql, op: "eq" | "gt" | "ge" | "lt" | "le", value: string): Sql {
+  const floor = sql`date_trunc('milliseconds', ${value}::timestamptz)`;
+  const next = sql`(${floor} + interval '1 millisecond')`;
+  const ceil = sql`date_trunc('milliseconds', ${value}::timestamptz + interval '999 microseconds')`;
+  switch (op) {
+    case "eq":
+      return sql`(${column} >= ${ceil} and ${column} < ${next})`;
+    case "gt":
+      return sql`(${column} >= ${next})`;
+    case "ge":
+      return sql`(${column} >= ${ceil})`;
+    case "lt":
+      return sql`(${column} < ${ceil})`;
+    case "le":
+      return sql`(${column} < ${next})`;
   }
 }
 
@@ -336,9 +366,10 @@ function topLeaf(resolver: AttributeResolver): LeafBuilder {
         return scalarLeaf({ type: "string", expr: raw(spec.sql), caseExact: spec.caseExact }, op, value, label);
       case "id":
       case "boolean":
-      case "dateTime":
       case "number":
         return scalarLeaf({ type: spec.type, expr: raw(spec.sql) }, op, value, label);
+      case "dateTime":
+        return scalarLeaf({ type: "dateTime", expr: raw(spec.sql), shownInMs: true }, op, value, label);
       case "stringArray":
         return arrayLeaf(spec, op, value, label);
       case "complex": {
