@@ -16,7 +16,7 @@ import { getSamlConnection, putSamlConnection, samlEndpoints } from "../services
 import { authenticateAdmin, type Principal, requirePermission } from "./admin-auth.js";
 import { decodeCursor, encodeCursor, presentAuditEvent, presentMapping, presentMember, presentSamlConnection, presentToken } from "./presenters.js";
 
-const listMembersQuery = z.object({
+export const listMembersQuery = z.object({
   seatType: z.string().max(40).optional(),
   role: z.enum(ROLES).optional(),
   status: z.enum(["active", "inactive", "waiting"]).optional(),
@@ -25,18 +25,18 @@ const listMembersQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const auditQuery = z.object({
+export const auditQuery = z.object({
   memberId: z.string().refine(isUuid, "must be a member id").optional(),
   action: z.string().max(100).optional(),
   cursor: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const swapBody = z.object({ a: z.string().refine(isUuid, "must be a member id"), b: z.string().refine(isUuid, "must be a member id") }).strict();
-const adminTokenBody = z.object({ memberId: z.string().refine(isUuid, "must be a member id"), name: z.string().max(100).optional() }).strict();
-const scimTokenBody = z.object({ name: z.string().max(100).optional() }).strict();
+export const swapBody = z.object({ a: z.string().refine(isUuid, "must be a member id"), b: z.string().refine(isUuid, "must be a member id") }).strict();
+export const adminTokenBody = z.object({ memberId: z.string().refine(isUuid, "must be a member id"), name: z.string().max(100).optional() }).strict();
+export const scimTokenBody = z.object({ name: z.string().max(100).optional() }).strict();
 const samlOptionsFields = { attributeProfile: z.string().max(40).optional(), allowIdpInitiated: z.boolean().optional() };
-const samlBody = z.union([
+export const samlBody = z.union([
   z.object({ metadataXml: z.string().min(1).max(1024 * 1024), ...samlOptionsFields }).strict(),
   z
     .object({
