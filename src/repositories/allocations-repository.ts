@@ -57,15 +57,22 @@ class SeatFreeUnderShareLock extends Error {}
  * commit. That lock is what makes promotion exact: a transaction freeing one of these seats (an UPDATE)
  * waits for our commit and then sees us waiting, or committed before we looked and we see its seat.
  *
- * The look is under SHARE locks, inside a savepoint: many members queueing in a full org do so side by
- * side. If a seat turns out to be free, the savepoint is rolled back (releasing those locks, so no two
- * transactions try to upgrade shared locks into a deadlock) and the claim is made under exclusive locks
- * taken in one fixed order.
+ * The look is under SHARE locks, inside a savepoint, so members queueing in a full org do so side by side.
+ * If a seat is free, the savepoint is rolled back (no shared lock is ever upgraded, which would deadlock),
+ * the non-waiting claim is retried briefly, and then all rows are locked exclusively, in that same order, to
+ * decide under the lock. Nothing here waits for one row while holding another out of order: the cycles
+ * PostgreSQL reported came from exactly that.
  */
 export async function lockAndClaimSeat(db: Db, orgId: string, seatTypes: string[]): Promise<string | null> {
   if (seatTypes.length === 0) return null;
+  // Every lock on the pool's rows is taken in the same order, the order of `seatTypes` (rank): the shared
+  // look, the one-at-a-time claims and the final exclusive lock; mixing orders deadlocked.
   const candidates = (q: Db) =>
-    q("seat_allocations").where({ org_id: orgId }).whereIn("seat_type", seatTypes).orderBy("seat_type").select("seat_type", "purchased", "used");
+    q("seat_allocations")
+      .where({ org_id: orgId })
+      .whereIn("seat_type", seatTypes)
+      .orderByRaw("array_position(?::text[], seat_type)", [seatTypes])
+      .select("seat_type", "purchased", "used");
   try {
     await (db as Knex.Transaction).transaction(async (savepoint) => {
       const rows: { purchased: number; used: number }[] = await candidates(savepoint).forShare();
@@ -74,6 +81,12 @@ export async function lockAndClaimSeat(db: Db, orgId: string, seatTypes: string[
     return null;
   } catch (error) {
     if (!(error instanceof SeatFreeUnderShareLock)) throw error;
+  }
+  // A seat is free but its row is busy: retry the non-waiting claim briefly before queueing for all rows.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 4 * (attempt + 1)));
+    const claimed = await claimBestSeat(db, orgId, seatTypes);
+    if (claimed) return claimed;
   }
   const rows: { seat_type: string; purchased: number; used: number }[] = await candidates(db).forUpdate();
   const free = new Set(rows.filter((r) => r.used < r.purchased).map((r) => r.seat_type));
