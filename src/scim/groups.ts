@@ -100,6 +100,10 @@ export function parseGroupPatch(body: unknown): MembershipStep[] {
       if (op.op === "remove") throw new ScimError(400, "noTarget", "remove needs a path");
       if (!op.value || typeof op.value !== "object" || Array.isArray(op.value)) throw new ScimError(400, "invalidValue", "an operation without a path needs an object value");
       for (const [key, value] of Object.entries(op.value as Record<string, unknown>)) {
+        // Okta renames a group with {"op":"replace","value":{"id":"<the group's id>","displayName":"…"}}.
+        // The read-only id (and schemas/meta) in a path-less value is ignored, as for PUT (RFC 7644
+        // §3.5.1); refusing it answered 400 to every Okta rename. An explicit `path: "id"` is still refused.
+        if (["id", "schemas", "meta"].includes(key.toLowerCase())) continue;
         if (key.toLowerCase() === "members") steps.push(op.op === "add" ? { kind: "add", members: memberRefs(value) } : { kind: "replace", members: memberRefs(value) });
         else steps.push(setStep(key, value, op.op));
       }

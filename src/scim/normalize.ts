@@ -29,14 +29,36 @@ export interface PatchOperation {
   value?: unknown;
 }
 
+// RFC 7644 §3.10 lets a client qualify core attributes with their schema URN ("urn:…:core:2.0:User:active",
+// "urn:…:core:2.0:Group:members[value eq …]"). scimmy refused them as invalid paths and the Group parser
+// only stripped the prefix for displayName/externalId, so a fully qualified members path was a 400. The
+// core prefix is dropped here, once; extension URNs (the enterprise schema) are left as they are.
+const CORE_PREFIX = /^urn:ietf:params:scim:schemas:core:2\.0:(?:User|Group):/i;
+
+function unqualified(name: string): string {
+  return name.replace(CORE_PREFIX, "");
+}
+
+// Entra links a manager with {"op":"Add","path":"urn:…:enterprise:2.0:User:manager","value":"<manager id>"}:
+// a bare id where RFC 7643 §4.3 has the complex {"value": id}. scimmy refused it (400), failing the sync.
+const MANAGER = /^urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User:manager$/i;
+
+function managerValue(name: string, value: unknown): unknown {
+  return MANAGER.test(name) && typeof value === "string" ? { value } : value;
+}
+
 /** Lower-cases op names (Entra sends "Replace", "Add") and normalizes boolean strings in values. */
 export function normalizePatchOperations(operations: unknown[]): PatchOperation[] {
   return operations.map((raw) => {
     const op = raw as Record<string, unknown>;
     const name = typeof op.op === "string" ? op.op.toLowerCase() : op.op;
-    const path = typeof op.path === "string" ? op.path.trim() : undefined;
+    const path = typeof op.path === "string" ? unqualified(op.path.trim()) : undefined;
     const lastPathSegment = path ? path.replace(/\[.*\]/g, "").split(/[.:]/).pop() ?? null : null;
-    const value = op.value === undefined ? undefined : normalizeBooleans(op.value, lastPathSegment);
+    let value = op.value === undefined ? undefined : normalizeBooleans(op.value, lastPathSegment);
+    if (path) value = managerValue(path, value);
+    else if (value && typeof value === "object" && !Array.isArray(value)) {
+      value = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [unqualified(k), managerValue(k, v)]));
+    }
     return { op: name as PatchOperation["op"], ...(path ? { path } : {}), ...(value !== undefined ? { value } : {}) };
   });
 }

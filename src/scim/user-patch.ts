@@ -49,12 +49,37 @@ function currentResource(member: Member): Record<string, unknown> {
   };
 }
 
+const TYPED_VALUE_PATH = /^([a-z][\w-]*)\[\s*type\s+eq\s+"([^"]*)"\s*\]\.([a-z][\w-]*)$/i;
+
+/**
+ * Entra provisions a value the user did not have yet with an add through a filter, e.g.
+ * {"op":"Add","path":"emails[type eq \"work\"].value","value":"a@b.example"}, and expects the entry to be
+ * created. scimmy answered 400 noTarget (the filter matched nothing), so the user never got the address.
+ * Such an add, when no entry of that type exists (nor was created by an earlier operation of the same
+ * request), becomes an add of the new entry {type, <sub>: value}.
+ */
+function createOnAbsent(op: PatchOperation, resource: Record<string, unknown>, created: Set<string>): PatchOperation {
+  const match = op.op === "add" && op.path ? TYPED_VALUE_PATH.exec(op.path) : null;
+  if (!match) return op;
+  const [, attribute, type, sub] = match;
+  const id = `${attribute.toLowerCase()}|${type.toLowerCase()}`;
+  const key = Object.keys(resource).find((k) => k.toLowerCase() === attribute.toLowerCase());
+  const entries = key && Array.isArray(resource[key]) ? (resource[key] as unknown[]) : [];
+  const exists = created.has(id) || entries.some((e) => !!e && typeof e === "object" && String((e as Record<string, unknown>).type ?? "").toLowerCase() === type.toLowerCase());
+  if (exists) return op;
+  created.add(id);
+  return { op: "add", path: attribute, value: [{ type, [sub]: op.value }] };
+}
+
 /** The member after the operations, or null when they change nothing. */
 export async function applyUserPatch(member: Member, ops: PatchOperation[]): Promise<UserFields | null> {
   let patched: Record<string, unknown> | undefined;
   try {
+    const current = currentResource(member);
+    const created = new Set<string>();
+    ops = ops.map((op) => createOnAbsent(op, current, created));
     const message = new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP_SCHEMA], Operations: ops });
-    const resource = new UserSchema(currentResource(member), "out");
+    const resource = new UserSchema(current, "out");
     patched = (await message.apply(resource)) as unknown as Record<string, unknown> | undefined;
   } catch (error) {
     throw toScimValidationError(error);

@@ -99,6 +99,9 @@ async function applySteps(trx: Knex.Transaction, orgId: string, group: Group, st
       removed += gone.length;
     }
   }
+  // A PATCH that changes nothing (re-adding a member, removing one who is not in the group) keeps the
+  // version: bumping it anyway moved the ETag, so an IdP's next If-Match failed with 412 for no change.
+  if (touched.size === 0 && Object.keys(fields).length === 0) return { group, touched, added, removed };
   const updated = await updateGroup(trx, orgId, group.id, fields);
   return { group: updated, touched, added, removed };
 }
