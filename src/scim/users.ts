@@ -15,7 +15,8 @@ export interface ScimUserInput {
   familyName: string | null;
   email: string | null;
   emails: string[];
-  active: boolean;
+  /** null when the request does not say: a new user is active, an existing one keeps their state. */
+  active: boolean | null;
   /** The coerced resource without id, meta and schemas. */
   attributes: Record<string, unknown>;
 }
@@ -59,7 +60,7 @@ export function fromScimUser(body: unknown): ScimUserInput {
     familyName: name.familyName ?? null,
     email: primary ?? emails[0] ?? null,
     emails: [...new Set(emails.map((e) => e.toLowerCase()))],
-    active: resource.active === undefined ? true : resource.active === true,
+    active: resource.active === undefined || resource.active === null ? null : resource.active === true,
     attributes,
   };
 }

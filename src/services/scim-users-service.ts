@@ -19,7 +19,8 @@ export interface UserFields {
   familyName: string | null;
   email: string | null;
   emails: string[];
-  active: boolean;
+  /** null: not given (a new user is active; an existing one keeps their state rather than being reactivated). */
+  active: boolean | null;
   attributes: Record<string, unknown>;
 }
 
@@ -37,7 +38,7 @@ function checkPrecondition(member: Member, pre?: Precondition): void {
   }
 }
 
-function changedFields(before: Member, fields: UserFields): string[] {
+function changedFields(before: Member, fields: UserFields & { active: boolean }): string[] {
   const changed: string[] = [];
   if (before.userName !== fields.userName) changed.push("userName");
   if (before.externalId !== fields.externalId) changed.push("externalId");
@@ -53,7 +54,8 @@ async function lockMember(trx: Knex.Transaction, orgId: string, id: string): Pro
 }
 
 /** Writes the fields, then lets the allocator react to (de)activation. */
-async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Member, fields: UserFields, action: string): Promise<Member> {
+async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Member, given: UserFields, action: string): Promise<Member> {
+  const fields = { ...given, active: given.active ?? before.active };
   if (before.role === "primary_owner" && !fields.active) {
     throw new DomainError("primary_owner_protected", "the primary owner cannot be deactivated through SCIM; transfer ownership in Roster first");
   }
@@ -99,6 +101,7 @@ export async function createScimUser(deps: ServiceDeps, orgId: string, fields: U
       const locked = (await findMember(trx, orgId, existing.id, { forUpdate: true })) as Member;
       return writeUser(trx, ctx, locked, fields, "member.adopted");
     }
+    const active = fields.active ?? true;
     const created = await insertMember(trx, orgId, {
       id: randomUUID(),
       userName: fields.userName,
@@ -109,9 +112,9 @@ export async function createScimUser(deps: ServiceDeps, orgId: string, fields: U
       email: fields.email,
       emails: fields.emails,
       attributes: fields.attributes,
-      active: fields.active,
+      active,
       scimManaged: true,
-      seatReason: fields.active ? "new" : "deactivated",
+      seatReason: active ? "new" : "deactivated",
       source: "scim",
     });
     await appendAudit(trx, orgId, { actor: actor.actor, action: "member.created", memberId: created.id, after: { source: "scim", active: created.active }, requestId: actor.requestId });

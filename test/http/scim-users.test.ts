@@ -265,3 +265,25 @@ describe("DELETE /Users/{id}", () => {
     expect((await scim.post("/Users", userBody("delete.me@example.com"))).status).toBe(201);
   });
 });
+
+describe("a replace that does not mention active", () => {
+  it("keeps a deactivated user deactivated, holding no seat, instead of reactivating them", async () => {
+    const user = await createUser(scim, "quiet@example.com");
+    expect((await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "active", value: false }))).status).toBe(204);
+    const body = userBody("quiet@example.com", { displayName: "Quiet" });
+    delete body.active;
+    const put = await scim.put(`/Users/${user.id}`, body);
+    expect(put.status).toBe(200);
+    expect(put.body.active).toBe(false);
+    expect((put.body[SEAT] as { seatType: string }).seatType).toBe("unassigned");
+    expect(put.body.displayName).toBe("Quiet");
+  });
+
+  it("still creates a new user as active when POST omits active", async () => {
+    const body = userBody("omitted@example.com");
+    delete body.active;
+    const res = await scim.post("/Users", body);
+    expect(res.status).toBe(201);
+    expect(res.body.active).toBe(true);
+  });
+});
