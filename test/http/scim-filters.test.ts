@@ -129,6 +129,8 @@ describe("filters on Users", () => {
     ['emails[type eq "work" or value ew ".org"]', ["alice", "bob", "dave"]],
     ['emails[not (type eq "work")]', ["alice", "bob"]],
     ['emails[type eq "work"] and userName sw "d"', ["dave"]],
+    // Entra's lookup form: the sub-attribute after the brackets belongs to the same element
+    ['emails[type eq "home"].value co "@x"', ["bob"]],
     // and / or / not, precedence (not > and > or) and grouping
     ['userName sw "a" or userName sw "b"', ["alice", "bob"]],
     ['userName sw "a" or userName sw "b" and externalId eq "nope"', ["alice"]],
@@ -266,7 +268,7 @@ describe("filters that are refused: 400 invalidFilter", () => {
     ["not a date", 'meta.created gt "yesterday"'],
     ["impossible date", 'meta.created gt "2021-02-30T00:00:00Z"'],
     ["nested value paths", 'emails[type eq "work" and emails[value pr]]'],
-    ["sub-attribute after a value path", 'emails[type eq "work"].value co "x"'],
+    ["sub-attribute after a value path without an operator", 'emails[type eq "work"].value'],
   ])("%s", async (_label, filter) => {
     const res = await listWithFilter(scim, filter);
     expectScimError(res, 400, "invalidFilter");

@@ -129,6 +129,17 @@ describe("parseFilter: valid filters", () => {
   });
 });
 
+// Entra looks users up with emails[type eq "work"].value eq "x": one element satisfying both conditions.
+describe("parseFilter: a sub-attribute after a value filter", () => {
+  it("reads attr[filter].sub op value as attr[filter and sub op value]", () => {
+    expect(parseFilter('emails[type eq "work"].value eq "x@corp.example"')).toEqual({
+      kind: "valuePath",
+      attr: path("emails"),
+      filter: and({ kind: "compare", attr: path("type"), op: "eq", value: "work" }, { kind: "compare", attr: path("value"), op: "eq", value: "x@corp.example" }),
+    });
+  });
+});
+
 // Microsoft's SCIM test suite sends unquoted values; they are read as strings up to a space, ')' or ']'.
 describe("parseFilter: bare (unquoted) values", () => {
   const table: [string, FilterNode][] = [
@@ -170,7 +181,8 @@ describe("parseFilter: invalid filters", () => {
     ['userName eq "x")', /unexpected '\)'/],
     ['not userName eq "x"', /expected '\(' after 'not'/],
     ['emails[type eq "work"', /expected '\]'/],
-    ['emails[type eq "work"].value eq "x"', /sub-attribute after '\]'.*not supported/],
+    ['emails[type eq "work"].value', /expected an operator after 'value'/],
+    ['emails[type eq "work"]. eq "x"', /sub-attribute name after/],
     ['emails[type[value eq "x"] eq "work"]', /cannot be nested/],
     ['emails[emails.type eq "work"]', /bare sub-attribute name/],
     ['name.familyName[value eq "x"]', /multi-valued attribute/],

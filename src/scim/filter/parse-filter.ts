@@ -109,6 +109,17 @@ class Lexer {
     return { t: "string", pos: start, text, value: text };
   }
 
+  /** `.name` right after a ']' (Entra's `emails[type eq "work"].value eq "x"`), or null. */
+  subAfterBracket(): { name: string; pos: number } | null {
+    if (this.buffered || this.input[this.i] !== ".") return null;
+    const start = this.i + 1;
+    let end = start;
+    while (end < this.input.length && /[A-Za-z0-9_$-]/.test(this.input[end])) end++;
+    if (end === start) throw invalid(`expected a sub-attribute name after '].' ${at(start)}`);
+    this.i = end;
+    return { name: this.input.slice(start, end), pos: start };
+  }
+
   private scan(): Token {
     const input = this.input;
     while (this.i < input.length && /\s/.test(input[this.i])) this.i++;
@@ -117,9 +128,6 @@ class Lexer {
     const c = input[start];
     if (c === "(" || c === ")" || c === "[" || c === "]") {
       this.i++;
-      if (c === "]" && input[this.i] === ".") {
-        throw invalid(`a sub-attribute after ']' (as in emails[type eq "work"].value) is not supported in filters ${at(this.i)}`);
-      }
       return { t: c, pos: start, text: c };
     }
     if (c === '"') {
@@ -283,7 +291,17 @@ class Parser {
       this.enter(after);
       const filter = this.parseOr(true);
       this.close(after, "]");
-      return this.node({ kind: "valuePath", attr, filter }, token.pos);
+      const sub = this.lexer.subAfterBracket();
+      if (!sub) return this.node({ kind: "valuePath", attr, filter }, token.pos);
+      // attr[filter].sub op value: one element satisfies both, i.e. attr[filter and sub op value].
+      const subAttr: AttrPath = { uri: null, name: sub.name, sub: null };
+      const opToken = this.next();
+      const subOp = opToken.t === "word" ? opToken.text.toLowerCase() : "";
+      let condition: FilterNode;
+      if (subOp === "pr") condition = this.node({ kind: "present", attr: subAttr }, sub.pos);
+      else if (COMPARE_OPS.has(subOp)) condition = this.node({ kind: "compare", attr: subAttr, op: subOp as CompareOp, value: this.parseValue(opToken) }, sub.pos);
+      else throw invalid(`expected an operator after '${sub.name}' ${at(opToken.pos)}, found ${describe(opToken)}`);
+      return this.node({ kind: "valuePath", attr, filter: this.node({ kind: "and", left: filter, right: condition }, token.pos) }, token.pos);
     }
     const op = after.t === "word" ? after.text.toLowerCase() : "";
     if (op === "pr") return this.node({ kind: "present", attr }, token.pos);
