@@ -17,6 +17,25 @@ export const BULK_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkR
 SCIMMY.Resources.declare(SCIMMY.Resources.User).extend(SCIMMY.Schemas.EnterpriseUser, false);
 SCIMMY.Resources.declare(SCIMMY.Resources.Group);
 
+// RFC 7643 makes canonical values advice ("service providers MAY allow other values"); scimmy refuses
+// anything else, even "Work" for emails.type, and every roles.type (its list is empty), which breaks
+// Entra's app roles ({"type":"WindowsAzureActiveDirectoryRole"}). Turn them into what they are: advice.
+interface MutableAttribute {
+  config?: { canonicalValues: unknown };
+  subAttributes?: MutableAttribute[];
+  /** An extension's schema definition, listed among the resource's attributes. */
+  attributes?: MutableAttribute[];
+}
+function allowNonCanonical(attributes: MutableAttribute[]): void {
+  for (const attribute of attributes) {
+    if (attribute.config) attribute.config.canonicalValues = false;
+    allowNonCanonical([...(attribute.subAttributes ?? []), ...(attribute.attributes ?? [])]);
+  }
+}
+for (const schema of [SCIMMY.Schemas.User, SCIMMY.Schemas.EnterpriseUser, SCIMMY.Schemas.Group]) {
+  allowNonCanonical((schema.definition as unknown as { attributes: MutableAttribute[] }).attributes);
+}
+
 /** scimmy's User resource schema (core + enterprise): validates and coerces inbound bodies. */
 export const UserSchema = SCIMMY.Resources.User.schema;
 export const GroupSchema = SCIMMY.Resources.Group.schema;

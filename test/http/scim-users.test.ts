@@ -287,3 +287,13 @@ describe("a replace that does not mention active", () => {
     expect(res.body.active).toBe(true);
   });
 });
+
+describe("values outside the schema's canonical lists", () => {
+  it("accepts Entra's app roles and a capitalised email type, and returns them as sent", async () => {
+    const roles = [{ primary: "True", type: "WindowsAzureActiveDirectoryRole", value: "Admin" }];
+    const res = await scim.post("/Users", userBody("roles@example.com", { roles, emails: [{ value: "roles@example.com", type: "Work", primary: true }] }));
+    expect(res.status).toBe(201);
+    expect(res.body.roles).toEqual([{ primary: true, type: "WindowsAzureActiveDirectoryRole", value: "Admin" }]);
+    expect((res.body.emails as { type: string }[])[0].type).toBe("Work");
+  });
+});
