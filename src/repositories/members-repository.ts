@@ -118,6 +118,16 @@ export async function insertMember(db: Db, orgId: string, fields: NewMember): Pr
   return fromRow(row as MemberRow);
 }
 
+/** Inserts unless the userName (or id) is taken; null then. One statement instead of a look and an insert. */
+export async function insertMemberIfAbsent(db: Db, orgId: string, fields: NewMember): Promise<Member | null> {
+  const rows = await db<MemberRow>("members")
+    .insert({ ...toRow(fields), org_id: orgId })
+    .onConflict()
+    .ignore()
+    .returning("*");
+  return rows[0] ? fromRow(rows[0] as MemberRow) : null;
+}
+
 export async function findMember(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
   if (!isUuid(id)) return null;
   const query = db<MemberRow>("members").where({ org_id: orgId, id }).first();

@@ -6,7 +6,7 @@ import type { Knex } from "knex";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { deleteMember, findMember, findMemberByUserName, insertMember, type Member, updateMember } from "../repositories/members-repository.js";
+import { deleteMember, findMember, findMemberByUserName, insertMemberIfAbsent, type Member, updateMember } from "../repositories/members-repository.js";
 import { type Actor, changeContext, loadOrg, type ServiceDeps } from "./context.js";
 import { changeSeat, type ChangeContext } from "./seat-allocator.js";
 
@@ -95,14 +95,9 @@ export async function createScimUser(deps: ServiceDeps, orgId: string, fields: U
   return withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const ctx = changeContext(deps, org, actor);
-    const existing = await findMemberByUserName(trx, orgId, fields.userName);
-    if (existing?.scimManaged) throw new DomainError("uniqueness", `a User with userName "${fields.userName}" already exists`);
-    if (existing) {
-      const locked = (await findMember(trx, orgId, existing.id, { forUpdate: true })) as Member;
-      return writeUser(trx, ctx, locked, fields, "member.adopted");
-    }
     const active = fields.active ?? true;
-    const created = await insertMember(trx, orgId, {
+    // Insert first; only a taken userName sends us to look at who has it (the usual case costs nothing).
+    const created = await insertMemberIfAbsent(trx, orgId, {
       id: randomUUID(),
       userName: fields.userName,
       externalId: fields.externalId,
@@ -117,9 +112,15 @@ export async function createScimUser(deps: ServiceDeps, orgId: string, fields: U
       seatReason: active ? "new" : "deactivated",
       source: "scim",
     });
+    if (!created) {
+      const existing = await findMemberByUserName(trx, orgId, fields.userName);
+      if (!existing || existing.scimManaged) throw new DomainError("uniqueness", `a User with userName "${fields.userName}" already exists`);
+      const locked = (await findMember(trx, orgId, existing.id, { forUpdate: true })) as Member;
+      return writeUser(trx, ctx, locked, fields, "member.adopted");
+    }
     await appendAudit(trx, orgId, { actor: actor.actor, action: "member.created", memberId: created.id, after: { source: "scim", active: created.active }, requestId: actor.requestId });
     if (!created.active) return created;
-    return (await changeSeat(trx, ctx, created.id, { kind: "reconcile" })).member;
+    return (await changeSeat(trx, { ...ctx, newMemberId: created.id }, created.id, { kind: "reconcile" }, deps.now(), created)).member;
   });
 }
 
