@@ -11,6 +11,17 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 }
 
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/**
+ * A SCIM client may create a user with only an email-shaped userName and no emails (SAML sign-in then
+ * finds them by that userName): /api/v1/me answered "email": null for them. Like the /me page, fall back
+ * to the userName when it is an email address.
+ */
+function emailOf(member: { email: string | null; userName: string }): string | null {
+  return member.email ?? (EMAIL.test(member.userName) ? member.userName : null);
+}
+
 export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith("https://");
@@ -45,7 +56,7 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Route
     const { member, org, groups } = await me(sessions.read(req, deps.now()));
     res.json({
       id: member.id,
-      email: member.email,
+      email: emailOf(member),
       userName: member.userName,
       orgId: org.id,
       orgName: org.name,
@@ -54,7 +65,8 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Route
       seatStatus: member.seatStatus,
       seatReason: member.seatReason,
       waitingFor: member.waitingFor,
-      groups: groups.map((g) => g.displayName).concat(member.idpGroups),
+      // A group the IdP sends both over SCIM and in the assertion is one group to the person: listed once.
+      groups: [...new Set(groups.map((g) => g.displayName).concat(member.idpGroups))],
     });
   });
 

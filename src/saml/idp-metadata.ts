@@ -31,7 +31,14 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   if (xml.length > 1024 * 1024) throw new DomainError("invalid_request", "metadata XML is larger than 1 MB");
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new DomainError("invalid_request", "metadata with a DOCTYPE is refused");
   const errors: string[] = [];
-  const doc = new DOMParser({ onError: (level: string, message: string) => void (level !== "warning" && errors.push(message)) }).parseFromString(xml, "text/xml");
+  let doc: Document | undefined;
+  try {
+    doc = new DOMParser({ onError: (level: string, message: string) => void (level !== "warning" && errors.push(message)) }).parseFromString(xml, "text/xml") as unknown as Document;
+  } catch (error) {
+    // xmldom 0.9 throws a ParseError on fatal errors (no root element, unclosed tags) after reporting
+    // them: without this, text that is not XML answered 500 instead of 400.
+    errors.push((error as Error).message);
+  }
   if (errors.length || !doc?.documentElement) throw new DomainError("invalid_request", `metadata is not well-formed XML${errors[0] ? `: ${errors[0]}` : ""}`);
   const entities = Array.from(doc.getElementsByTagNameNS(MD_NS, "EntityDescriptor"));
   const entity = entities.find((e) => e.getElementsByTagNameNS(MD_NS, "IDPSSODescriptor").length > 0);

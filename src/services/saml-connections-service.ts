@@ -36,12 +36,14 @@ export async function getSamlConnection(deps: ServiceDeps, orgId: string): Promi
 export async function putSamlConnection(deps: ServiceDeps, orgId: string, input: SamlConnectionFields, actor: Actor): Promise<SamlConnection> {
   const fields = { idpEntityId: input.idpEntityId, ssoUrl: input.ssoUrl, certificates: input.certificates };
   if (!/^https?:\/\//.test(fields.ssoUrl)) throw new DomainError("invalid_request", "the SSO URL must be an http(s) URL");
-  const attributeProfile = input.attributeProfile ?? "generic";
-  deps.attributeProfiles.get(attributeProfile); // refuses an unknown profile
+  if (input.attributeProfile !== undefined) deps.attributeProfiles.get(input.attributeProfile); // refuses an unknown profile
   return withTransaction(deps.db, async (trx) => {
     await loadOrg(deps, trx, orgId);
     const before = await findSamlConnection(trx, orgId);
-    const saved = await upsertSamlConnection(trx, orgId, { ...fields, attributeProfile, allowIdpInitiated: input.allowIdpInitiated ?? false });
+    // Options left out keep their values: re-importing IdP metadata to rotate a key must not reset them.
+    const attributeProfile = input.attributeProfile ?? before?.attributeProfile ?? "generic";
+    const allowIdpInitiated = input.allowIdpInitiated ?? before?.allowIdpInitiated ?? false;
+    const saved = await upsertSamlConnection(trx, orgId, { ...fields, attributeProfile, allowIdpInitiated });
     const summary = (c: SamlConnection | null) =>
       c && { idpEntityId: c.idpEntityId, ssoUrl: c.ssoUrl, certificates: c.certificates.length, attributeProfile: c.attributeProfile, allowIdpInitiated: c.allowIdpInitiated };
     await appendAudit(trx, orgId, { actor: actor.actor, action: "saml.updated", before: summary(before), after: summary(saved), requestId: actor.requestId });
