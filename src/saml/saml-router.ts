@@ -3,7 +3,7 @@
 // assertions required, InResponseTo always checked (unless the org allows IdP-initiated sign-in) against a
 // store in PostgreSQL that every process shares. Around node-saml, the numbered pipeline of the checks it
 // leaves to the application. The client learns only "sign-in failed"; the log gets the reason.
-import express, { type NextFunction, type Request, type Response, Router } from "express";
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response, Router } from "express";
 import { MultiSamlStrategy, type Profile, type SamlConfig, ValidateInResponseTo, generateServiceProviderMetadata } from "@node-saml/passport-saml";
 import { Passport } from "passport";
 import { toDomainError } from "../db/to-domain-error.js";
@@ -30,6 +30,11 @@ declare global {
 
 function page(res: Response, status: number, title: string, message: string): void {
   res.status(status).type("html").send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${message}</p></body></html>`);
+}
+
+/** The one answer to every refused assertion, whatever the reason (which goes to the log only). */
+function failedSignIn(res: Response): void {
+  page(res, 401, "Sign-in failed", "Your sign-in could not be completed. Try again from your company's sign-in page, or ask your administrator.");
 }
 
 export function samlOptions(deps: ServiceDeps, connection: SamlConnection): SamlConfig {
@@ -87,6 +92,16 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
   passport.use("saml", strategy as unknown as Parameters<typeof passport.use>[1]);
   const secure = deps.publicUrl.startsWith("https://");
 
+  // A body the parser refuses (far too large, malformed) is a failed sign-in like any other: the same
+  // generic 401 page, not the admin API's JSON error naming the reason.
+  const bodyRefused: ErrorRequestHandler = (error: unknown, req, res, next) => {
+    const type = (error as { type?: unknown } | null)?.type;
+    const fromBodyParser = typeof type === "string" && (type.startsWith("entity.") || type.startsWith("parameters.") || type.endsWith(".unsupported"));
+    if (!fromBodyParser) return next(error);
+    req.log.warn({ orgId: String(req.params.orgId), reason: `request body refused: ${type}` }, "saml assertion rejected");
+    failedSignIn(res);
+  };
+
   const loadConnection = async (req: Request, res: Response, next: NextFunction) => {
     const orgId = String(req.params.orgId);
     const connection = UUID.test(orgId) ? await findSamlConnection(deps.db, orgId) : null;
@@ -110,15 +125,20 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
 
   router.get("/:orgId/login", loadConnection, (req, res, next) => {
     // Only Roster chooses the RelayState: a relative path from ?returnTo, never a URL from the query.
-    (req as Request & { body: unknown }).body = { RelayState: safeReturnPath(req.query.returnTo) };
+    // passport-saml takes ?RelayState before the body's, so the query loses it (Express 5's req.query is
+    // a getter: an own property shadows it for this request).
+    const { RelayState: _fromQuery, ...query } = req.query;
+    Object.defineProperty(req, "query", { value: query, configurable: true, enumerable: true });
+    (req as Request & { body: unknown }).body = { RelayState: safeReturnPath(query.returnTo) };
     passport.authenticate("saml", { session: false })(req, res, next);
   });
 
   router.post(
     "/:orgId/acs",
     express.urlencoded({ extended: false, limit: Math.ceil(deps.saml.maxResponseBytes * 1.4) + 4096 }),
+    bodyRefused,
     loadConnection,
-    async (req, res, next) => {
+    async (req: Request, res: Response, next: NextFunction) => {
       const connection = req.samlConnection as SamlConnection;
       const urls = samlEndpoints(deps.publicUrl, connection.orgId);
       try {
@@ -134,8 +154,14 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
             else resolve(user);
           })(req, res, next);
         });
-        // 9–10. Recipient on the verified assertion; then replay: each assertion is accepted once, in any process.
-        const facts = checkSignedAssertion(profile.getAssertionXml?.() ?? "", { acsUrl: urls.acsUrl, fallbackLifetimeMs: 5 * 60 * 1000, now: deps.now() });
+        // 9–10. Issuer, Recipient, bearer window and InResponseTo on the verified assertion; then replay: each assertion is accepted once, in any process.
+        const facts = checkSignedAssertion(profile.getAssertionXml?.() ?? "", {
+          acsUrl: urls.acsUrl,
+          idpEntityId: connection.idpEntityId,
+          inResponseTo: typeof profile.inResponseTo === "string" ? profile.inResponseTo : null,
+          clockSkewMs: deps.saml.clockSkewMs,
+          now: deps.now(),
+        });
         if (!(await markAssertionUsed(deps.db, connection.orgId, facts.assertionId, facts.notOnOrAfter))) throw new SamlRejection("assertion replayed");
         // 11. Who it is, read with the org's attribute profile; then JIT through the seat allocator.
         const identity = readIdentity(deps.attributeProfiles.get(connection.attributeProfile), profile as unknown as Record<string, unknown>, profile.nameID ?? null);
@@ -148,7 +174,7 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
       } catch (error) {
         if (error instanceof SamlRejection) {
           req.log.warn({ orgId: connection.orgId, reason: error.reason }, "saml assertion rejected");
-          return page(res, 401, "Sign-in failed", "Your sign-in could not be completed. Try again from your company's sign-in page, or ask your administrator.");
+          return failedSignIn(res);
         }
         const known = toDomainError(error);
         if (known instanceof DomainError && known.code === "forbidden") {
