@@ -25,8 +25,9 @@ export function requestContext(logger: Logger) {
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // The path only up to the first dynamic token-bearing segment: /signin/<token> becomes /signin/…
-      const path = req.path.startsWith("/signin/") ? "/signin/…" : req.path;
+      // The full path (not the router-relative one), never the query string; /signin/<token> becomes /signin/….
+      const fullPath = `${req.baseUrl}${req.path}`;
+      const path = fullPath.startsWith("/signin/") ? "/signin/…" : fullPath;
       req.log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
     });
     next();

@@ -79,7 +79,10 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Route
     const { member, org, label } = await me(session);
     const seat = member.seatType
       ? `<p class="seat">Your seat: <strong>${escapeHtml(label ?? member.seatType)}</strong>.</p>`
-      : `<p class="seat">You have no seat yet${member.waitingFor ? ", and you are on the waiting list" : ""}. Ask an admin or owner of ${escapeHtml(org.name)} to assign you one.</p>`;
+      : member.role === "member"
+        ? `<p class="seat">You have no seat yet${member.waitingFor ? ", and you are on the waiting list" : ""}. Ask an admin or owner of ${escapeHtml(org.name)} to assign you one.</p>`
+        : // Buying seats gives no seat: an admin or owner who wants one gives it to themselves.
+          `<p class="seat">You have no seat yet. As ${escapeHtml(member.role.replace("_", " "))}, you can give yourself one: <code>PATCH /api/v1/orgs/${escapeHtml(org.id)}/members/${escapeHtml(member.id)}</code> with <code>{"seatType": "…"}</code>.</p>`;
     res.type("html").send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Roster: ${escapeHtml(org.name)}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}.seat{padding:1rem;border-radius:.5rem;background:#f3f4f6}</style></head>
 <body><h1>${escapeHtml(org.name)}</h1><p>Signed in as <strong>${escapeHtml(member.email ?? member.userName)}</strong> (${escapeHtml(member.role.replace("_", " "))}).</p>${seat}</body></html>`);

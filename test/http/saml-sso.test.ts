@@ -537,7 +537,9 @@ describe("who may sign in", () => {
     const cookie = await signInOk(app, f.orgId, { email: "boss@acme.example" });
     expect((await me(app, cookie)).body).toMatchObject({ role: "primary_owner", seatType: "unassigned", waitingFor: null });
     const page = await request(app).get("/me").set("Cookie", cookie);
-    expect(page.text).toMatch(/You have no seat yet\. Ask/);
+    // Buying seats gives no seat; the owner is told how to give themselves one, not to ask someone.
+    expect(page.text).toMatch(/You have no seat yet\. As primary owner, you can give yourself one/);
+    expect(page.text).not.toMatch(/waiting list/);
   });
 });
 
