@@ -6,7 +6,7 @@ import type { ServiceDeps } from "../services/context.js";
 import { changeScimGroup, createScimGroup, deleteScimGroup, replaceScimGroup } from "../services/scim-groups-service.js";
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser } from "../services/scim-users-service.js";
 import { fromScimGroup, parseGroupPatch } from "./groups.js";
-import { ScimError, scimErrorBody } from "./scim-error.js";
+import { readMessage, ScimError, scimErrorBody } from "./scim-error.js";
 import { toScimError } from "./scim-errors.js";
 import { BULK_REQUEST_SCHEMA, BULK_RESPONSE_SCHEMA, LIMITS } from "./schemas.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
@@ -52,12 +52,7 @@ function resolve(value: unknown, ids: Map<string, string>): unknown {
 }
 
 function readRequest(body: unknown): { operations: BulkOperation[]; failOnErrors: number | null } {
-  if (!body || typeof body !== "object") throw new ScimError(400, "invalidSyntax", "a Bulk request needs a BulkRequest body");
-  const b = body as Record<string, unknown>;
-  const schemas = Array.isArray(b.schemas) ? b.schemas : [];
-  if (!schemas.some((s) => typeof s === "string" && s.toLowerCase() === BULK_REQUEST_SCHEMA.toLowerCase())) {
-    throw new ScimError(400, "invalidSyntax", `a Bulk body must list the schema ${BULK_REQUEST_SCHEMA}`);
-  }
+  const b = readMessage(body, BULK_REQUEST_SCHEMA, "BulkRequest");
   const ops = b.Operations ?? b.operations;
   if (!Array.isArray(ops)) throw new ScimError(400, "invalidSyntax", "Operations must be an array");
   if (ops.length > LIMITS.bulkMaxOperations) throw new ScimError(413, null, `at most ${LIMITS.bulkMaxOperations} operations per Bulk request`);

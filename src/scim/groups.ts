@@ -5,7 +5,7 @@ import type { Group, GroupMemberRef } from "../repositories/groups-repository.js
 import type { GroupFields, MembershipStep } from "../services/scim-groups-service.js";
 import { type FilterNode, parseFilter } from "./filter/parse-filter.js";
 import { normalizePatchOperations } from "./normalize.js";
-import { ScimError } from "./scim-error.js";
+import { readMessage, ScimError } from "./scim-error.js";
 import { GROUP_SCHEMA, LIMITS, PATCH_OP_SCHEMA } from "./schemas.js";
 import { etagOf } from "./users.js";
 
@@ -85,12 +85,7 @@ function setStep(field: string, value: unknown, op: string): MembershipStep {
 }
 
 export function parseGroupPatch(body: unknown): MembershipStep[] {
-  if (!body || typeof body !== "object") throw new ScimError(400, "invalidSyntax", "the request body must be a PatchOp message");
-  const b = body as Record<string, unknown>;
-  const schemas = Array.isArray(b.schemas) ? b.schemas : [];
-  if (!schemas.some((s) => typeof s === "string" && s.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase())) {
-    throw new ScimError(400, "invalidSyntax", `a PATCH body must list the schema ${PATCH_OP_SCHEMA}`);
-  }
+  const b = readMessage(body, PATCH_OP_SCHEMA, "PatchOp");
   const rawOps = b.Operations ?? b.operations;
   if (!Array.isArray(rawOps) || rawOps.length === 0) throw new ScimError(400, "invalidSyntax", "Operations must be a non-empty array");
   const steps: MembershipStep[] = [];

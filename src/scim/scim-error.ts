@@ -28,3 +28,14 @@ export class ScimError extends Error {
 export function scimErrorBody(status: number, scimType: ScimType | null, detail: string) {
   return { schemas: [SCIM_ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail };
 }
+
+/** A SCIM message body (PatchOp, SearchRequest, BulkRequest): an object that lists its message schema. */
+export function readMessage(body: unknown, schema: string, name: string): Record<string, unknown> {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ScimError(400, "invalidSyntax", `the request body must be a ${name} message`);
+  const b = body as Record<string, unknown>;
+  const schemas = Array.isArray(b.schemas) ? b.schemas : [];
+  if (!schemas.some((s) => typeof s === "string" && s.toLowerCase() === schema.toLowerCase())) {
+    throw new ScimError(400, "invalidSyntax", `a ${name} body must list the schema ${schema}`);
+  }
+  return b;
+}

@@ -15,7 +15,7 @@ import { fromScimGroup, parseGroupPatch, toScimGroup } from "./groups.js";
 import { attributeList, compileListQuery, type ListParams, readListParams } from "./list-query.js";
 import { excludes, project } from "./projection.js";
 import { groupAttributes, userAttributes } from "./scim-attributes.js";
-import { ScimError } from "./scim-error.js";
+import { readMessage, ScimError } from "./scim-error.js";
 import { SCIM_CONTENT_TYPE, scimErrorHandler } from "./scim-errors.js";
 import { LIMITS, LIST_RESPONSE_SCHEMA, resourceTypeDocuments, schemaDocuments, SEARCH_REQUEST_SCHEMA, serviceProviderConfig } from "./schemas.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
@@ -279,12 +279,7 @@ function withoutValue(spec: ColumnSpec | null): ColumnSpec | null {
 }
 
 function readSearchBody(body: unknown): ListParams {
-  if (!body || typeof body !== "object") throw new ScimError(400, "invalidSyntax", "a search needs a SearchRequest body");
-  const b = body as Record<string, unknown>;
-  const schemas = Array.isArray(b.schemas) ? b.schemas : [];
-  if (!schemas.some((s) => typeof s === "string" && s.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
-    throw new ScimError(400, "invalidSyntax", `a search body must list the schema ${SEARCH_REQUEST_SCHEMA}`);
-  }
+  const b = readMessage(body, SEARCH_REQUEST_SCHEMA, "SearchRequest");
   return readListParams(b);
 }
 

@@ -6,19 +6,14 @@ import type { Member } from "../repositories/members-repository.js";
 import type { UserFields } from "../services/scim-users-service.js";
 import { parseFilter } from "./filter/parse-filter.js";
 import { normalizePatchOperations, type PatchOperation } from "./normalize.js";
-import { ScimError } from "./scim-error.js";
+import { readMessage, ScimError } from "./scim-error.js";
 import { ENTERPRISE_SCHEMA, LIMITS, PATCH_OP_SCHEMA, SEAT_SCHEMA, USER_SCHEMA, UserSchema } from "./schemas.js";
 import { fromScimUser, toScimValidationError } from "./users.js";
 
 const MAX_OPERATIONS = 1000;
 
 export function parseUserPatch(body: unknown): PatchOperation[] {
-  if (!body || typeof body !== "object") throw new ScimError(400, "invalidSyntax", "the request body must be a PatchOp message");
-  const b = body as Record<string, unknown>;
-  const schemas = Array.isArray(b.schemas) ? b.schemas : [];
-  if (!schemas.some((s) => typeof s === "string" && s.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase())) {
-    throw new ScimError(400, "invalidSyntax", `a PATCH body must list the schema ${PATCH_OP_SCHEMA}`);
-  }
+  const b = readMessage(body, PATCH_OP_SCHEMA, "PatchOp");
   const raw = b.Operations ?? b.operations;
   if (!Array.isArray(raw) || raw.length === 0) throw new ScimError(400, "invalidSyntax", "Operations must be a non-empty array");
   if (raw.length > MAX_OPERATIONS) throw new ScimError(413, "tooMany", `at most ${MAX_OPERATIONS} operations per PATCH`);

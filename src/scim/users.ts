@@ -2,24 +2,13 @@
 // by scimmy's RFC 7643 User schema (unknown attributes are dropped, wrong types refused). Outbound, the
 // stored resource is merged with the columns Roster owns (id, userName, active, meta, the seat extension).
 import type { Member } from "../repositories/members-repository.js";
+import type { UserFields } from "../services/scim-users-service.js";
 import { normalizeBooleans } from "./normalize.js";
 import { ScimError } from "./scim-error.js";
 import { ENTERPRISE_SCHEMA, SEAT_SCHEMA, USER_SCHEMA, UserSchema } from "./schemas.js";
 
-/** What Roster keeps of a SCIM User: indexed columns plus the whole resource. */
-export interface ScimUserInput {
-  userName: string;
-  externalId: string | null;
-  displayName: string | null;
-  givenName: string | null;
-  familyName: string | null;
-  email: string | null;
-  emails: string[];
-  /** null when the request does not say: a new user is active, an existing one keeps their state. */
-  active: boolean | null;
-  /** The coerced resource without id, meta and schemas. */
-  attributes: Record<string, unknown>;
-}
+/** What Roster keeps of a SCIM User: indexed columns plus the whole resource (the service's own type). */
+export type ScimUserInput = UserFields;
 
 const OWNED_BY_ROSTER = new Set(["id", "meta", "schemas", SEAT_SCHEMA]);
 

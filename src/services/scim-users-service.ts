@@ -38,6 +38,12 @@ function checkPrecondition(member: Member, pre?: Precondition): void {
   }
 }
 
+/** The member columns a SCIM User sets (active aside: it needs a decision, see writeUser). */
+function storedFields(fields: UserFields) {
+  const { userName, externalId, displayName, givenName, familyName, email, emails, attributes } = fields;
+  return { userName, externalId, displayName, givenName, familyName, email, emails, attributes, scimManaged: true };
+}
+
 function changedFields(before: Member, fields: UserFields & { active: boolean }): string[] {
   const changed: string[] = [];
   if (before.userName !== fields.userName) changed.push("userName");
@@ -60,18 +66,7 @@ async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Memb
     throw new DomainError("primary_owner_protected", "the primary owner cannot be deactivated through SCIM; transfer ownership in Roster first");
   }
   const changed = changedFields(before, fields);
-  let member = await updateMember(trx, ctx.org.id, before.id, {
-    userName: fields.userName,
-    externalId: fields.externalId,
-    displayName: fields.displayName,
-    givenName: fields.givenName,
-    familyName: fields.familyName,
-    email: fields.email,
-    emails: fields.emails,
-    attributes: fields.attributes,
-    active: fields.active,
-    scimManaged: true,
-  });
+  let member = await updateMember(trx, ctx.org.id, before.id, { ...storedFields(fields), active: fields.active });
   if (changed.length || action !== "member.updated") {
     await appendAudit(trx, ctx.org.id, { actor: ctx.actor, action, memberId: member.id, after: { changed }, requestId: ctx.requestId });
   }
@@ -99,16 +94,8 @@ export async function createScimUser(deps: ServiceDeps, orgId: string, fields: U
     // Insert first; only a taken userName sends us to look at who has it (the usual case costs nothing).
     const created = await insertMemberIfAbsent(trx, orgId, {
       id: randomUUID(),
-      userName: fields.userName,
-      externalId: fields.externalId,
-      displayName: fields.displayName,
-      givenName: fields.givenName,
-      familyName: fields.familyName,
-      email: fields.email,
-      emails: fields.emails,
-      attributes: fields.attributes,
+      ...storedFields(fields),
       active,
-      scimManaged: true,
       seatReason: active ? "new" : "deactivated",
       source: "scim",
     });
