@@ -53,6 +53,20 @@ describe.skipIf(!onPostgres)("database outage", () => {
     expect(read.body.error).toBe("unavailable");
     const write = await request(app).patch(`/api/v1/orgs/${org.org.id}/members/${memberId}`).set(auth()).send({ seatType: "unassigned" });
     expect(write.status).toBe(503);
+    // SCIM answers in its own error format: 503 with Retry-After, never a 404 or an empty list.
+    const scimList = await request(app).get("/scim/v2/Users").set("Authorization", `Bearer ${org.scimToken}`);
+    expect(scimList.status).toBe(503);
+    expect(scimList.headers["retry-after"]).toBeDefined();
+    expect(scimList.body.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:Error"]);
+    expect(scimList.body.status).toBe("503");
+    const scimCreate = await request(app)
+      .post("/scim/v2/Users")
+      .set("Authorization", `Bearer ${org.scimToken}`)
+      .send({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: "during-outage@example.com" });
+    expect(scimCreate.status).toBe(503);
+    // A sign-in attempt says "try again shortly", not "not set up".
+    const acs = await request(app).post(`/saml/${org.org.id}/acs`).type("form").send({ SAMLResponse: "PHg+" });
+    expect(acs.status).toBe(503);
     const ready = await request(app).get("/readyz");
     expect(ready.status).toBe(503);
     expect((await request(app).get("/healthz")).status).toBe(200);
@@ -63,5 +77,9 @@ describe.skipIf(!onPostgres)("database outage", () => {
     expect(after.status).toBe(200);
     expect(after.body.seatType).toBe("chat_code");
     expect((await request(app).get("/readyz")).status).toBe(200);
+    // Nothing was written while the database was away, and SCIM works again.
+    const users = await request(app).get("/scim/v2/Users?filter=userName eq \"during-outage@example.com\"").set("Authorization", `Bearer ${org.scimToken}`);
+    expect(users.status).toBe(200);
+    expect(users.body.totalResults).toBe(0);
   });
 });
