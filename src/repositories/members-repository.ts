@@ -128,6 +128,68 @@ export async function insertMemberIfAbsent(db: Db, orgId: string, fields: NewMem
   return rows[0] ? fromRow(rows[0] as MemberRow) : null;
 }
 
+/** A members row (as any query returns it) as a Member. */
+export function memberFromRow(row: unknown): Member {
+  return fromRow(row as MemberRow);
+}
+
+export interface SeatedMemberInsert {
+  member: NewMember;
+  /** Seat types to take, best first; the first free one whose row nobody holds is taken. */
+  seatTypes: string[];
+  seatReason: string;
+  audit: { actor: string; requestId: string | null; created: unknown; before: unknown };
+}
+
+/**
+ * Creates a member who takes a free seat, with both audit events and the outbox event, in ONE statement
+ * (autocommit): the pool row is held for that statement only. It waits for a concurrent holder of the
+ * chosen row and re-checks it; waiting is safe here because every lock ends with the statement, so no
+ * lock-order cycle can form. Null when the chosen type filled up meanwhile or none is free: nothing is
+ * written, and the caller takes the transactional path. A taken userName is a unique violation (23505),
+ * also with nothing written.
+ */
+export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMemberInsert): Promise<Member | null> {
+  const row = toRow({ ...m.member, seatStatus: "claimed", seatReason: m.seatReason, seatSource: "auto" }) as Record<string, unknown>;
+  const columns = Object.keys(row);
+  const { rows } = (await db.raw(
+    `with seat as (
+       update seat_allocations set used = used + 1
+        where org_id = ? and used < purchased and seat_type = (
+          select seat_type from seat_allocations
+           where org_id = ? and seat_type = any(?::text[]) and used < purchased
+           order by array_position(?::text[], seat_type) limit 1)
+       returning seat_type),
+     ins as (
+       insert into members (org_id, seat_type, ${columns.map((c) => `"${c}"`).join(", ")})
+       select ?, seat.seat_type, ${columns.map(() => "?").join(", ")} from seat
+       returning *),
+     snapshot as (
+       select ins.id, jsonb_build_object('seatType', ins.seat_type, 'seatStatus', ins.seat_status, 'seatReason', ins.seat_reason,
+                                         'waitingFor', ins.waiting_for, 'role', ins.role) as after
+         from ins),
+     created as (
+       insert into audit_events (org_id, actor, action, member_id, after, request_id)
+       select ?, ?, 'member.created', snapshot.id, ?::jsonb, ? from snapshot),
+     seated as (
+       insert into audit_events (org_id, actor, action, member_id, before, after, reason, request_id)
+       select ?, ?, 'seat.changed', snapshot.id, ?::jsonb, snapshot.after, ?, ? from snapshot),
+     event as (
+       insert into outbox (org_id, topic, payload)
+       select ?, 'member.seat_changed', jsonb_build_object('orgId', ?::text, 'memberId', snapshot.id, 'before', ?::jsonb, 'after', snapshot.after)
+         from snapshot)
+     select * from ins`,
+    [
+      orgId, orgId, m.seatTypes, m.seatTypes,
+      orgId, ...columns.map((c) => row[c]),
+      orgId, m.audit.actor, JSON.stringify(m.audit.created), m.audit.requestId,
+      orgId, m.audit.actor, JSON.stringify(m.audit.before), m.seatReason, m.audit.requestId,
+      orgId, orgId, JSON.stringify(m.audit.before),
+    ] as never[],
+  )) as { rows: unknown[] };
+  return rows[0] ? fromRow(rows[0] as MemberRow) : null;
+}
+
 export async function findMember(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
   if (!isUuid(id)) return null;
   const query = db<MemberRow>("members").where({ org_id: orgId, id }).first();

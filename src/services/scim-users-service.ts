@@ -6,7 +6,7 @@ import type { Knex } from "knex";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { deleteMember, findMember, findMemberByUserName, insertMemberIfAbsent, type Member, updateMember } from "../repositories/members-repository.js";
+import { deleteMember, findMember, findMemberByUserName, insertMemberIfAbsent, insertMemberWithSeat, type Member, updateMember } from "../repositories/members-repository.js";
 import { type Actor, changeContext, loadOrg, type ServiceDeps } from "./context.js";
 import { changeSeat, type ChangeContext } from "./seat-allocator.js";
 
@@ -86,7 +86,35 @@ async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Memb
  * the owner) so that one person never becomes two members with two seats. A userName already managed by
  * SCIM is a uniqueness conflict.
  */
+/**
+ * The common create in one statement: a new SCIM user is in no group yet, so no mapping can match and the
+ * rules say "highest available". When a seat can be taken without waiting, the member, their seat and the
+ * audit and outbox events are written at once. Anything else (no free seat, a busy pool row, a taken
+ * userName, an inactive user) goes the transactional way, which handles waiting, adoption and conflicts.
+ */
+async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor): Promise<Member | null> {
+  if (fields.active === false) return null;
+  const org = await loadOrg(deps, deps.db, orgId);
+  const catalog = deps.catalogs.get(org.plan);
+  const id = randomUUID();
+  const newMember = { id, ...storedFields(fields), active: true, seatReason: "new", source: "scim" };
+  const before = { seatType: null, seatStatus: "unassigned", seatReason: "new", waitingFor: null, role: "member" };
+  try {
+    return await insertMemberWithSeat(deps.db, orgId, {
+      member: newMember,
+      seatTypes: catalog.seatTypes.map((s) => s.type),
+      seatReason: "highest_available",
+      audit: { actor: actor.actor, requestId: actor.requestId ?? null, created: { source: "scim", active: true }, before },
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === "23505") return null; // taken userName: adoption or 409, below
+    throw error;
+  }
+}
+
 export async function createScimUser(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor): Promise<Member> {
+  const fast = await createWithFreeSeat(deps, orgId, fields, actor);
+  if (fast) return fast;
   return withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const ctx = changeContext(deps, org, actor);
