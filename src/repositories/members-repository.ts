@@ -329,6 +329,12 @@ export interface ScimPageQuery {
   orderBy: { sql: string; descending: boolean } | null;
   offset: number;
   limit: number;
+  /**
+   * The filter can match only a few rows (an IdP's lookup by userName, externalId or id), so the total
+   * can come with the page from one query. Never set for broad filters: a window count over many rows
+   * would read them all.
+   */
+  fewMatches?: boolean;
 }
 
 /** SCIM-visible members matching a compiled filter: a true total and one page. */
@@ -338,6 +344,10 @@ export async function queryScimMembers(db: Db, orgId: string, query: ScimPageQue
     if (query.where) q.whereRaw(query.where.sql, query.where.bindings as never[]);
     return q;
   };
+  if (query.fewMatches && query.offset === 0 && query.limit > 0) {
+    const rows = (await base().select("m.*", db.raw("count(*) over () as scim_total")).orderBy([{ column: "m.created_at" }, { column: "m.id" }]).limit(query.limit)) as (MemberRow & { scim_total: number })[];
+    return { total: Number(rows[0]?.scim_total ?? 0), members: rows.map((r) => fromRow(r)) };
+  }
   const countRow = await base().count<{ count: number }[]>({ count: "*" }).first();
   const total = Number(countRow?.count ?? 0);
   if (query.limit === 0 || query.offset >= total) return { total, members: [] };

@@ -2,7 +2,7 @@
 // against an attribute resolver. Filters are bounded before parsing (parse-filter.ts).
 import type { ScimPageQuery } from "../repositories/members-repository.js";
 import { type AttributeResolver, filterToSql } from "./filter/filter-to-sql.js";
-import { parseAttrPath, parseFilter } from "./filter/parse-filter.js";
+import { type FilterNode, parseAttrPath, parseFilter } from "./filter/parse-filter.js";
 import { sortExpression } from "./scim-attributes.js";
 import { ScimError } from "./scim-error.js";
 import { LIMITS } from "./schemas.js";
@@ -64,13 +64,21 @@ export function readListParams(source: Record<string, unknown>): ListParams {
   };
 }
 
+/** Attributes that identify one user or group: an eq filter on one of them matches at most a few rows. */
+const IDENTIFYING = new Set(["id", "username", "externalid"]);
+
+function identifiesFewRows(node: FilterNode | null): boolean {
+  return node?.kind === "compare" && node.op === "eq" && node.attr.uri === null && node.attr.sub === null && IDENTIFYING.has(node.attr.name.toLowerCase());
+}
+
 export function compileListQuery(params: ListParams, resolver: AttributeResolver): ScimPageQuery {
-  const where = params.filter ? filterToSql(parseFilter(params.filter, { maxLength: LIMITS.maxFilterLength }), resolver) : null;
+  const filter = params.filter ? parseFilter(params.filter, { maxLength: LIMITS.maxFilterLength }) : null;
+  const where = filter ? filterToSql(filter, resolver) : null;
   let orderBy: ScimPageQuery["orderBy"] = null;
   if (params.sortBy) {
     const expression = sortExpression(resolver.resolve(parseAttrPath(params.sortBy, "invalidValue")));
     if (!expression) throw new ScimError(400, "invalidValue", `cannot sort by ${params.sortBy}`);
     orderBy = { sql: expression, descending: params.sortOrder === "descending" };
   }
-  return { where, orderBy, offset: params.startIndex - 1, limit: params.count };
+  return { where, orderBy, offset: params.startIndex - 1, limit: params.count, fewMatches: orderBy === null && identifiesFewRows(filter) };
 }

@@ -352,3 +352,17 @@ describe("POST /.search", () => {
     expectScimError(await scim.post("/Groups/.search"), 400, "invalidSyntax");
   });
 });
+
+describe("an IdP's lookup by an identifying attribute (total and page from one query)", () => {
+  it("still counts every match: two users may share an externalId", async () => {
+    const client = scimClient(testApp(tdb.db), (await makeOrg(testDeps(tdb.db))).scimToken);
+    await createUser(client, "twin-a@example.com", { externalId: "shared-ext" });
+    await createUser(client, "twin-b@example.com", { externalId: "shared-ext" });
+    const res = await client.get(`/Users?filter=${encodeURIComponent('externalId eq "shared-ext"')}`);
+    expect(res.status).toBe(200);
+    expect(res.body.totalResults).toBe(2);
+    expect(res.body.Resources.map((r: { userName: string }) => r.userName).sort()).toEqual(["twin-a@example.com", "twin-b@example.com"]);
+    const none = await client.get(`/Users?filter=${encodeURIComponent('userName eq "nobody@example.com"')}`);
+    expect([none.body.totalResults, none.body.Resources]).toEqual([0, []]);
+  });
+});
