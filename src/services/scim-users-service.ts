@@ -107,7 +107,9 @@ async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: User
       audit: { actor: actor.actor, requestId: actor.requestId ?? null, created: { source: "scim", active: true }, before },
     });
   } catch (error) {
-    if ((error as { code?: string }).code === "23505") return null; // taken userName: adoption or 409, below
+    // A taken userName (adoption or 409), or a deadlock/serialization failure the statement lost: nothing
+    // was written, and the transactional path below handles both (it retries the latter).
+    if (["23505", "40P01", "40001"].includes((error as { code?: string }).code ?? "")) return null;
     throw error;
   }
 }
