@@ -56,10 +56,6 @@ export async function listAudit(db: Db, orgId: string, filter: { memberId?: stri
   }));
 }
 
-export async function enqueueOutbox(db: Db, orgId: string, topic: string, payload: unknown): Promise<void> {
-  await db("outbox").insert({ org_id: orgId, topic, payload: JSON.stringify(payload) });
-}
-
 /** An audit event and its outbox event in one statement (one round trip while the seat row is held). */
 export async function appendAuditWithEvent(db: Db, orgId: string, event: AuditEventInput, outbox: { topic: string; payload: unknown }): Promise<void> {
   await db.raw(

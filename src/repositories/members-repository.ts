@@ -128,11 +128,6 @@ export async function insertMemberIfAbsent(db: Db, orgId: string, fields: NewMem
   return rows[0] ? fromRow(rows[0] as MemberRow) : null;
 }
 
-/** A members row (as any query returns it) as a Member. */
-export function memberFromRow(row: unknown): Member {
-  return fromRow(row as MemberRow);
-}
-
 export interface SeatedMemberInsert {
   member: NewMember;
   /** Seat types to take, best first; the first free one whose row nobody holds is taken. */

@@ -38,7 +38,6 @@ for (const schema of [SCIMMY.Schemas.User, SCIMMY.Schemas.EnterpriseUser, SCIMMY
 
 /** scimmy's User resource schema (core + enterprise): validates and coerces inbound bodies. */
 export const UserSchema = SCIMMY.Resources.User.schema;
-export const GroupSchema = SCIMMY.Resources.Group.schema;
 
 export const LIMITS = {
   maxResults: 1000,

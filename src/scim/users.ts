@@ -7,9 +7,6 @@ import { normalizeBooleans } from "./normalize.js";
 import { ScimError } from "./scim-error.js";
 import { ENTERPRISE_SCHEMA, SEAT_SCHEMA, USER_SCHEMA, UserSchema } from "./schemas.js";
 
-/** What Roster keeps of a SCIM User: indexed columns plus the whole resource (the service's own type). */
-export type ScimUserInput = UserFields;
-
 const OWNED_BY_ROSTER = new Set(["id", "meta", "schemas", SEAT_SCHEMA]);
 
 /** Maps a scimmy error (TypeError/SCIMError) to a SCIM 400 with the right scimType. */
@@ -20,7 +17,8 @@ export function toScimValidationError(error: unknown): ScimError {
   return new ScimError(400, "invalidValue", e?.message ?? "invalid request");
 }
 
-export function fromScimUser(body: unknown): ScimUserInput {
+/** The service's UserFields: indexed columns plus the whole coerced resource. */
+export function fromScimUser(body: unknown): UserFields {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw new ScimError(400, "invalidSyntax", "the request body must be a SCIM User object");
   const normalized = normalizeBooleans(body) as Record<string, unknown>;
   // Read-only and Roster-owned attributes in a request are ignored, as RFC 7644 §3.5.1 allows.
