@@ -2,14 +2,14 @@
 // allocator (the assertion's groups drive the mappings); later sign-ins refresh groups (and names, for
 // members SCIM does not manage) and re-run the rules, which keep an admin's manual choice. A person whom
 // SCIM or an invitation already created is found by userName or email: never a second member or seat.
-import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { withTransaction } from "../db/transaction.js";
 import type { AssertedIdentity } from "../domain/attribute-profile.js";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { findMember, findMemberByEmail, findMemberByUserName, insertMember, type Member, updateMember } from "../repositories/members-repository.js";
+import { findMember, findMemberByEmail, findMemberByUserName, type Member, updateMember } from "../repositories/members-repository.js";
 import { changeContext, loadOrg, type ServiceDeps } from "./context.js";
+import { createMember } from "./provisioning-service.js";
 import { changeSeat } from "./seat-allocator.js";
 
 const JIT = "jit";
@@ -34,20 +34,8 @@ async function signIn(deps: ServiceDeps, orgId: string, identity: AssertedIdenti
       await updateMember(trx, orgId, member.id, { ...names, idpGroups: identity.groups });
       return (await changeSeat(trx, ctx, member.id, { kind: "reconcile" }, deps.now())).member;
     }
-    const created = await insertMember(trx, orgId, {
-      id: randomUUID(),
-      userName: identity.email,
-      email: identity.email,
-      emails: [identity.email],
-      givenName: identity.givenName,
-      familyName: identity.familyName,
-      displayName: identity.displayName,
-      idpGroups: identity.groups,
-      seatReason: "new",
-      source: "jit",
-    });
-    await appendAudit(trx, orgId, { actor: JIT, action: "member.created", memberId: created.id, after: { source: "jit", groups: identity.groups }, requestId });
-    return (await changeSeat(trx, ctx, created.id, { kind: "reconcile" }, deps.now())).member;
+    const { email, givenName, familyName, displayName, groups } = identity;
+    return createMember(trx, ctx, { userName: email, email, givenName, familyName, displayName, idpGroups: groups, source: "jit" }, deps.now());
   });
 }
 
