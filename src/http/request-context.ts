@@ -17,19 +17,25 @@ declare global {
 const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function requestContext(logger: Logger) {
+  const logsRequests = logger.isLevelEnabled("info");
   return (req: Request, res: Response, next: NextFunction) => {
     const incoming = req.get("x-request-id");
-    req.id = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
-    req.log = logger.child({ requestId: req.id });
-    res.setHeader("X-Request-Id", req.id);
-    const started = process.hrtime.bigint();
-    res.on("finish", () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // The full path (not the router-relative one), never the query string; /signin/<token> becomes /signin/….
-      const fullPath = `${req.baseUrl}${req.path}`;
-      const path = fullPath.startsWith("/signin/") ? "/signin/…" : fullPath;
-      req.log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
-    });
+    const id = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
+    req.id = id;
+    // The child logger is made when something logs (most requests log nothing at the default level).
+    let child: Logger | null = null;
+    Object.defineProperty(req, "log", { configurable: true, enumerable: false, get: () => (child ??= logger.child({ requestId: id })) });
+    res.setHeader("X-Request-Id", id);
+    if (logsRequests) {
+      const started = process.hrtime.bigint();
+      res.on("finish", () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        // The full path (not the router-relative one), never the query string; /signin/<token> becomes /signin/….
+        const fullPath = `${req.baseUrl}${req.path}`;
+        const path = fullPath.startsWith("/signin/") ? "/signin/…" : fullPath;
+        req.log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
+      });
+    }
     next();
   };
 }

@@ -1,6 +1,8 @@
 // SQL for members. Every function takes the org id first and filters by it.
 import type { Db } from "../db/database.js";
+import { hotQuery } from "../db/hot-query.js";
 import type { Role } from "../domain/roles.js";
+import { isTokenStillUsable, tokenStillUsable } from "./tokens-repository.js";
 
 export type SeatStatus = "unassigned" | "pending" | "claimed" | "revoked";
 
@@ -134,6 +136,14 @@ export interface SeatedMemberInsert {
   seatTypes: string[];
   seatReason: string;
   audit: { actor: string; requestId: string | null; created: unknown; before: unknown };
+  /** Checks that this token is still usable in the same statement; nothing is written when it is not. */
+  tokenId?: string;
+}
+
+/** What a statement that also checked the caller's token found. */
+export interface TokenChecked<T> {
+  tokenUsable: boolean;
+  result: T;
 }
 
 /**
@@ -144,13 +154,16 @@ export interface SeatedMemberInsert {
  * written, and the caller takes the transactional path. A taken userName is a unique violation (23505),
  * also with nothing written.
  */
-export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMemberInsert): Promise<Member | null> {
+export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMemberInsert): Promise<TokenChecked<Member | null>> {
   const row = toRow({ ...m.member, seatStatus: "claimed", seatReason: m.seatReason, seatSource: "auto" }) as Record<string, unknown>;
   const columns = Object.keys(row);
-  const { rows } = (await db.raw(
-    `with seat as (
+  const guard = m.tokenId ? tokenStillUsable(m.tokenId) : { sql: "true", bindings: [] };
+  const rows = await hotQuery<MemberRow & { token_usable: boolean }>(
+    db,
+    `with tok as (select ${guard.sql} as usable),
+     seat as (
        update seat_allocations set used = used + 1
-        where org_id = ? and used < purchased and seat_type = (
+        where (select usable from tok) and org_id = ? and used < purchased and seat_type = (
           select seat_type from seat_allocations
            where org_id = ? and seat_type = any(?::text[]) and used < purchased
            order by array_position(?::text[], seat_type) limit 1)
@@ -173,16 +186,18 @@ export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMembe
        insert into outbox (org_id, topic, payload)
        select ?, 'member.seat_changed', jsonb_build_object('orgId', ?::text, 'memberId', snapshot.id, 'before', ?::jsonb, 'after', snapshot.after)
          from snapshot)
-     select * from ins`,
+     select tok.usable as token_usable, ins.* from tok left join ins on true`,
     [
+      ...guard.bindings,
       orgId, orgId, m.seatTypes, m.seatTypes,
       orgId, ...columns.map((c) => row[c]),
       orgId, m.audit.actor, JSON.stringify(m.audit.created), m.audit.requestId,
       orgId, m.audit.actor, JSON.stringify(m.audit.before), m.seatReason, m.audit.requestId,
       orgId, orgId, JSON.stringify(m.audit.before),
-    ] as never[],
-  )) as { rows: unknown[] };
-  return rows[0] ? fromRow(rows[0] as MemberRow) : null;
+    ],
+  );
+  const first = rows[0];
+  return { tokenUsable: first?.token_usable === true, result: first?.id ? fromRow(first) : null };
 }
 
 export async function findMember(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
@@ -333,21 +348,48 @@ export interface ScimPageQuery {
 }
 
 /** SCIM-visible members matching a compiled filter: a true total and one page. */
-export async function queryScimMembers(db: Db, orgId: string, query: ScimPageQuery): Promise<{ total: number; members: Member[] }> {
+/**
+ * A page of SCIM-managed members. With `tokenId`, the token's revocation is checked too: inside the lookup
+ * statement when the filter names few rows (userName, externalId or id: what IdPs send), else first.
+ */
+export async function queryScimMembers(
+  db: Db,
+  orgId: string,
+  query: ScimPageQuery,
+  options: { tokenId?: string } = {},
+): Promise<TokenChecked<{ total: number; members: Member[] }>> {
   const base = () => {
     const q = db("members as m").where("m.org_id", orgId).where("m.scim_managed", true);
     if (query.where) q.whereRaw(query.where.sql, query.where.bindings as never[]);
     return q;
   };
   if (query.fewMatches && query.offset === 0 && query.limit > 0) {
-    const rows = (await base().select("m.*", db.raw("count(*) over () as scim_total")).orderBy([{ column: "m.created_at" }, { column: "m.id" }]).limit(query.limit)) as (MemberRow & { scim_total: number })[];
-    return { total: Number(rows[0]?.scim_total ?? 0), members: rows.map((r) => fromRow(r)) };
+    // What IdPs send before every create and update: one statement, with the total from the window count.
+    const where = query.where ? ` and (${query.where.sql})` : "";
+    const page = `select m.*, count(*) over () as scim_total from members m where m.org_id = ? and m.scim_managed${where} order by m.created_at, m.id limit ?`;
+    const pageBindings = [orgId, ...(query.where?.bindings ?? []), query.limit];
+    let rows: (MemberRow & { scim_total: number })[];
+    if (options.tokenId) {
+      // The page only when the token is usable; one row of nulls with token_usable=false otherwise.
+      const guard = tokenStillUsable(options.tokenId);
+      const checked = await hotQuery<MemberRow & { scim_total: number; token_usable: boolean }>(
+        db,
+        `select tok.usable as token_usable, page.* from (select ${guard.sql} as usable) tok left join lateral (${page}) page on tok.usable`,
+        [...guard.bindings, ...pageBindings],
+      );
+      if (!checked[0]?.token_usable) return { tokenUsable: false, result: { total: 0, members: [] } };
+      rows = checked.filter((r) => r.id !== null);
+    } else {
+      rows = await hotQuery<MemberRow & { scim_total: number }>(db, page, pageBindings);
+    }
+    return { tokenUsable: true, result: { total: Number(rows[0]?.scim_total ?? 0), members: rows.map((r) => fromRow(r)) } };
   }
+  if (options.tokenId && !(await isTokenStillUsable(db, options.tokenId))) return { tokenUsable: false, result: { total: 0, members: [] } };
   const countRow = await base().count<{ count: number }[]>({ count: "*" }).first();
   const total = Number(countRow?.count ?? 0);
-  if (query.limit === 0 || query.offset >= total) return { total, members: [] };
+  if (query.limit === 0 || query.offset >= total) return { tokenUsable: true, result: { total, members: [] } };
   const rows = base().select("m.*").offset(query.offset).limit(query.limit);
   if (query.orderBy) rows.orderByRaw(`${query.orderBy.sql} ${query.orderBy.descending ? "desc" : "asc"} nulls last, m.id`);
   else rows.orderBy([{ column: "m.created_at" }, { column: "m.id" }]);
-  return { total, members: (await rows).map((r) => fromRow(r as MemberRow)) };
+  return { tokenUsable: true, result: { total, members: (await rows).map((r) => fromRow(r as MemberRow)) } };
 }

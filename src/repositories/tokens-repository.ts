@@ -56,6 +56,7 @@ export async function findUsableToken(db: Db, tokenHash: string, kind: TokenKind
 export async function touchToken(db: Db, orgId: string, id: string, now: Date): Promise<void> {
   await db("api_tokens")
     .where({ org_id: orgId, id })
+    .whereNull("revoked_at")
     .where((w) => w.whereNull("last_used_at").orWhere("last_used_at", "<", new Date(now.getTime() - 60_000)))
     .update({ last_used_at: now });
 }
@@ -79,4 +80,18 @@ export async function listTokens(db: Db, orgId: string, kind: TokenKind): Promis
 export async function revokeToken(db: Db, orgId: string, id: string, now: Date): Promise<ApiToken | null> {
   const [row] = await db("api_tokens").where({ org_id: orgId, id }).whereNull("revoked_at").update({ revoked_at: now }).returning("*");
   return row ? fromRow(row) : null;
+}
+
+/**
+ * The SQL condition "this token is still usable", for statements that check the caller's token in the same
+ * round trip as their work (see services/tokens-service.ts, TokenCheck).
+ */
+export function tokenStillUsable(tokenId: string): { sql: string; bindings: string[] } {
+  return { sql: "exists (select 1 from api_tokens where id = ? and revoked_at is null and (expires_at is null or expires_at > now()))", bindings: [tokenId] };
+}
+
+export async function isTokenStillUsable(db: Db, tokenId: string): Promise<boolean> {
+  const guard = tokenStillUsable(tokenId);
+  const { rows } = (await db.raw(`select ${guard.sql} as ok`, guard.bindings)) as { rows: { ok: boolean }[] };
+  return rows[0]?.ok === true;
 }

@@ -8,7 +8,7 @@ import { queryScimMembers } from "../repositories/members-repository.js";
 import type { ServiceDeps } from "../services/context.js";
 import { changeScimGroup, createScimGroup, deleteScimGroup, getScimGroup, replaceScimGroup } from "../services/scim-groups-service.js";
 import { createScimUser, deleteScimUser, getScimUser, patchScimUser, replaceScimUser } from "../services/scim-users-service.js";
-import { authenticateToken } from "../services/tokens-service.js";
+import { confirmToken, identifyScimToken, KnownTokens, type TokenCheck, tokenRefused } from "../services/tokens-service.js";
 import { processBulk } from "./bulk.js";
 import type { AttributeResolver, ColumnSpec } from "./filter/filter-to-sql.js";
 import { fromScimGroup, parseGroupPatch, toScimGroup } from "./groups.js";
@@ -16,7 +16,7 @@ import { attributeList, compileListQuery, type ListParams, readListParams } from
 import { excludes, project } from "./projection.js";
 import { groupAttributes, userAttributes } from "./scim-attributes.js";
 import { readMessage, ScimError } from "./scim-error.js";
-import { SCIM_CONTENT_TYPE, scimErrorHandler } from "./scim-errors.js";
+import { SCIM_CONTENT_TYPE, scimErrorHandler, toScimError } from "./scim-errors.js";
 import { LIMITS, LIST_RESPONSE_SCHEMA, resourceTypeDocuments, schemaDocuments, SEARCH_REQUEST_SCHEMA, serviceProviderConfig } from "./schemas.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
 import { etagOf, fromScimUser, toScimUser } from "./users.js";
@@ -24,6 +24,18 @@ import { etagOf, fromScimUser, toScimUser } from "./users.js";
 export interface ScimContext {
   orgId: string;
   actor: string;
+  /** The caller's token; see CHECKED_BY_STATEMENT for the requests that confirm it in their own statement. */
+  token: TokenCheck;
+}
+
+/**
+ * The two requests IdPs send most (create a user, look one up) check the token's revocation inside their
+ * own statement: one round trip to the database instead of two. Every other request confirms the token
+ * before any work. A request that fails before its statement runs is confirmed by the error handler, so a
+ * revoked token is always answered 401, never with another error.
+ */
+function checkedByStatement(req: Request): boolean {
+  return (req.method === "POST" || req.method === "GET") && /^\/users\/?$/i.test(req.path);
 }
 
 declare global {
@@ -35,9 +47,14 @@ declare global {
   }
 }
 
+/** Writes the JSON body straight to the socket (express's send adds nothing a SCIM response needs). */
 function send(res: Response, status: number, body: unknown, etag?: string): void {
+  const json = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader("Content-Type", SCIM_CONTENT_TYPE);
+  res.setHeader("Content-Length", Buffer.byteLength(json));
   if (etag) res.setHeader("ETag", etag);
-  res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
+  res.end(json);
 }
 
 function listResponse(total: number, params: ListParams, resources: Record<string, unknown>[]) {
@@ -51,6 +68,12 @@ function ctx(req: Request): ScimContext {
 
 function actorOf(req: Request) {
   return { actor: ctx(req).actor, requestId: req.id };
+}
+
+/** The token check a statement still has to make for this request (none once confirmed). */
+function pendingCheck(req: Request): TokenCheck | undefined {
+  const token = ctx(req).token;
+  return token.confirmed ? undefined : token;
 }
 
 function projection(req: Request) {
@@ -75,11 +98,13 @@ export function createScimRouter(deps: ServiceDeps): Router {
   const router = Router({ caseSensitive: false });
   const baseUrl = `${deps.publicUrl}/scim/v2`;
 
+  const knownTokens = new KnownTokens();
   router.use(async (req: Request, _res: Response, next: NextFunction) => {
-    const token = bearerToken(req);
-    const record = token ? await authenticateToken(deps, "scim", token) : null;
-    if (!record) throw new ScimError(401, null, "a valid SCIM bearer token is required");
-    req.scim = { orgId: record.orgId, actor: `scim:${record.id}` };
+    const presented = bearerToken(req);
+    const token = presented ? await identifyScimToken(deps, knownTokens, presented) : null;
+    if (!token) throw new ScimError(401, null, "a valid SCIM bearer token is required");
+    req.scim = { orgId: token.orgId, actor: `scim:${token.tokenId}`, token };
+    if (!checkedByStatement(req)) await confirmToken(deps, token);
     next();
   });
   router.use(express.json({ limit: LIMITS.bulkMaxPayloadSize, type: ["application/scim+json", "application/json", "application/*+json"] }));
@@ -109,7 +134,11 @@ export function createScimRouter(deps: ServiceDeps): Router {
 
   // --- Users -------------------------------------------------------------------------------------------
   async function listUsers(req: Request, res: Response, params: ListParams) {
-    const page = await queryScimMembers(deps.db, ctx(req).orgId, compileListQuery(params, userAttributes));
+    const token = pendingCheck(req);
+    const checked = await queryScimMembers(deps.db, ctx(req).orgId, compileListQuery(params, userAttributes), { tokenId: token?.tokenId });
+    if (!checked.tokenUsable) throw tokenRefused();
+    if (token) token.confirmed = true;
+    const page = checked.result;
     send(res, 200, listResponse(page.total, params, page.members.map((m) => project(toScimUser(m, baseUrl), params.attributes, params.excludedAttributes))));
   }
   router.get("/Users", async (req, res) => listUsers(req, res, readListParams(req.query as Record<string, unknown>)));
@@ -127,7 +156,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.post("/Users", async (req, res) => {
-    const member = await createScimUser(deps, ctx(req).orgId, fromScimUser(req.body), actorOf(req));
+    const member = await createScimUser(deps, ctx(req).orgId, fromScimUser(req.body), actorOf(req), pendingCheck(req));
     res.setHeader("Location", `${baseUrl}/Users/${member.id}`);
     const { attributes, excluded } = projection(req);
     send(res, 201, project(toScimUser(member, baseUrl), attributes, excluded), etagOf(member.version));
@@ -220,10 +249,10 @@ export function createScimRouter(deps: ServiceDeps): Router {
     const orgId = ctx(req).orgId;
     const userQuery = compileListQuery(params, rootResolver(userAttributes, groupAttributes));
     const groupQuery = compileListQuery(params, rootResolver(groupAttributes, userAttributes));
-    const userPage = await queryScimMembers(deps.db, orgId, { ...userQuery, offset: 0, limit: 0 });
+    const userPage = (await queryScimMembers(deps.db, orgId, { ...userQuery, offset: 0, limit: 0 })).result;
     const groupPage = await queryGroups(deps.db, orgId, { ...groupQuery, offset: 0, limit: 0 });
     const start = params.startIndex - 1;
-    const users = start < userPage.total ? await queryScimMembers(deps.db, orgId, { ...userQuery, offset: start, limit: params.count }) : { members: [] };
+    const users = start < userPage.total ? (await queryScimMembers(deps.db, orgId, { ...userQuery, offset: start, limit: params.count })).result : { members: [] };
     const remaining = params.count - users.members.length;
     const groupOffset = Math.max(0, start - userPage.total);
     const groups = remaining > 0 ? await queryGroups(deps.db, orgId, { ...groupQuery, offset: groupOffset, limit: remaining }) : { groups: [] };
@@ -241,7 +270,14 @@ export function createScimRouter(deps: ServiceDeps): Router {
   router.use((_req: Request) => {
     throw new ScimError(404, null, "no such SCIM endpoint");
   });
-  router.use(scimErrorHandler);
+  router.use(async (error: unknown, req: Request, res: Response, next: NextFunction) => {
+    // A revoked token is answered 401 whatever else went wrong (and its digest is forgotten).
+    const token = req.scim?.token;
+    let answer = error;
+    if (token && !token.confirmed) answer = await confirmToken(deps, token).then(() => error, (refused: unknown) => refused);
+    if (token && toScimError(answer)?.status === 401) knownTokens.forget(token.digest);
+    scimErrorHandler(answer, req, res, next);
+  });
   return router;
 }
 

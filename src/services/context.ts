@@ -32,6 +32,19 @@ export async function loadOrg(deps: ServiceDeps, db: Knex | Knex.Transaction, or
   return org;
 }
 
+// An org's plan is set when the org is created and never changed (nothing updates organizations.plan), so
+// each process may keep it: the common SCIM create needs only the plan and saves a round trip.
+const plans = new Map<string, string>();
+
+export async function orgPlan(deps: ServiceDeps, orgId: string): Promise<string> {
+  const known = plans.get(orgId);
+  if (known) return known;
+  const { plan } = await loadOrg(deps, deps.db, orgId);
+  if (plans.size >= 10_000) plans.clear();
+  plans.set(orgId, plan);
+  return plan;
+}
+
 export function changeContext(deps: ServiceDeps, org: Org, actor: Actor): ChangeContext {
   return { org, catalog: deps.catalogs.get(org.plan), actor: actor.actor, requestId: actor.requestId ?? null };
 }

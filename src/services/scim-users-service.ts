@@ -7,8 +7,9 @@ import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
 import { deleteMember, findMember, findMemberByUserName, insertMemberIfAbsent, insertMemberWithSeat, type Member, updateMember } from "../repositories/members-repository.js";
-import { type Actor, changeContext, loadOrg, type ServiceDeps } from "./context.js";
+import { type Actor, changeContext, loadOrg, orgPlan, type ServiceDeps } from "./context.js";
 import { changeSeat, type ChangeContext } from "./seat-allocator.js";
+import { confirmToken, type TokenCheck, tokenRefused } from "./tokens-service.js";
 
 /** The protocol-neutral content of a SCIM User, as the adapter parsed it. */
 export interface UserFields {
@@ -92,20 +93,23 @@ async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Memb
  * audit and outbox events are written at once. Anything else (no free seat, a busy pool row, a taken
  * userName, an inactive user) goes the transactional way, which handles waiting, adoption and conflicts.
  */
-async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor): Promise<Member | null> {
+async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor, token?: TokenCheck): Promise<Member | null> {
   if (fields.active === false) return null;
-  const org = await loadOrg(deps, deps.db, orgId);
-  const catalog = deps.catalogs.get(org.plan);
+  const catalog = deps.catalogs.get(await orgPlan(deps, orgId));
   const id = randomUUID();
   const newMember = { id, ...storedFields(fields), active: true, seatReason: "new", source: "scim" };
   const before = { seatType: null, seatStatus: "unassigned", seatReason: "new", waitingFor: null, role: "member" };
   try {
-    return await insertMemberWithSeat(deps.db, orgId, {
+    const checked = await insertMemberWithSeat(deps.db, orgId, {
+      tokenId: token?.confirmed ? undefined : token?.tokenId,
       member: newMember,
       seatTypes: catalog.seatTypes.map((s) => s.type),
       seatReason: "highest_available",
       audit: { actor: actor.actor, requestId: actor.requestId ?? null, created: { source: "scim", active: true }, before },
     });
+    if (!checked.tokenUsable) throw tokenRefused();
+    if (token) token.confirmed = true;
+    return checked.result;
   } catch (error) {
     // A taken userName (adoption or 409), or a deadlock/serialization failure the statement lost: nothing
     // was written, and the transactional path below handles both (it retries the latter).
@@ -114,9 +118,11 @@ async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: User
   }
 }
 
-export async function createScimUser(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor): Promise<Member> {
-  const fast = await createWithFreeSeat(deps, orgId, fields, actor);
+/** `token`: the caller's token when its revocation is still to be checked (see scim-router's checkedByStatement). */
+export async function createScimUser(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor, token?: TokenCheck): Promise<Member> {
+  const fast = await createWithFreeSeat(deps, orgId, fields, actor, token);
   if (fast) return fast;
+  await confirmToken(deps, token);
   return withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const ctx = changeContext(deps, org, actor);

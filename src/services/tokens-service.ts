@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { type ApiToken, consumeToken, findUsableToken, insertToken, listTokens, revokeToken, type TokenKind, touchToken } from "../repositories/tokens-repository.js";
+import { type ApiToken, consumeToken, findUsableToken, insertToken, isTokenStillUsable, listTokens, revokeToken, type TokenKind, touchToken } from "../repositories/tokens-repository.js";
 import type { Actor, ServiceDeps } from "./context.js";
 import { generateToken, hashToken, tokenHint } from "./secrets.js";
 
@@ -37,17 +37,78 @@ export async function issueToken(
 const lastTouched = new Map<string, number>();
 const TOUCH_EVERY_MS = 60_000;
 
+async function recordUse(deps: ServiceDeps, orgId: string, tokenId: string, now: Date): Promise<void> {
+  if (now.getTime() - (lastTouched.get(tokenId) ?? 0) < TOUCH_EVERY_MS) return;
+  if (lastTouched.size > 10_000) lastTouched.clear();
+  lastTouched.set(tokenId, now.getTime());
+  await touchToken(deps.db, orgId, tokenId, now);
+}
+
 /** Checks a presented token. Every process reads the same table, so a revocation holds everywhere at once. */
 export async function authenticateToken(deps: ServiceDeps, kind: "scim" | "admin", token: string): Promise<ApiToken | null> {
   if (!token.startsWith(`${PREFIX[kind]}_`) || token.length > 200) return null;
   const now = deps.now();
   const record = await findUsableToken(deps.db, hashToken(token), kind, now);
-  if (record && now.getTime() - (lastTouched.get(record.id) ?? 0) >= TOUCH_EVERY_MS) {
-    if (lastTouched.size > 10_000) lastTouched.clear();
-    lastTouched.set(record.id, now.getTime());
-    await touchToken(deps.db, record.orgId, record.id, now);
-  }
+  if (record) await recordUse(deps, record.orgId, record.id, now);
   return record;
+}
+
+/**
+ * A SCIM token known to exist, whose revocation this request has or has not checked yet. Which org and id a
+ * token digest belongs to never changes, so a process remembers it (SCIM clients send the same token all day);
+ * whether the token is still usable is asked of the database on every request, by the request's own
+ * statement on the two hot paths (one round trip instead of two), else by confirmToken before any work.
+ */
+export interface TokenCheck {
+  tokenId: string;
+  orgId: string;
+  digest: string;
+  /** The database said "usable" during this request. */
+  confirmed: boolean;
+}
+
+/** Token digest -> its id and org, per router (so two apps in one test process keep separate memories). */
+export class KnownTokens {
+  private readonly byDigest = new Map<string, { tokenId: string; orgId: string }>();
+  get(digest: string) {
+    return this.byDigest.get(digest);
+  }
+  remember(digest: string, tokenId: string, orgId: string): void {
+    if (this.byDigest.size >= 10_000) this.byDigest.clear();
+    this.byDigest.set(digest, { tokenId, orgId });
+  }
+  forget(digest: string): void {
+    this.byDigest.delete(digest);
+  }
+}
+
+/** Who a SCIM token says the caller is; null for a token that is unknown, revoked or not a SCIM token. */
+export async function identifyScimToken(deps: ServiceDeps, known: KnownTokens, token: string): Promise<TokenCheck | null> {
+  if (!token.startsWith(`${PREFIX.scim}_`) || token.length > 200) return null;
+  const digest = hashToken(token);
+  const now = deps.now();
+  const remembered = known.get(digest);
+  if (remembered) {
+    await recordUse(deps, remembered.orgId, remembered.tokenId, now);
+    return { ...remembered, digest, confirmed: false };
+  }
+  const record = await findUsableToken(deps.db, digest, "scim", now);
+  if (!record) return null;
+  known.remember(digest, record.id, record.orgId);
+  await recordUse(deps, record.orgId, record.id, now);
+  return { tokenId: record.id, orgId: record.orgId, digest, confirmed: true };
+}
+
+/** Refuses (401) a token revoked since it was remembered; a no-op once this request has confirmed it. */
+export async function confirmToken(deps: ServiceDeps, check: TokenCheck | undefined): Promise<void> {
+  if (!check || check.confirmed) return;
+  if (!(await isTokenStillUsable(deps.db, check.tokenId))) throw tokenRefused();
+  check.confirmed = true;
+}
+
+/** The error for a token found revoked; the router forgets the digest when it answers it. */
+export function tokenRefused(): DomainError {
+  return new DomainError("unauthorized", "a valid SCIM bearer token is required");
 }
 
 export async function redeemSignInLink(deps: ServiceDeps, token: string): Promise<ApiToken | null> {

@@ -103,6 +103,38 @@ describe("SCIM authentication", () => {
     expect(still.body.totalResults).toBe(0);
   });
 
+  // A process remembers which org a token belongs to; the revocation is checked on every request, by the
+  // request's own statement on POST /Users and GET /Users. Two apps stand for two server processes.
+  it("refuses a token revoked in another process, on every path, though this process has seen it", async () => {
+    const other = testApp(tdb.db);
+    const owner = adminClient(app, org.org.id, org.ownerToken);
+    const issued = await owner.post("scim-tokens", { name: "remembered" });
+    const remembered = scimClient(other, issued.body.token);
+    const existing = await createUser(remembered, "remembered-existing@example.com");
+    expect((await remembered.get("/Users")).status).toBe(200);
+    expect((await remembered.get(`/Users?filter=${encodeURIComponent('userName eq "remembered-existing@example.com"')}`)).body.totalResults).toBe(1);
+
+    expect((await owner.delete(`scim-tokens/${issued.body.id}`)).status).toBe(204);
+    const attempts = [
+      remembered.post("/Users", userBody("revoked-fast@example.com")), // the one-statement create
+      remembered.post("/Users", userBody("revoked-inactive@example.com", { active: false })), // the transactional create
+      remembered.post("/Users", userBody("remembered-existing@example.com")), // a taken userName: 401, not 409
+      remembered.post("/Users", { schemas: [USER_SCHEMA] }), // an invalid body: 401, not 400
+      remembered.get(`/Users?filter=${encodeURIComponent('userName eq "remembered-existing@example.com"')}`), // the one-query lookup
+      remembered.get(`/Users?filter=${encodeURIComponent('userName eq "nobody-here@example.com"')}`), // a lookup that finds no one
+      remembered.get("/Users?count=5"), // a page
+      remembered.get(`/Users/${existing.id}`),
+      remembered.get("/ServiceProviderConfig"),
+    ];
+    for (const res of await Promise.all(attempts)) expectUnauthorized(res);
+
+    const still = scimClient(app, org.scimToken);
+    for (const userName of ["revoked-fast@example.com", "revoked-inactive@example.com"]) {
+      const found = await still.get(`/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+      expect(found.body.totalResults).toBe(0);
+    }
+  });
+
   it("refuses the org's initial token once it is revoked", async () => {
     const other = await makeOrg(deps);
     const scim = scimClient(app, other.scimToken);
