@@ -148,11 +148,13 @@ export interface TokenChecked<T> {
 
 /**
  * Creates a member who takes a free seat, with both audit events and the outbox event, in ONE statement
- * (autocommit): the pool row is held for that statement only. It waits for a concurrent holder of the
- * chosen row and re-checks it; waiting is safe here because every lock ends with the statement, so no
- * lock-order cycle can form. Null when the chosen type filled up meanwhile or none is free: nothing is
- * written, and the caller takes the transactional path. A taken userName is a unique violation (23505),
- * also with nothing written.
+ * (autocommit). The type is chosen by a plain read; the pool row is updated last (it references the
+ * inserted member, so PostgreSQL runs it after the inserts) and held only from there to the commit: every
+ * create of an org goes through that row, so the time it is held bounds their rate. When the chosen type
+ * filled up meanwhile, the update breaks seat_allocations__capacity__check (23514) and nothing is written.
+ * Null when no type is free, also with nothing written; a taken userName is a unique violation (23505).
+ * Either way the caller takes the transactional path. Waiting for the row is safe: every lock ends with
+ * the statement, and the only other lock it holds is its own new member's.
  */
 export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMemberInsert): Promise<TokenChecked<Member | null>> {
   const row = toRow({ ...m.member, seatStatus: "claimed", seatReason: m.seatReason, seatSource: "auto" }) as Record<string, unknown>;
@@ -161,16 +163,13 @@ export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMembe
   const rows = await hotQuery<MemberRow & { token_usable: boolean }>(
     db,
     `with tok as (select ${guard.sql} as usable),
-     seat as (
-       update seat_allocations set used = used + 1
-        where (select usable from tok) and org_id = ? and used < purchased and seat_type = (
-          select seat_type from seat_allocations
-           where org_id = ? and seat_type = any(?::text[]) and used < purchased
-           order by array_position(?::text[], seat_type) limit 1)
-       returning seat_type),
+     pick as (
+       select seat_type from seat_allocations
+        where (select usable from tok) and org_id = ? and seat_type = any(?::text[]) and used < purchased
+        order by array_position(?::text[], seat_type) limit 1),
      ins as (
        insert into members (org_id, seat_type, ${columns.map((c) => `"${c}"`).join(", ")})
-       select ?, seat.seat_type, ${columns.map(() => "?").join(", ")} from seat
+       select ?, pick.seat_type, ${columns.map(() => "?").join(", ")} from pick
        returning *),
      snapshot as (
        select ins.id, jsonb_build_object('seatType', ins.seat_type, 'seatStatus', ins.seat_status, 'seatReason', ins.seat_reason,
@@ -185,15 +184,18 @@ export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMembe
      event as (
        insert into outbox (org_id, topic, payload)
        select ?, 'member.seat_changed', jsonb_build_object('orgId', ?::text, 'memberId', snapshot.id, 'before', ?::jsonb, 'after', snapshot.after)
-         from snapshot)
+         from snapshot),
+     seat as (
+       update seat_allocations s set used = s.used + 1 from ins where s.org_id = ? and s.seat_type = ins.seat_type)
      select tok.usable as token_usable, ins.* from tok left join ins on true`,
     [
       ...guard.bindings,
-      orgId, orgId, m.seatTypes, m.seatTypes,
+      orgId, m.seatTypes, m.seatTypes,
       orgId, ...columns.map((c) => row[c]),
       orgId, m.audit.actor, JSON.stringify(m.audit.created), m.audit.requestId,
       orgId, m.audit.actor, JSON.stringify(m.audit.before), m.seatReason, m.audit.requestId,
       orgId, orgId, JSON.stringify(m.audit.before),
+      orgId,
     ],
   );
   const first = rows[0];

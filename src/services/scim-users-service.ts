@@ -111,9 +111,9 @@ async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: User
     if (token) token.confirmed = true;
     return checked.result;
   } catch (error) {
-    // A taken userName (adoption or 409), or a deadlock/serialization failure the statement lost: nothing
-    // was written, and the transactional path below handles both (it retries the latter).
-    if (["23505", "40P01", "40001"].includes((error as { code?: string }).code ?? "")) return null;
+    // A taken userName (adoption or 409), the chosen type filling up meanwhile, or a deadlock/serialization
+    // failure the statement lost: nothing was written, and the transactional path below handles them all.
+    if (["23505", "23514", "40P01", "40001"].includes((error as { code?: string }).code ?? "")) return null;
     throw error;
   }
 }
