@@ -23,6 +23,10 @@ export function toDomainError(error: unknown): unknown {
   if (e?.code === "23505") {
     return new DomainError("uniqueness", CONSTRAINT_MESSAGES[e.constraint ?? ""] ?? "that value is already taken", { constraint: e.constraint });
   }
+  if (e?.code === "23503" && e.constraint === "group_members__group__fk") {
+    // A member added to a group that a concurrent request deleted.
+    return new DomainError("not_found", "the group no longer exists");
+  }
   if (e?.code === "23514" && e.constraint === "seat_allocations__capacity__check") {
     return new DomainError("no_seat_available", "no seat of that type is available");
   }

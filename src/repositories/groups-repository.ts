@@ -47,13 +47,14 @@ export async function findGroup(db: Db, orgId: string, id: string, options: { fo
   return row ? fromRow(row) : null;
 }
 
-export async function updateGroup(db: Db, orgId: string, id: string, fields: { displayName?: string; externalId?: string | null; attributes?: Record<string, unknown> }): Promise<Group> {
+/** Null when the group is gone (deleted by a concurrent request). */
+export async function updateGroup(db: Db, orgId: string, id: string, fields: { displayName?: string; externalId?: string | null; attributes?: Record<string, unknown> }): Promise<Group | null> {
   const patch: Record<string, unknown> = { version: db.raw("version + 1"), updated_at: db.fn.now() };
   if (fields.displayName !== undefined) patch.display_name = fields.displayName;
   if (fields.externalId !== undefined) patch.external_id = fields.externalId;
   if (fields.attributes !== undefined) patch.attributes = JSON.stringify(fields.attributes);
   const [row] = await db("groups").where({ org_id: orgId, id }).update(patch).returning("*");
-  return fromRow(row);
+  return row ? fromRow(row) : null;
 }
 
 export async function deleteGroup(db: Db, orgId: string, id: string): Promise<void> {
@@ -77,6 +78,26 @@ export async function addGroupMembers(db: Db, orgId: string, groupId: string, me
     .onConflict(["org_id", "group_id", "member_id"])
     .ignore()
     .returning("member_id");
+  return rows.map((r) => r.member_id);
+}
+
+/**
+ * Adds the given ids that are SCIM-visible members of the org (others are ignored), in one statement.
+ * Idempotent: a member already in the group is not added again. Returns the ids actually added.
+ */
+export async function addKnownGroupMembers(db: Db, orgId: string, groupId: string, members: GroupMemberRef[]): Promise<string[]> {
+  const seen = new Set<string>();
+  const refs = members.filter((m) => isUuid(m.value) && !seen.has(m.value.toLowerCase()) && seen.add(m.value.toLowerCase()));
+  if (refs.length === 0) return [];
+  const { rows } = (await db.raw(
+    `insert into group_members (org_id, group_id, member_id, display)
+     select ?, ?, m.id, given.display
+       from unnest(?::uuid[], ?::text[]) as given(id, display)
+       join members m on m.org_id = ? and m.id = given.id and m.scim_managed
+     on conflict (org_id, group_id, member_id) do nothing
+     returning member_id`,
+    [orgId, groupId, refs.map((m) => m.value), refs.map((m) => m.display ?? null), orgId] as never[],
+  )) as { rows: { member_id: string }[] };
   return rows.map((r) => r.member_id);
 }
 

@@ -11,6 +11,7 @@ import type { GroupMappingRule } from "../domain/seat-plan.js";
 import { appendAudit } from "../repositories/audit-repository.js";
 import {
   addGroupMembers,
+  addKnownGroupMembers,
   deleteGroup,
   findGroup,
   type Group,
@@ -60,12 +61,14 @@ async function onlyKnown(trx: Knex.Transaction, orgId: string, members: GroupMem
 }
 
 interface StepsResult {
-  group: Group;
   touched: Set<string>;
   added: number;
   removed: number;
+  /** The group's own fields the steps set (displayName, externalId, attributes). */
+  fields: { displayName?: string; externalId?: string | null; attributes?: Record<string, unknown> };
 }
 
+/** Applies the membership deltas; the group row itself is written by saveGroup. */
 async function applySteps(trx: Knex.Transaction, orgId: string, group: Group, steps: MembershipStep[]): Promise<StepsResult> {
   const touched = new Set<string>();
   let added = 0;
@@ -76,7 +79,7 @@ async function applySteps(trx: Knex.Transaction, orgId: string, group: Group, st
       fields = { ...fields, ...step };
       delete (fields as { kind?: string }).kind;
     } else if (step.kind === "add") {
-      const ids = await addGroupMembers(trx, orgId, group.id, await onlyKnown(trx, orgId, step.members));
+      const ids = await addKnownGroupMembers(trx, orgId, group.id, step.members);
       ids.forEach((id) => touched.add(id));
       added += ids.length;
     } else if (step.kind === "remove") {
@@ -99,16 +102,31 @@ async function applySteps(trx: Knex.Transaction, orgId: string, group: Group, st
       removed += gone.length;
     }
   }
+  return { touched, added, removed, fields };
+}
+
+/** Writes the group's fields and bumps its version (locking its row until the commit). */
+async function saveGroup(trx: Knex.Transaction, orgId: string, group: Group, result: StepsResult): Promise<Group> {
   // A PATCH that changes nothing (re-adding a member, removing one who is not in the group) keeps the
   // version: bumping it anyway moved the ETag, so an IdP's next If-Match failed with 412 for no change.
-  if (touched.size === 0 && Object.keys(fields).length === 0) return { group, touched, added, removed };
-  const updated = await updateGroup(trx, orgId, group.id, fields);
-  return { group: updated, touched, added, removed };
+  if (result.touched.size === 0 && Object.keys(result.fields).length === 0) return group;
+  const updated = await updateGroup(trx, orgId, group.id, result.fields);
+  if (!updated) throw new DomainError("not_found", `Group ${group.id} not found`);
+  return updated;
 }
 
 /** Re-runs the seat rules for members whose groups changed, if the change can matter to a mapping. */
-async function reconcileAffected(trx: Knex.Transaction, deps: ServiceDeps, orgId: string, actor: Actor, before: Group | null, after: Group | null, touched: Set<string>): Promise<void> {
-  const mappings = await listMappings(trx, orgId);
+async function reconcileAffected(
+  trx: Knex.Transaction,
+  deps: ServiceDeps,
+  orgId: string,
+  actor: Actor,
+  before: Group | null,
+  after: Group | null,
+  touched: Set<string>,
+  knownMappings?: GroupMappingRule[],
+): Promise<void> {
+  const mappings = knownMappings ?? (await listMappings(trx, orgId));
   const mappedBefore = before !== null && isMapped(mappings, before);
   const mappedAfter = after !== null && isMapped(mappings, after);
   if (!mappedBefore && !mappedAfter) return;
@@ -128,23 +146,30 @@ export async function createScimGroup(deps: ServiceDeps, orgId: string, fields: 
     await loadOrg(deps, trx, orgId);
     const group = await insertGroup(trx, orgId, { id: randomUUID(), displayName: fields.displayName, externalId: fields.externalId, attributes: fields.attributes });
     const result = await applySteps(trx, orgId, group, [{ kind: "add", members: fields.members }]);
+    const saved = await saveGroup(trx, orgId, group, result);
     await appendAudit(trx, orgId, { actor: actor.actor, action: "group.created", after: { id: group.id, displayName: group.displayName, added: result.added }, requestId: actor.requestId });
-    await reconcileAffected(trx, deps, orgId, actor, null, result.group, result.touched);
-    return result.group;
+    await reconcileAffected(trx, deps, orgId, actor, null, saved, result.touched);
+    return saved;
   });
 }
 
 export async function changeScimGroup(deps: ServiceDeps, orgId: string, id: string, steps: MembershipStep[], actor: Actor, pre?: { ifMatch?: string | null; etag: (g: Group) => string }): Promise<Group> {
+  // Adding and removing members are deltas that commute: parallel PATCHes of one group need not wait for
+  // each other to apply them, only for the version bump at the end (which locks the group row until the
+  // commit). That is what IdPs send all day, so the row is held for two statements instead of all of them.
+  // A rename, a replace or an If-Match precondition locks the row first: they read the group to decide.
+  const deltasOnly = !pre?.ifMatch && steps.every((s) => s.kind === "add" || s.kind === "remove");
   return withTransaction(deps.db, async (trx) => {
-    await loadOrg(deps, trx, orgId);
-    // The group row lock orders concurrent changes of one group; each then applies its own delta.
-    const before = await findGroup(trx, orgId, id, { forUpdate: true });
+    const before = await findGroup(trx, orgId, id, { forUpdate: !deltasOnly });
     if (!before) throw new DomainError("not_found", `Group ${id} not found`);
     if (pre) checkIfMatch(before, pre.ifMatch, pre.etag);
+    const mappings = await listMappings(trx, orgId);
     const result = await applySteps(trx, orgId, before, steps);
-    await appendAudit(trx, orgId, { actor: actor.actor, action: "group.updated", after: { id, displayName: result.group.displayName, added: result.added, removed: result.removed }, requestId: actor.requestId });
-    await reconcileAffected(trx, deps, orgId, actor, before, result.group, result.touched);
-    return result.group;
+    const displayName = result.fields.displayName ?? before.displayName;
+    await appendAudit(trx, orgId, { actor: actor.actor, action: "group.updated", after: { id, displayName, added: result.added, removed: result.removed }, requestId: actor.requestId });
+    const after = await saveGroup(trx, orgId, before, result);
+    await reconcileAffected(trx, deps, orgId, actor, before, after, result.touched, mappings);
+    return after;
   });
 }
 

@@ -386,6 +386,30 @@ describe("membership PATCH", () => {
     expect(await membersOf(f, group.id)).toEqual(sorted(ids(users)));
   });
 
+  it("twenty parallel adds each move the version by one, so every answer's ETag is a distinct version", async () => {
+    const f = await fixture();
+    const users = await newUsers(f, 20, "versions");
+    const group = await createGroup(f.scim, "Versions");
+    const number = (etag: string) => Number(/^W\/"(\d+)"$/.exec(etag)?.[1]);
+    const start = number(await versionOf(f, group.id));
+    const results = await Promise.all(users.map((u) => f.scim.patch(`/Groups/${group.id}`, add([u.id]))));
+    const versions = results.map((r) => number(String(r.headers.etag))).sort((x, y) => x - y);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => start + 1 + i));
+    expect(number(await versionOf(f, group.id))).toBe(start + 20);
+  });
+
+  it("adds racing a DELETE of the group answer 204 or 404, never an error, and leave no members behind", async () => {
+    const f = await fixture();
+    const users = await newUsers(f, 12, "racing");
+    const group = await createGroup(f.scim, "Racing", [users[0].id]);
+    const requests = users.slice(1).map((u) => f.scim.patch(`/Groups/${group.id}`, add([u.id])));
+    requests.splice(5, 0, f.scim.delete(`/Groups/${group.id}`));
+    const statuses = (await Promise.all(requests)).map((r) => r.status);
+    expect(statuses.every((s) => s === 204 || s === 404), JSON.stringify(statuses)).toBe(true);
+    expect((await f.scim.get(`/Groups/${group.id}`)).status).toBe(404);
+    expect(await tdb.db("group_members").where({ group_id: group.id }).count({ n: "*" }).first()).toEqual({ n: 0 });
+  });
+
   it("twenty parallel adds to a mapped group keep every seat counted once", async () => {
     const f = await fixture({ seats: { chat_code: 20, chat: 10 }, mappings: [SALES] });
     const users = await newUsers(f, 20, "mapped");
