@@ -96,10 +96,27 @@ const COLUMNS: Record<keyof Member, keyof MemberRow> = {
   updatedAt: "updated_at",
 };
 
+const COLUMN_ENTRIES = Object.entries(COLUMNS) as [keyof Member, keyof MemberRow][];
+/** Every member column by name: a prepared statement's result must not change when a migration adds one. */
+const MEMBER_COLUMNS_SQL = COLUMN_ENTRIES.map(([, column]) => `"${column}"`).join(", ");
+
 function fromRow(row: MemberRow): Member {
   const member = {} as Record<string, unknown>;
-  for (const [key, column] of Object.entries(COLUMNS)) member[key] = row[column];
+  for (const [key, column] of COLUMN_ENTRIES) member[key] = row[column];
   return member as unknown as Member;
+}
+
+/** What a SCIM User shows of a member: SCIM lists read only these columns (less to send and to parse). */
+export type ScimMemberView = Pick<Member, "id" | "userName" | "externalId" | "active" | "attributes" | "seatType" | "seatStatus" | "seatReason" | "createdAt" | "updatedAt" | "version">;
+const SCIM_VIEW_ENTRIES = (["id", "userName", "externalId", "active", "attributes", "seatType", "seatStatus", "seatReason", "createdAt", "updatedAt", "version"] as const).map(
+  (key) => [key, COLUMNS[key]] as const,
+);
+const SCIM_VIEW_SQL = SCIM_VIEW_ENTRIES.map(([, column]) => `m.${column}`).join(", ");
+
+function scimViewFromRow(row: MemberRow): ScimMemberView {
+  const view = {} as Record<string, unknown>;
+  for (const [key, column] of SCIM_VIEW_ENTRIES) view[key] = row[column];
+  return view as unknown as ScimMemberView;
 }
 
 function toRow(fields: Partial<Member>): Partial<MemberRow> {
@@ -170,7 +187,7 @@ export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMembe
      ins as (
        insert into members (org_id, seat_type, ${columns.map((c) => `"${c}"`).join(", ")})
        select ?, pick.seat_type, ${columns.map(() => "?").join(", ")} from pick
-       returning *),
+       returning ${MEMBER_COLUMNS_SQL}),
      snapshot as (
        select ins.id, jsonb_build_object('seatType', ins.seat_type, 'seatStatus', ins.seat_status, 'seatReason', ins.seat_reason,
                                          'waitingFor', ins.waiting_for, 'role', ins.role) as after
@@ -197,6 +214,7 @@ export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMembe
       orgId, orgId, JSON.stringify(m.audit.before),
       orgId,
     ],
+    { prepare: true },
   );
   const first = rows[0];
   return { tokenUsable: first?.token_usable === true, result: first?.id ? fromRow(first) : null };
@@ -359,7 +377,7 @@ export async function queryScimMembers(
   orgId: string,
   query: ScimPageQuery,
   options: { tokenId?: string } = {},
-): Promise<TokenChecked<{ total: number; members: Member[] }>> {
+): Promise<TokenChecked<{ total: number; members: ScimMemberView[] }>> {
   const base = () => {
     const q = db("members as m").where("m.org_id", orgId).where("m.scim_managed", true);
     if (query.where) q.whereRaw(query.where.sql, query.where.bindings as never[]);
@@ -368,7 +386,7 @@ export async function queryScimMembers(
   if (query.fewMatches && query.offset === 0 && query.limit > 0) {
     // What IdPs send before every create and update: one statement, with the total from the window count.
     const where = query.where ? ` and (${query.where.sql})` : "";
-    const page = `select m.*, count(*) over () as scim_total from members m where m.org_id = ? and m.scim_managed${where} order by m.created_at, m.id limit ?`;
+    const page = `select ${SCIM_VIEW_SQL}, count(*) over () as scim_total from members m where m.org_id = ? and m.scim_managed${where} order by m.created_at, m.id limit ?`;
     const pageBindings = [orgId, ...(query.where?.bindings ?? []), query.limit];
     let rows: (MemberRow & { scim_total: number })[];
     if (options.tokenId) {
@@ -378,20 +396,21 @@ export async function queryScimMembers(
         db,
         `select tok.usable as token_usable, page.* from (select ${guard.sql} as usable) tok left join lateral (${page}) page on tok.usable`,
         [...guard.bindings, ...pageBindings],
+        { prepare: true },
       );
       if (!checked[0]?.token_usable) return { tokenUsable: false, result: { total: 0, members: [] } };
       rows = checked.filter((r) => r.id !== null);
     } else {
-      rows = await hotQuery<MemberRow & { scim_total: number }>(db, page, pageBindings);
+      rows = await hotQuery<MemberRow & { scim_total: number }>(db, page, pageBindings, { prepare: true });
     }
-    return { tokenUsable: true, result: { total: Number(rows[0]?.scim_total ?? 0), members: rows.map((r) => fromRow(r)) } };
+    return { tokenUsable: true, result: { total: Number(rows[0]?.scim_total ?? 0), members: rows.map((r) => scimViewFromRow(r)) } };
   }
   if (options.tokenId && !(await isTokenStillUsable(db, options.tokenId))) return { tokenUsable: false, result: { total: 0, members: [] } };
   const countRow = await base().count<{ count: number }[]>({ count: "*" }).first();
   const total = Number(countRow?.count ?? 0);
   if (query.limit === 0 || query.offset >= total) return { tokenUsable: true, result: { total, members: [] } };
-  const rows = base().select("m.*").offset(query.offset).limit(query.limit);
+  const rows = base().select(db.raw(SCIM_VIEW_SQL)).offset(query.offset).limit(query.limit);
   if (query.orderBy) rows.orderByRaw(`${query.orderBy.sql} ${query.orderBy.descending ? "desc" : "asc"} nulls last, m.id`);
   else rows.orderBy([{ column: "m.created_at" }, { column: "m.id" }]);
-  return { tokenUsable: true, result: { total, members: (await rows).map((r) => fromRow(r as MemberRow)) } };
+  return { tokenUsable: true, result: { total, members: (await rows).map((r) => scimViewFromRow(r as MemberRow)) } };
 }

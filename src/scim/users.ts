@@ -2,7 +2,7 @@
 // against scimmy's RFC 7643 User schema (unknown attributes are dropped, wrong types refused) by
 // user-coercion.ts, which gives scimmy's results at a fraction of the cost. Outbound, the
 // stored resource is merged with the columns Roster owns (id, userName, active, meta, the seat extension).
-import type { Member } from "../repositories/members-repository.js";
+import type { ScimMemberView } from "../repositories/members-repository.js";
 import type { UserFields } from "../services/scim-users-service.js";
 import { normalizeBooleans } from "./normalize.js";
 import { ScimError } from "./scim-error.js";
@@ -64,7 +64,7 @@ export function etagOf(version: number): string {
   return `W/"${version}"`;
 }
 
-export function toScimUser(member: Member, baseUrl: string): Record<string, unknown> {
+export function toScimUser(member: ScimMemberView, baseUrl: string): Record<string, unknown> {
   const attributes = member.attributes ?? {};
   const hasEnterprise = Object.keys(attributes).includes(ENTERPRISE_SCHEMA);
   return {
