@@ -220,6 +220,83 @@ export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMembe
   return { tokenUsable: first?.token_usable === true, result: first?.id ? fromRow(first) : null };
 }
 
+/** One create of a batch (see insertMembersWithSeats). */
+export interface SeatedMemberItem {
+  member: NewMember;
+  tokenId?: string;
+  audit: { actor: string; requestId: string | null; created: unknown; before: unknown };
+}
+
+// The member columns a one-statement create writes; every item gives all of them (null where unset).
+const BATCH_COLUMNS = ["id", "user_name", "external_id", "display_name", "given_name", "family_name", "email", "emails", "attributes", "scim_managed", "active", "seat_reason", "source", "seat_status", "seat_source"] as const;
+
+const BATCH_SQL = `with items as (
+       select x.n, x.token_id, x.actor, x.request_id, x.created, x.before, r.*
+         from jsonb_to_recordset(?::jsonb) as x(n int, token_id uuid, actor text, request_id text, created jsonb, before jsonb, member jsonb)
+         cross join lateral jsonb_populate_record(null::members, x.member) as r),
+     usable as (
+       select i.n from items i
+        where i.token_id is null
+           or exists (select 1 from api_tokens t where t.id = i.token_id and t.revoked_at is null and (t.expires_at is null or t.expires_at > now()))),
+     free as (
+       select seat_type, purchased - used as free, array_position(?::text[], seat_type) as rank
+         from seat_allocations where org_id = ? and seat_type = any(?::text[]) and used < purchased),
+     ranges as (
+       select seat_type, sum(free) over (order by rank) - free as lo, sum(free) over (order by rank) as hi from free),
+     numbered as (
+       select i.*, row_number() over (order by i.n) as k from items i where i.n in (select n from usable)),
+     placed as (
+       select numbered.*, ranges.seat_type as chosen from numbered join ranges on numbered.k > ranges.lo and numbered.k <= ranges.hi),
+     ins as (
+       insert into members (org_id, seat_type, ${BATCH_COLUMNS.join(", ")})
+       select ?, placed.chosen, ${BATCH_COLUMNS.map((c) => `placed.${c}`).join(", ")} from placed order by placed.n
+       returning ${MEMBER_COLUMNS_SQL}),
+     snapshot as (
+       select ins.id, placed.n, placed.actor, placed.request_id, placed.created, placed.before,
+              jsonb_build_object('seatType', ins.seat_type, 'seatStatus', ins.seat_status, 'seatReason', ins.seat_reason,
+                                 'waitingFor', ins.waiting_for, 'role', ins.role) as after
+         from ins join placed on placed.id = ins.id),
+     created as (
+       insert into audit_events (org_id, actor, action, member_id, after, request_id)
+       select ?, actor, 'member.created', id, created, request_id from snapshot order by n),
+     seated as (
+       insert into audit_events (org_id, actor, action, member_id, before, after, reason, request_id)
+       select ?, actor, 'seat.changed', id, before, after, ?, request_id from snapshot order by n),
+     event as (
+       insert into outbox (org_id, topic, payload)
+       select ?, 'member.seat_changed', jsonb_build_object('orgId', ?::text, 'memberId', id, 'before', before, 'after', after)
+         from snapshot order by n),
+     seat as (
+       update seat_allocations s set used = s.used + taken.count
+         from (select seat_type, count(*) as count from ins group by seat_type) taken
+        where s.org_id = ? and s.seat_type = taken.seat_type)
+     select i.n, i.n in (select n from usable) as token_usable, ins.*
+       from items i left join placed p on p.n = i.n left join ins on ins.id = p.id
+      order by i.n`;
+
+/**
+ * Several one-statement creates of one org in ONE statement and one commit: under load, creates queue for
+ * the org's pool rows anyway, so taking them together holds each row once for the lot instead of once per
+ * member. Free seats go to the items in order, best type first; an item left without a seat (or whose
+ * token was revoked) gets null and takes the transactional path, as with insertMemberWithSeat. Any
+ * failure (a taken userName, a type that filled up meanwhile) fails the whole batch with nothing written;
+ * the caller then creates the items one by one.
+ */
+export async function insertMembersWithSeats(db: Db, orgId: string, batch: { seatTypes: string[]; seatReason: string; items: SeatedMemberItem[] }): Promise<TokenChecked<Member | null>[]> {
+  const items = batch.items.map((item, n) => {
+    const row = toRow({ ...item.member, seatStatus: "claimed", seatReason: batch.seatReason, seatSource: "auto" }) as Record<string, unknown>;
+    const member = Object.fromEntries(BATCH_COLUMNS.map((c) => [c, c === "attributes" ? JSON.parse(String(row[c] ?? "{}")) : (row[c] ?? null)]));
+    return { n, token_id: item.tokenId ?? null, actor: item.audit.actor, request_id: item.audit.requestId, created: item.audit.created, before: item.audit.before, member };
+  });
+  const rows = await hotQuery<MemberRow & { n: number; token_usable: boolean }>(
+    db,
+    BATCH_SQL,
+    [JSON.stringify(items), batch.seatTypes, orgId, batch.seatTypes, orgId, orgId, orgId, batch.seatReason, orgId, orgId, orgId],
+    { prepare: true },
+  );
+  return rows.map((r) => ({ tokenUsable: r.token_usable === true, result: r.id ? fromRow(r) : null }));
+}
+
 export async function findMember(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
   if (!isUuid(id)) return null;
   const query = db<MemberRow>("members").where({ org_id: orgId, id }).first();

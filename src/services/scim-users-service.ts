@@ -6,8 +6,9 @@ import type { Knex } from "knex";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { deleteMember, findMember, findMemberByUserName, insertMemberIfAbsent, insertMemberWithSeat, type Member, updateMember } from "../repositories/members-repository.js";
+import { deleteMember, findMember, findMemberByUserName, insertMemberIfAbsent, type Member, updateMember } from "../repositories/members-repository.js";
 import { type Actor, changeContext, loadOrg, orgPlan, type ServiceDeps } from "./context.js";
+import { createWithSeatBatched } from "./create-batches.js";
 import { changeSeat, type ChangeContext } from "./seat-allocator.js";
 import { confirmToken, type TokenCheck, tokenRefused } from "./tokens-service.js";
 
@@ -83,11 +84,6 @@ async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Memb
 }
 
 /**
- * Creates the user, or adopts a member Roster already has with that userName (an invited or JIT member, or
- * the owner) so that one person never becomes two members with two seats. A userName already managed by
- * SCIM is a uniqueness conflict.
- */
-/**
  * The common create in one statement: a new SCIM user is in no group yet, so no mapping can match and the
  * rules say "highest available". When a seat can be taken without waiting, the member, their seat and the
  * audit and outbox events are written at once. Anything else (no free seat, a busy pool row, a taken
@@ -100,13 +96,16 @@ async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: User
   const newMember = { id, ...storedFields(fields), active: true, seatReason: "new", source: "scim" };
   const before = { seatType: null, seatStatus: "unassigned", seatReason: "new", waitingFor: null, role: "member" };
   try {
-    const checked = await insertMemberWithSeat(deps.db, orgId, {
-      tokenId: token?.confirmed ? undefined : token?.tokenId,
-      member: newMember,
-      seatTypes: catalog.seatTypes.map((s) => s.type),
-      seatReason: "highest_available",
-      audit: { actor: actor.actor, requestId: actor.requestId ?? null, created: { source: "scim", active: true }, before },
-    });
+    const checked = await createWithSeatBatched(
+      deps.db,
+      orgId,
+      { seatTypes: catalog.seatTypes.map((s) => s.type), seatReason: "highest_available" },
+      {
+        tokenId: token?.confirmed ? undefined : token?.tokenId,
+        member: newMember,
+        audit: { actor: actor.actor, requestId: actor.requestId ?? null, created: { source: "scim", active: true }, before },
+      },
+    );
     if (!checked.tokenUsable) throw tokenRefused();
     if (token) token.confirmed = true;
     return checked.result;
@@ -118,7 +117,12 @@ async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: User
   }
 }
 
-/** `token`: the caller's token when its revocation is still to be checked (see scim-router's checkedByStatement). */
+/**
+ * Creates the user, or adopts a member Roster already has with that userName (an invited or JIT member, or
+ * the owner) so that one person never becomes two members with two seats. A userName already managed by
+ * SCIM is a uniqueness conflict. `token`: the caller's token when its revocation is still to be checked
+ * (see scim-router's checkedByStatement).
+ */
 export async function createScimUser(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor, token?: TokenCheck): Promise<Member> {
   const fast = await createWithFreeSeat(deps, orgId, fields, actor, token);
   if (fast) return fast;

@@ -1,0 +1,68 @@
+// Adaptive batching of the one-statement SCIM create. Every create of an org updates the org's pool rows,
+// and a row updated by one statement is held until its commit, so creates of one org queue there one
+// commit at a time. Instead, each process sends at most one create statement per org at a time; creates
+// that arrive meanwhile wait and go together in the next statement (one commit, each pool row updated
+// once for the lot). One request alone goes at once, so a quiet server adds no delay; a busy one sends
+// bigger batches. A batch that fails as a whole (a taken userName, a type that filled up meanwhile) is
+// retried one create at a time, so one bad item never decides the others' fate.
+import type { Knex } from "knex";
+import { insertMembersWithSeats, insertMemberWithSeat, type Member, type SeatedMemberItem, type TokenChecked } from "../repositories/members-repository.js";
+
+const MAX_BATCH = 64;
+// What a whole batch can fail with that a single create handles (see createWithFreeSeat).
+const RETRY_ONE_BY_ONE = new Set(["23505", "23514", "40P01", "40001"]);
+
+interface Waiting {
+  item: SeatedMemberItem;
+  resolve: (result: TokenChecked<Member | null>) => void;
+  reject: (error: unknown) => void;
+}
+
+interface OrgQueue {
+  seatTypes: string[];
+  seatReason: string;
+  waiting: Waiting[];
+  sending: boolean;
+}
+
+const queues = new WeakMap<Knex, Map<string, OrgQueue>>();
+
+export function createWithSeatBatched(db: Knex, orgId: string, batch: { seatTypes: string[]; seatReason: string }, item: SeatedMemberItem): Promise<TokenChecked<Member | null>> {
+  let byOrg = queues.get(db);
+  if (!byOrg) queues.set(db, (byOrg = new Map()));
+  let queue = byOrg.get(orgId);
+  if (!queue) byOrg.set(orgId, (queue = { ...batch, waiting: [], sending: false }));
+  const promise = new Promise<TokenChecked<Member | null>>((resolve, reject) => queue.waiting.push({ item, resolve, reject }));
+  if (!queue.sending) void send(db, orgId, byOrg, queue);
+  return promise;
+}
+
+async function send(db: Knex, orgId: string, byOrg: Map<string, OrgQueue>, queue: OrgQueue): Promise<void> {
+  queue.sending = true;
+  try {
+    while (queue.waiting.length) await sendBatch(db, orgId, queue, queue.waiting.splice(0, MAX_BATCH));
+  } finally {
+    queue.sending = false;
+    if (!queue.waiting.length) byOrg.delete(orgId);
+  }
+}
+
+function one(db: Knex, orgId: string, queue: OrgQueue, w: Waiting): Promise<void> {
+  return insertMemberWithSeat(db, orgId, { ...w.item, seatTypes: queue.seatTypes, seatReason: queue.seatReason }).then(w.resolve, w.reject);
+}
+
+async function sendBatch(db: Knex, orgId: string, queue: OrgQueue, batch: Waiting[]): Promise<void> {
+  if (batch.length === 1) return one(db, orgId, queue, batch[0]);
+  let results: TokenChecked<Member | null>[];
+  try {
+    results = await insertMembersWithSeats(db, orgId, { seatTypes: queue.seatTypes, seatReason: queue.seatReason, items: batch.map((w) => w.item) });
+  } catch (error) {
+    if (RETRY_ONE_BY_ONE.has((error as { code?: string }).code ?? "")) {
+      for (const w of batch) await one(db, orgId, queue, w);
+    } else {
+      for (const w of batch) w.reject(error);
+    }
+    return;
+  }
+  batch.forEach((w, i) => w.resolve(results[i]));
+}
