@@ -1,5 +1,6 @@
-// Transactions that retry on serialization failures and deadlocks, which concurrent seat changes can cause
-// (two reassignments locking the same two allocation rows in opposite order).
+// Transactions that retry on serialization failures and deadlocks. Pool rows are locked best type first
+// (seat-allocator.ts), but one cycle is inherent and rare: a promotion holds the freed pool row and waits
+// for the waiter's member row, while a change of that waiter holds the member row and waits for the pool row.
 import type { Knex } from "knex";
 
 const RETRYABLE = new Set(["40001", "40P01"]);

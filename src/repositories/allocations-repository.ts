@@ -95,6 +95,11 @@ export async function lockAndClaimSeat(db: Db, orgId: string, seatTypes: string[
   return (await claimSeat(db, orgId, chosen)) ? chosen : null;
 }
 
+/** Locks one pool row until commit, waiting for its holders (see lockHeldRowFirst in seat-allocator.ts). */
+export async function lockAllocation(db: Db, orgId: string, seatType: string): Promise<void> {
+  await db("seat_allocations").where({ org_id: orgId, seat_type: seatType }).select("seat_type").forUpdate();
+}
+
 export async function releaseSeat(db: Db, orgId: string, seatType: string): Promise<void> {
   await db("seat_allocations").where({ org_id: orgId, seat_type: seatType }).update({ used: db.raw("used - 1") });
 }

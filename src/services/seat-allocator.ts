@@ -7,7 +7,7 @@ import type { Catalog } from "../domain/catalog.js";
 import { DomainError } from "../domain/errors.js";
 import type { Role } from "../domain/roles.js";
 import { type GroupMappingRule, planSeat, purchaseRequired, reasonFor, type SeatPlan, seatMoves, waitingReason } from "../domain/seat-plan.js";
-import { claimBestSeat, claimSeat, findAllocation, lockAndClaimSeat, releaseSeat } from "../repositories/allocations-repository.js";
+import { claimBestSeat, claimSeat, findAllocation, lockAllocation, lockAndClaimSeat, releaseSeat } from "../repositories/allocations-repository.js";
 import { appendAuditWithEvent } from "../repositories/audit-repository.js";
 import { listMappings } from "../repositories/mappings-repository.js";
 import { findMember, lockLongestWaiting, type Member, memberGroupKeys, updateMember } from "../repositories/members-repository.js";
@@ -125,6 +125,19 @@ async function claimFirstFree(trx: Knex.Transaction, orgId: string, types: strin
   return (await claimBestSeat(trx, orgId, types)) ?? (await lockAndClaimSeat(trx, orgId, types));
 }
 
+/**
+ * Pool rows are locked best type first (catalog rank): lockAndClaimSeat's looks and every upgrade (claim the
+ * better type, then free the held one) do so. A move down would claim the lower row and then wait for the
+ * held, higher one, while a provision holding that higher row (FOR SHARE) waits for the lower: deadlock
+ * 40P01. So before claiming below the held type, lock the held row first. (A plan's candidates never
+ * straddle the held type: they all rank above it or all below.)
+ */
+async function lockHeldRowFirst(trx: Knex.Transaction, ctx: ChangeContext, held: string | null, tryTypes: string[]): Promise<void> {
+  if (!held) return;
+  const rank = (type: string) => ctx.catalog.seatTypes.find((s) => s.type === type)?.rank ?? 0;
+  if (tryTypes.some((t) => rank(t) > rank(held))) await lockAllocation(trx, ctx.org.id, held);
+}
+
 async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Member, now: Date): Promise<Member> {
   if (!member.active) return member;
   const plan = await planFor(trx, ctx, member);
@@ -133,6 +146,7 @@ async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Memb
     return role.role === member.role ? member : updateMember(trx, ctx.org.id, member.id, role);
   }
   const moves = seatMoves(plan, member.seatType);
+  await lockHeldRowFirst(trx, ctx, member.seatType, moves.tryTypes);
   const claimed = await claimFirstFree(trx, ctx.org.id, moves.tryTypes);
   if (claimed) {
     if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
@@ -164,6 +178,7 @@ async function assignManually(trx: Knex.Transaction, ctx: ChangeContext, member:
   }
   const manual = { seatSource: "manual" as const, seatReason: "manual", ...NOT_WAITING };
   if (seatType === member.seatType) return updateMember(trx, ctx.org.id, member.id, manual);
+  if (seatType !== null) await lockHeldRowFirst(trx, ctx, member.seatType, [seatType]);
   if (seatType !== null && !(await claimFirstFree(trx, ctx.org.id, [seatType]))) {
     const allocation = await findAllocation(trx, ctx.org.id, seatType);
     const required = purchaseRequired(allocation?.purchased ?? 0, allocation?.used ?? 0);

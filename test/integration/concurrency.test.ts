@@ -14,8 +14,12 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Knex } from "knex";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DomainError } from "../../src/domain/errors.js";
+import { changeContext, loadOrg } from "../../src/services/context.js";
+import { createMember } from "../../src/services/provisioning-service.js";
+import { changeSeat } from "../../src/services/seat-allocator.js";
 import { createTestDatabase, onPostgres, type TestDatabase } from "../support/database.js";
-import { makeOrg, provision, seatLedger, setMappings, testDeps } from "../support/factories.js";
+import { makeOrg, provision, seatLedger, setMappings, setPurchased, testDeps } from "../support/factories.js";
 import type { OpOutcome, WorkerConfig, WorkerOp, WorkerResult } from "../support/provision-worker.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -269,6 +273,45 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
     expect(await seatViolations(tdb.db, org.id)).toEqual([]);
     expect(await auditViolations(tdb.db, org.id)).toEqual([]);
   }, 60_000);
+
+  it("a move to a lower seat type and a provision waiting on the pool rows do not deadlock", async () => {
+    // The cycle seen in the stress test: the mover claimed the free chat seat, then waited to give back its
+    // chat_code seat, while a provision held chat_code FOR SHARE and waited for chat. Run here without the
+    // retry of withTransaction, so a deadlock (40P01) shows.
+    const deps = testDeps(tdb.db);
+    const { org } = await makeOrg(deps, { plan: "enterprise_usage", seats: { chat_code: 10, chat: 10 } });
+    await setPurchased(tdb.db, org.id, "chat_code", 1);
+    await setPurchased(tdb.db, org.id, "chat", 2);
+    const mover = await provision(deps, org.id);
+    await provision(deps, org.id);
+    expect(await seatLedger(tdb.db, org.id)).toEqual({ chat_code: { purchased: 1, used: 1, holders: 1 }, chat: { purchased: 2, used: 1, holders: 1 } });
+    const ctx = changeContext(deps, await loadOrg(deps, tdb.db, org.id), { actor: "admin:test" });
+    const lockWaiters = async () =>
+      Number((await tdb.db.raw("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")).rows[0].n);
+    const until = async (done: () => Promise<boolean>, what: string) => {
+      for (const start = Date.now(); !(await done()); ) {
+        if (Date.now() - start > 5_000) throw new Error(`timed out waiting: ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+
+    // A reader holding chat_code FOR SHARE (as a provision that found no free seat does) holds the mover up.
+    const reader = await tdb.db.transaction();
+    await reader("seat_allocations").where({ org_id: org.id, seat_type: "chat_code" }).forShare();
+    const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+    const move = settle(tdb.db.transaction((trx) => changeSeat(trx, ctx, mover.id, { kind: "manual", seatType: "chat" })));
+    await until(async () => (await lockWaiters()) >= 1, "the mover waits for the reader");
+    let newcomerSettled = false;
+    const newcomer = settle(tdb.db.transaction((trx) => createMember(trx, ctx, { userName: "newcomer@example.com", source: "scim" }, new Date()))).finally(() => (newcomerSettled = true));
+    await until(async () => newcomerSettled || (await lockWaiters()) >= 2, "the newcomer is done or waits");
+    await reader.commit();
+    const outcomes = await Promise.all([move, newcomer]);
+
+    const codes = outcomes.map((o) => (o.ok ? "ok" : o.error instanceof DomainError ? o.error.code : String((o.error as { code?: string }).code)));
+    expect(codes.filter((c) => c !== "ok" && c !== "no_seat_available")).toEqual([]);
+    expect(await seatViolations(tdb.db, org.id)).toEqual([]);
+    expect(await auditViolations(tdb.db, org.id)).toEqual([]);
+  }, 30_000);
 
   it("releases, reassignments and new members from two processes keep capacity and promote exactly", async () => {
     const seed = Number(process.env.CONCURRENCY_SEED ?? Date.now() % 1_000_000);
