@@ -23,8 +23,8 @@ export interface AuditEvent {
   requestId: string | null;
 }
 
-export async function appendAudit(db: Db, orgId: string, event: AuditEventInput): Promise<void> {
-  await db("audit_events").insert({
+function auditRow(orgId: string, event: AuditEventInput) {
+  return {
     org_id: orgId,
     actor: event.actor,
     action: event.action,
@@ -33,7 +33,16 @@ export async function appendAudit(db: Db, orgId: string, event: AuditEventInput)
     after: event.after === undefined ? null : JSON.stringify(event.after),
     reason: event.reason ?? null,
     request_id: event.requestId ?? null,
-  });
+  };
+}
+
+export async function appendAudit(db: Db, orgId: string, event: AuditEventInput): Promise<void> {
+  await db("audit_events").insert(auditRow(orgId, event));
+}
+
+/** Several events in one statement, recorded in the order given. */
+export async function appendAudits(db: Db, orgId: string, events: AuditEventInput[]): Promise<void> {
+  if (events.length) await db("audit_events").insert(events.map((e) => auditRow(orgId, e)));
 }
 
 export async function listAudit(db: Db, orgId: string, filter: { memberId?: string; action?: string }, before: number | null, limit: number): Promise<AuditEvent[]> {

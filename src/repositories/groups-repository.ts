@@ -57,6 +57,12 @@ export async function updateGroup(db: Db, orgId: string, id: string, fields: { d
   return row ? fromRow(row) : null;
 }
 
+/** Moves the version on by `steps` (one per change made in this transaction); null when the group is gone. */
+export async function bumpGroupVersion(db: Db, orgId: string, id: string, steps: number): Promise<{ version: number; updatedAt: Date } | null> {
+  const [row] = await db("groups").where({ org_id: orgId, id }).update({ version: db.raw("version + ?", [steps]), updated_at: db.fn.now() }).returning(["version", "updated_at"]);
+  return row ? { version: row.version as number, updatedAt: row.updated_at as Date } : null;
+}
+
 export async function deleteGroup(db: Db, orgId: string, id: string): Promise<void> {
   await db("groups").where({ org_id: orgId, id }).delete();
 }

@@ -8,10 +8,11 @@ import type { Knex } from "knex";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import type { GroupMappingRule } from "../domain/seat-plan.js";
-import { appendAudit } from "../repositories/audit-repository.js";
+import { appendAudit, appendAudits, type AuditEventInput } from "../repositories/audit-repository.js";
 import {
   addGroupMembers,
   addKnownGroupMembers,
+  bumpGroupVersion,
   deleteGroup,
   findGroup,
   type Group,
@@ -46,11 +47,17 @@ function isMapped(mappings: GroupMappingRule[], group: Pick<Group, "id" | "exter
   return mappings.some((m) => keys.has(m.group.toLowerCase()));
 }
 
+function matches(group: Group, pre: { ifMatch?: string | null; etag: (g: Group) => string }): boolean {
+  if (!pre.ifMatch || pre.ifMatch.trim() === "*") return true;
+  return pre.ifMatch.split(",").map((t) => t.trim()).includes(pre.etag(group));
+}
+
+function preconditionFailed(): DomainError {
+  return new DomainError("precondition_failed", "the group changed since you read it (If-Match does not match its current ETag)");
+}
+
 function checkIfMatch(group: Group, ifMatch: string | null | undefined, etag: (g: Group) => string): void {
-  if (!ifMatch || ifMatch.trim() === "*") return;
-  if (!ifMatch.split(",").map((t) => t.trim()).includes(etag(group))) {
-    throw new DomainError("precondition_failed", "the group changed since you read it (If-Match does not match its current ETag)");
-  }
+  if (!matches(group, { ifMatch, etag })) throw preconditionFailed();
 }
 
 /** Only SCIM-visible members can be put in a group; other values (unknown ids) are ignored. */
@@ -153,7 +160,118 @@ export async function createScimGroup(deps: ServiceDeps, orgId: string, fields: 
   });
 }
 
-export async function changeScimGroup(deps: ServiceDeps, orgId: string, id: string, steps: MembershipStep[], actor: Actor, pre?: { ifMatch?: string | null; etag: (g: Group) => string }): Promise<Group> {
+type Precondition = { ifMatch?: string | null; etag: (g: Group) => string };
+
+interface QueuedChange {
+  steps: MembershipStep[];
+  actor: Actor;
+  pre?: Precondition;
+  resolve: (group: Group) => void;
+  reject: (error: unknown) => void;
+}
+
+interface GroupQueue {
+  waiting: QueuedChange[];
+  sending: boolean;
+}
+
+const MAX_CHANGES_PER_TRANSACTION = 32;
+const groupQueues = new WeakMap<Knex, Map<string, GroupQueue>>();
+
+/**
+ * A PATCH (or PUT) of a group. Changes of one group queue on its row anyway (each ends with the version
+ * bump, held until the commit), so a process sends one transaction per group at a time: changes that
+ * arrive meanwhile are applied together in the next one, in arrival order, each with its own audit event,
+ * version and seat effects, and one commit for all. A lone change goes at once. If the shared transaction
+ * fails for anything but a change's own If-Match, each change is retried by itself.
+ */
+export function changeScimGroup(deps: ServiceDeps, orgId: string, id: string, steps: MembershipStep[], actor: Actor, pre?: Precondition): Promise<Group> {
+  let byGroup = groupQueues.get(deps.db);
+  if (!byGroup) groupQueues.set(deps.db, (byGroup = new Map()));
+  const key = `${orgId}/${id}`;
+  let queue = byGroup.get(key);
+  if (!queue) byGroup.set(key, (queue = { waiting: [], sending: false }));
+  const done = new Promise<Group>((resolve, reject) => queue.waiting.push({ steps, actor, pre, resolve, reject }));
+  if (!queue.sending) void sendGroupChanges(deps, orgId, id, byGroup, key, queue);
+  return done;
+}
+
+async function sendGroupChanges(deps: ServiceDeps, orgId: string, id: string, byGroup: Map<string, GroupQueue>, key: string, queue: GroupQueue): Promise<void> {
+  queue.sending = true;
+  try {
+    while (queue.waiting.length) {
+      const batch = queue.waiting.splice(0, MAX_CHANGES_PER_TRANSACTION);
+      if (batch.length === 1) await changeOne(deps, orgId, id, batch[0]).then(batch[0].resolve, batch[0].reject);
+      else await changeTogether(deps, orgId, id, batch);
+    }
+  } finally {
+    queue.sending = false;
+    if (!queue.waiting.length) byGroup.delete(key);
+  }
+}
+
+async function changeTogether(deps: ServiceDeps, orgId: string, id: string, batch: QueuedChange[]): Promise<void> {
+  let outcomes: ({ group: Group } | { refused: DomainError })[];
+  try {
+    outcomes = await withTransaction(deps.db, async (trx) => {
+      let current = await findGroup(trx, orgId, id, { forUpdate: true });
+      if (!current) throw new DomainError("not_found", `Group ${id} not found`);
+      const base = current;
+      const mappings = await listMappings(trx, orgId);
+      // Member deltas leave the group's own fields alone, so a batch of only those writes its audit events
+      // and the version (moved on once per change) at the end, in two statements instead of two per change.
+      const deltasOnly = batch.every((c) => c.steps.every((s) => s.kind === "add" || s.kind === "remove"));
+      const audits: AuditEventInput[] = [];
+      const results: ({ group: Group } | { refused: DomainError })[] = [];
+      for (const change of batch) {
+        // Each If-Match is checked against the group as the changes before it left it.
+        if (change.pre?.ifMatch && !matches(current, change.pre)) {
+          results.push({ refused: preconditionFailed() });
+          continue;
+        }
+        if (!deltasOnly) {
+          current = await applyChange(trx, deps, orgId, current, change.steps, change.actor, mappings);
+        } else {
+          const before: Group = current;
+          const result = await applySteps(trx, orgId, before, change.steps);
+          audits.push({ actor: change.actor.actor, action: "group.updated", after: { id, displayName: before.displayName, added: result.added, removed: result.removed }, requestId: change.actor.requestId });
+          current = result.touched.size ? { ...before, version: before.version + 1 } : before;
+          await reconcileAffected(trx, deps, orgId, change.actor, before, current, result.touched, mappings);
+        }
+        results.push({ group: current });
+      }
+      if (deltasOnly) {
+        await appendAudits(trx, orgId, audits);
+        if (current.version > base.version) {
+          const saved = await bumpGroupVersion(trx, orgId, id, current.version - base.version);
+          if (!saved) throw new DomainError("not_found", `Group ${id} not found`);
+          for (const r of results) if ("group" in r && r.group.version > base.version) r.group = { ...r.group, updatedAt: saved.updatedAt };
+        }
+      }
+      return results;
+    });
+  } catch {
+    for (const change of batch) await changeOne(deps, orgId, id, change).then(change.resolve, change.reject);
+    return;
+  }
+  batch.forEach((change, i) => {
+    const outcome = outcomes[i];
+    if ("group" in outcome) change.resolve(outcome.group);
+    else change.reject(outcome.refused);
+  });
+}
+
+async function applyChange(trx: Knex.Transaction, deps: ServiceDeps, orgId: string, before: Group, steps: MembershipStep[], actor: Actor, mappings: GroupMappingRule[]): Promise<Group> {
+  const result = await applySteps(trx, orgId, before, steps);
+  const displayName = result.fields.displayName ?? before.displayName;
+  await appendAudit(trx, orgId, { actor: actor.actor, action: "group.updated", after: { id: before.id, displayName, added: result.added, removed: result.removed }, requestId: actor.requestId });
+  const after = await saveGroup(trx, orgId, before, result);
+  await reconcileAffected(trx, deps, orgId, actor, before, after, result.touched, mappings);
+  return after;
+}
+
+async function changeOne(deps: ServiceDeps, orgId: string, id: string, change: Pick<QueuedChange, "steps" | "actor" | "pre">): Promise<Group> {
+  const { steps, pre } = change;
   // Adding and removing members are deltas that commute: parallel PATCHes of one group need not wait for
   // each other to apply them, only for the version bump at the end (which locks the group row until the
   // commit). That is what IdPs send all day, so the row is held for two statements instead of all of them.
@@ -164,16 +282,11 @@ export async function changeScimGroup(deps: ServiceDeps, orgId: string, id: stri
     if (!before) throw new DomainError("not_found", `Group ${id} not found`);
     if (pre) checkIfMatch(before, pre.ifMatch, pre.etag);
     const mappings = await listMappings(trx, orgId);
-    const result = await applySteps(trx, orgId, before, steps);
-    const displayName = result.fields.displayName ?? before.displayName;
-    await appendAudit(trx, orgId, { actor: actor.actor, action: "group.updated", after: { id, displayName, added: result.added, removed: result.removed }, requestId: actor.requestId });
-    const after = await saveGroup(trx, orgId, before, result);
-    await reconcileAffected(trx, deps, orgId, actor, before, after, result.touched, mappings);
-    return after;
+    return applyChange(trx, deps, orgId, before, steps, change.actor, mappings);
   });
 }
 
-export function replaceScimGroup(deps: ServiceDeps, orgId: string, id: string, fields: GroupFields, actor: Actor, pre?: { ifMatch?: string | null; etag: (g: Group) => string }): Promise<Group> {
+export function replaceScimGroup(deps: ServiceDeps, orgId: string, id: string, fields: GroupFields, actor: Actor, pre?: Precondition): Promise<Group> {
   return changeScimGroup(deps, orgId, id, [{ kind: "set", displayName: fields.displayName, externalId: fields.externalId, attributes: fields.attributes }, { kind: "replace", members: fields.members }], actor, pre);
 }
 

@@ -396,6 +396,22 @@ describe("membership PATCH", () => {
     const versions = results.map((r) => number(String(r.headers.etag))).sort((x, y) => x - y);
     expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => start + 1 + i));
     expect(number(await versionOf(f, group.id))).toBe(start + 20);
+    // One audit event per PATCH, each naming the one member it added.
+    const events = await tdb.db("audit_events").where({ org_id: f.orgId, action: "group.updated" }).whereRaw("after->>'id' = ?", [group.id]);
+    expect(events.map((e) => [e.after.added, e.after.removed])).toEqual(Array(20).fill([1, 0]));
+    expect(new Set(events.map((e) => e.actor)).size).toBe(1);
+  });
+
+  it("ten parallel PATCHes holding the same ETag: exactly one applies, the other nine get 412 and change nothing", async () => {
+    const f = await fixture();
+    const users = await newUsers(f, 10, "ifmatch");
+    const group = await createGroup(f.scim, "If-Match race");
+    const etag = await versionOf(f, group.id);
+    const results = await Promise.all(users.map((u) => f.scim.patch(`/Groups/${group.id}`, add([u.id]), { "If-Match": etag })));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([204, ...Array(9).fill(412)]);
+    const winner = users[results.findIndex((r) => r.status === 204)];
+    expect(await membersOf(f, group.id)).toEqual([winner.id]);
   });
 
   it("adds racing a DELETE of the group answer 204 or 404, never an error, and leave no members behind", async () => {
