@@ -294,6 +294,8 @@ export async function insertMembersWithSeats(db: Db, orgId: string, batch: { sea
     [JSON.stringify(items), batch.seatTypes, orgId, batch.seatTypes, orgId, orgId, orgId, batch.seatReason, orgId, orgId, orgId],
     { prepare: true },
   );
+  // One row per item, in item order (n); anything else is a bug, and no request may get another's answer.
+  if (rows.length !== items.length || rows.some((r, i) => Number(r.n) !== i)) throw new Error("batch create: result rows do not match the items");
   return rows.map((r) => ({ tokenUsable: r.token_usable === true, result: r.id ? fromRow(r) : null }));
 }
 

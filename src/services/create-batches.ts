@@ -40,7 +40,11 @@ export function createWithSeatBatched(db: Knex, orgId: string, batch: { seatType
 async function send(db: Knex, orgId: string, byOrg: Map<string, OrgQueue>, queue: OrgQueue): Promise<void> {
   queue.sending = true;
   try {
-    while (queue.waiting.length) await sendBatch(db, orgId, queue, queue.waiting.splice(0, MAX_BATCH));
+    while (queue.waiting.length) {
+      const batch = queue.waiting.splice(0, MAX_BATCH);
+      // sendBatch settles every create itself; this only guards against a bug leaving one hanging.
+      await sendBatch(db, orgId, queue, batch).catch((error: unknown) => batch.forEach((w) => w.reject(error)));
+    }
   } finally {
     queue.sending = false;
     if (!queue.waiting.length) byOrg.delete(orgId);

@@ -201,8 +201,9 @@ async function sendGroupChanges(deps: ServiceDeps, orgId: string, id: string, by
   try {
     while (queue.waiting.length) {
       const batch = queue.waiting.splice(0, MAX_CHANGES_PER_TRANSACTION);
-      if (batch.length === 1) await changeOne(deps, orgId, id, batch[0]).then(batch[0].resolve, batch[0].reject);
-      else await changeTogether(deps, orgId, id, batch);
+      const sent = batch.length === 1 ? changeOne(deps, orgId, id, batch[0]).then(batch[0].resolve) : changeTogether(deps, orgId, id, batch);
+      // Every change is settled above; this only guards against a bug leaving one hanging.
+      await sent.catch((error: unknown) => batch.forEach((c) => c.reject(error)));
     }
   } finally {
     queue.sending = false;
