@@ -62,3 +62,11 @@ export function normalizePatchOperations(operations: unknown[]): PatchOperation[
     return { op: name as PatchOperation["op"], ...(path ? { path } : {}), ...(value !== undefined ? { value } : {}) };
   });
 }
+
+/** Whether any string in the value (keys too) holds a NUL character, which PostgreSQL text cannot store. */
+export function containsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === "object") return Object.entries(value as Record<string, unknown>).some(([k, v]) => k.includes("\u0000") || containsNul(v));
+  return false;
+}

@@ -204,7 +204,8 @@ function coerceAttribute(attr: Definition, source: unknown, isComplexValue = fal
 
 /** Deep copy with every key lower-cased, as scimmy reads an extension's value. */
 function lowerKeys(value: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // No prototype: a "__proto__" key from JSON.parse must stay an ignored key, not become the prototype.
+  const out: Record<string, unknown> = Object.create(null);
   for (const [key, v] of Object.entries(value)) {
     out[key.toLowerCase()] = Array.isArray(v) ? [...v] : v !== null && typeof v === "object" ? lowerKeys(v as Record<string, unknown>) : v;
   }
@@ -241,7 +242,7 @@ export const NEEDS_SCIMMY = Symbol("needs scimmy");
  * meta and password. Throws scimmy's TypeErrors; NEEDS_SCIMMY for namespaced extension keys.
  */
 export function coerceUser(input: Record<string, unknown>): Record<string, unknown> | typeof NEEDS_SCIMMY {
-  const source: Record<string, unknown> = {};
+  const source: Record<string, unknown> = Object.create(null); // see lowerKeys
   for (const key of Object.keys(input)) {
     const lower = key.toLowerCase();
     if (lower.startsWith("urn:") && lower !== ENTERPRISE_LOWER && lower.startsWith(`${ENTERPRISE_LOWER}:`)) return NEEDS_SCIMMY;

@@ -3,14 +3,13 @@
 // commit at a time. Instead, each process sends at most one create statement per org at a time; creates
 // that arrive meanwhile wait and go together in the next statement (one commit, each pool row updated
 // once for the lot). One request alone goes at once, so a quiet server adds no delay; a busy one sends
-// bigger batches. A batch that fails as a whole (a taken userName, a type that filled up meanwhile) is
-// retried one create at a time, so one bad item never decides the others' fate.
+// bigger batches. A batch that fails as a whole (a taken userName, a type that filled up meanwhile, one
+// item's odd text) is retried one create at a time, so one bad item never decides the others' fate.
 import type { Knex } from "knex";
+import { isDatabaseUnavailable } from "../db/to-domain-error.js";
 import { insertMembersWithSeats, insertMemberWithSeat, type Member, type SeatedMemberItem, type TokenChecked } from "../repositories/members-repository.js";
 
 const MAX_BATCH = 64;
-// What a whole batch can fail with that a single create handles (see createWithFreeSeat).
-const RETRY_ONE_BY_ONE = new Set(["23505", "23514", "40P01", "40001"]);
 
 interface Waiting {
   item: SeatedMemberItem;
@@ -61,10 +60,12 @@ async function sendBatch(db: Knex, orgId: string, queue: OrgQueue, batch: Waitin
   try {
     results = await insertMembersWithSeats(db, orgId, { seatTypes: queue.seatTypes, seatReason: queue.seatReason, items: batch.map((w) => w.item) });
   } catch (error) {
-    if (RETRY_ONE_BY_ONE.has((error as { code?: string }).code ?? "")) {
-      for (const w of batch) await one(db, orgId, queue, w);
-    } else {
+    // The database is down: every create gets that answer (503) at once. Anything else may be one item's
+    // fault (a taken userName, text jsonb refuses): each create then goes on by itself.
+    if (isDatabaseUnavailable(error)) {
       for (const w of batch) w.reject(error);
+    } else {
+      for (const w of batch) await one(db, orgId, queue, w);
     }
     return;
   }

@@ -5,6 +5,7 @@
 // membership changed goes through the seat allocator in the same transaction.
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
+import { isDatabaseUnavailable } from "../db/to-domain-error.js";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import type { GroupMappingRule } from "../domain/seat-plan.js";
@@ -251,8 +252,14 @@ async function changeTogether(deps: ServiceDeps, orgId: string, id: string, batc
       }
       return results;
     });
-  } catch {
-    for (const change of batch) await changeOne(deps, orgId, id, change).then(change.resolve, change.reject);
+  } catch (error) {
+    // The database is down: every change gets that answer (503) at once. Otherwise one change may be at
+    // fault (or the group is gone): each goes on by itself.
+    if (isDatabaseUnavailable(error)) {
+      for (const change of batch) change.reject(error);
+    } else {
+      for (const change of batch) await changeOne(deps, orgId, id, change).then(change.resolve, change.reject);
+    }
     return;
   }
   batch.forEach((change, i) => {

@@ -111,6 +111,14 @@ describe("each error with its status and scimType", () => {
     expectScimError(await scim.get("/Users?count=lots"), 400, "invalidValue");
   });
 
+  it("400 invalidValue for text with a NUL character (PostgreSQL cannot store it), and nothing is created", async () => {
+    expectScimError(await scim.post("/Users", userBody("nul\u0000@example.com")), 400, "invalidValue");
+    expectScimError(await scim.post("/Users", userBody("nul-name@example.com", { name: { givenName: "A\u0000" } })), 400, "invalidValue");
+    expectScimError(await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Nul\u0000" }), 400, "invalidValue");
+    const found = await scim.get(`/Users?filter=${encodeURIComponent('userName eq "nul-name@example.com"')}`);
+    expect(found.body.totalResults).toBe(0);
+  });
+
   it("400 mutability for the read-only seat extension and group ids", async () => {
     expectScimError(await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: `${SEAT}:seatType`, value: "chat" })), 400, "mutability");
     expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody({ op: "replace", path: "id", value: MISSING_ID })), 400, "mutability");

@@ -100,6 +100,16 @@ describe("the per-org queue", () => {
     await expectInvariants(tdb.db, orgId);
   });
 
+  it("a create whose text the batch statement cannot carry (a lone surrogate) fails no one else", async () => {
+    const orgId = await smallOrg({ chat_code: 50, chat: 50 });
+    const batch = { seatTypes: SEAT_TYPES, seatReason: "highest_available" };
+    const names = Array.from({ length: 12 }, (_, i) => (i === 6 ? "odd\ud800@example.com" : `plain-${i}@example.com`));
+    const settled = await Promise.allSettled(names.map((n) => createWithSeatBatched(tdb.db, orgId, batch, item(n))));
+    expect(settled.map((s) => s.status)).toEqual(Array(12).fill("fulfilled"));
+    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { used: 12, holders: 12 } });
+    await expectInvariants(tdb.db, orgId);
+  });
+
   it("never hands out more seats than exist, with 60 creates for 25 seats", async () => {
     const orgId = await smallOrg({ chat_code: 10, chat: 15 });
     const batch = { seatTypes: SEAT_TYPES, seatReason: "highest_available" };

@@ -94,6 +94,8 @@ describe("User coercion gives scimmy's results", () => {
     ["a relative photo", { userName: "a", photos: [{ value: "/me.png" }] }],
     ["an empty extension", { userName: "a", [ENTERPRISE_SCHEMA]: { manager: {}, department: null } }],
     ["a wrongly typed extension value", { userName: "a", [ENTERPRISE_SCHEMA]: { manager: { value: 5 } } }],
+    ["a __proto__ key (JSON.parse makes it a plain key; it must not become the prototype)", JSON.parse('{"__proto__":{"username":"x","active":false}}')],
+    ["a __proto__ key next to a userName", JSON.parse('{"userName":"a","__proto__":{"emails":[{"value":"p@x"}]},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"__proto__":{"department":"D"}}}')],
     ["null and array values inside collections", { userName: "a", emails: [null, ["x"], {}], roles: [{ value: "r", type: "WindowsAzureActiveDirectoryRole" }] }],
   ])("%s", (_label, body) => {
     expectSameAsScimmy(body as Body);
