@@ -1,8 +1,9 @@
 // SCIM Groups. Membership changes are applied as deltas (insert ... on conflict do nothing, delete ...
 // where member_id in ...), never by rewriting the member list, so a PATCH of one member costs the same
-// for a group of 50 or 50,000, and two PATCHes of one group both take effect: each locks the group row
-// first and applies its own delta. When the group is mapped to a seat type or role, every member whose
-// membership changed goes through the seat allocator in the same transaction.
+// for a group of 50 or 50,000, and two PATCHes of one group both take effect: each applies its own delta,
+// and they queue only for the version bump (changes that arrive together share one transaction; see
+// changeScimGroup). When the group is mapped to a seat type or role, every member whose membership
+// changed goes through the seat allocator in the same transaction.
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { isDatabaseUnavailable } from "../db/to-domain-error.js";
