@@ -147,77 +147,10 @@ export async function insertMemberIfAbsent(db: Db, orgId: string, fields: NewMem
   return rows[0] ? fromRow(rows[0] as MemberRow) : null;
 }
 
-export interface SeatedMemberInsert {
-  member: NewMember;
-  /** Seat types to take, best first; the first free one whose row nobody holds is taken. */
-  seatTypes: string[];
-  seatReason: string;
-  audit: { actor: string; requestId: string | null; created: unknown; before: unknown };
-  /** Checks that this token is still usable in the same statement; nothing is written when it is not. */
-  tokenId?: string;
-}
-
 /** What a statement that also checked the caller's token found. */
 export interface TokenChecked<T> {
   tokenUsable: boolean;
   result: T;
-}
-
-/**
- * Creates a member who takes a free seat, with both audit events and the outbox event, in ONE statement
- * (autocommit). The type is chosen by a plain read; the pool row is updated last (it references the
- * inserted member, so PostgreSQL runs it after the inserts) and held only from there to the commit: every
- * create of an org goes through that row, so the time it is held bounds their rate. When the chosen type
- * filled up meanwhile, the update breaks seat_allocations__capacity__check (23514) and nothing is written.
- * Null when no type is free, also with nothing written; a taken userName is a unique violation (23505).
- * Either way the caller takes the transactional path. Waiting for the row is safe: every lock ends with
- * the statement, and the only other lock it holds is its own new member's.
- */
-export async function insertMemberWithSeat(db: Db, orgId: string, m: SeatedMemberInsert): Promise<TokenChecked<Member | null>> {
-  const row = toRow({ ...m.member, seatStatus: "claimed", seatReason: m.seatReason, seatSource: "auto" }) as Record<string, unknown>;
-  const columns = Object.keys(row);
-  const guard = m.tokenId ? tokenStillUsable(m.tokenId) : { sql: "true", bindings: [] };
-  const rows = await hotQuery<MemberRow & { token_usable: boolean }>(
-    db,
-    `with tok as (select ${guard.sql} as usable),
-     pick as (
-       select seat_type from seat_allocations
-        where (select usable from tok) and org_id = ? and seat_type = any(?::text[]) and used < purchased
-        order by array_position(?::text[], seat_type) limit 1),
-     ins as (
-       insert into members (org_id, seat_type, ${columns.map((c) => `"${c}"`).join(", ")})
-       select ?, pick.seat_type, ${columns.map(() => "?").join(", ")} from pick
-       returning ${MEMBER_COLUMNS_SQL}),
-     snapshot as (
-       select ins.id, jsonb_build_object('seatType', ins.seat_type, 'seatStatus', ins.seat_status, 'seatReason', ins.seat_reason,
-                                         'waitingFor', ins.waiting_for, 'role', ins.role) as after
-         from ins),
-     created as (
-       insert into audit_events (org_id, actor, action, member_id, after, request_id)
-       select ?, ?, 'member.created', snapshot.id, ?::jsonb, ? from snapshot),
-     seated as (
-       insert into audit_events (org_id, actor, action, member_id, before, after, reason, request_id)
-       select ?, ?, 'seat.changed', snapshot.id, ?::jsonb, snapshot.after, ?, ? from snapshot),
-     event as (
-       insert into outbox (org_id, topic, payload)
-       select ?, 'member.seat_changed', jsonb_build_object('orgId', ?::text, 'memberId', snapshot.id, 'before', ?::jsonb, 'after', snapshot.after)
-         from snapshot),
-     seat as (
-       update seat_allocations s set used = s.used + 1 from ins where s.org_id = ? and s.seat_type = ins.seat_type)
-     select tok.usable as token_usable, ins.* from tok left join ins on true`,
-    [
-      ...guard.bindings,
-      orgId, m.seatTypes, m.seatTypes,
-      orgId, ...columns.map((c) => row[c]),
-      orgId, m.audit.actor, JSON.stringify(m.audit.created), m.audit.requestId,
-      orgId, m.audit.actor, JSON.stringify(m.audit.before), m.seatReason, m.audit.requestId,
-      orgId, orgId, JSON.stringify(m.audit.before),
-      orgId,
-    ],
-    { prepare: true },
-  );
-  const first = rows[0];
-  return { tokenUsable: first?.token_usable === true, result: first?.id ? fromRow(first) : null };
 }
 
 /** One create of a batch (see insertMembersWithSeats). */
@@ -275,12 +208,14 @@ const BATCH_SQL = `with items as (
       order by i.n`;
 
 /**
- * Several one-statement creates of one org in ONE statement and one commit: under load, creates queue for
- * the org's pool rows anyway, so taking them together holds each row once for the lot instead of once per
- * member. Free seats go to the items in order, best type first; an item left without a seat (or whose
- * token was revoked) gets null and takes the transactional path, as with insertMemberWithSeat. Any
- * failure (a taken userName, a type that filled up meanwhile) fails the whole batch with nothing written;
- * the caller then creates the items one by one.
+ * Creates members who take free seats, with their audit events (created, seat changed) and outbox events,
+ * in ONE autocommit statement, for one create or several of one org at once (services/create-batches.ts:
+ * under load, creates queue for the org's pool rows anyway, so taking them together holds each row once for
+ * the lot). Free seats go to the items in order, best type first, by a plain read; the pool rows are
+ * updated last (PostgreSQL runs that update after the inserts it reads from) and held only until the
+ * commit. An item left without a seat, or whose token was revoked, gets null and nothing written: the
+ * caller takes the transactional path, which handles waiting. Any failure writes nothing for anyone: a
+ * taken userName (23505), or a type another process filled meanwhile (the capacity check, 23514).
  */
 export async function insertMembersWithSeats(db: Db, orgId: string, batch: { seatTypes: string[]; seatReason: string; items: SeatedMemberItem[] }): Promise<TokenChecked<Member | null>[]> {
   const items = batch.items.map((item, n) => {

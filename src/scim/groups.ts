@@ -4,7 +4,7 @@
 import type { Group, GroupMemberRef } from "../repositories/groups-repository.js";
 import type { GroupFields, MembershipStep } from "../services/scim-groups-service.js";
 import { type FilterNode, parseFilter } from "./filter/parse-filter.js";
-import { containsNul, normalizePatchOperations } from "./normalize.js";
+import { normalizePatchOperations } from "./normalize.js";
 import { readMessage, ScimError } from "./scim-error.js";
 import { GROUP_SCHEMA, LIMITS, PATCH_OP_SCHEMA } from "./schemas.js";
 import { etagOf } from "./users.js";
@@ -30,7 +30,6 @@ function memberRefs(raw: unknown): GroupMemberRef[] {
 
 export function fromScimGroup(body: unknown): GroupFields {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw new ScimError(400, "invalidSyntax", "the request body must be a SCIM Group object");
-  if (containsNul(body)) throw new ScimError(400, "invalidValue", "text values must not contain NUL characters");
   const b = Object.fromEntries(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
   const displayName = typeof b.displayname === "string" ? b.displayname.trim() : "";
   if (!displayName) throw new ScimError(400, "invalidValue", "displayName is required");

@@ -63,10 +63,41 @@ export function normalizePatchOperations(operations: unknown[]): PatchOperation[
   });
 }
 
-/** Whether any string in the value (keys too) holds a NUL character, which PostgreSQL text cannot store. */
-export function containsNul(value: unknown): boolean {
-  if (typeof value === "string") return value.includes("\u0000");
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value && typeof value === "object") return Object.entries(value as Record<string, unknown>).some(([k, v]) => k.includes("\u0000") || containsNul(v));
-  return false;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Request text as PostgreSQL can store it, in text and jsonb columns alike: a NUL character is refused
+ * (null is returned), and a lone UTF-16 surrogate becomes U+FFFD (text columns did that silently; jsonb
+ * refused it, and failed the statement). Returns the same object when nothing needed changing.
+ */
+export function storableText(value: unknown): { value: unknown } | null {
+  if (typeof value === "string") {
+    if (value.includes("\u0000")) return null;
+    LONE_SURROGATE.lastIndex = 0;
+    return { value: LONE_SURROGATE.test(value) ? value.replace(LONE_SURROGATE, "\uFFFD") : value };
+  }
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out: unknown[] = [];
+    for (const v of value) {
+      const clean = storableText(v);
+      if (!clean) return null;
+      changed ||= clean.value !== v;
+      out.push(clean.value);
+    }
+    return { value: changed ? out : value };
+  }
+  if (value && typeof value === "object") {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const key = storableText(k);
+      const clean = storableText(v);
+      if (!key || !clean) return null;
+      changed ||= key.value !== k || clean.value !== v;
+      Object.defineProperty(out, key.value as string, { value: clean.value, enumerable: true, writable: true, configurable: true });
+    }
+    return { value: changed ? out : value };
+  }
+  return { value };
 }

@@ -18,6 +18,7 @@ import { groupAttributes, userAttributes } from "./scim-attributes.js";
 import { readMessage, ScimError } from "./scim-error.js";
 import { SCIM_CONTENT_TYPE, scimErrorHandler, toScimError } from "./scim-errors.js";
 import { LIMITS, LIST_RESPONSE_SCHEMA, resourceTypeDocuments, schemaDocuments, SEARCH_REQUEST_SCHEMA, serviceProviderConfig } from "./schemas.js";
+import { storableText } from "./normalize.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
 import { etagOf, fromScimUser, toScimUser } from "./users.js";
 
@@ -108,6 +109,14 @@ export function createScimRouter(deps: ServiceDeps): Router {
     next();
   });
   router.use(express.json({ limit: LIMITS.bulkMaxPayloadSize, type: ["application/scim+json", "application/json", "application/*+json"] }));
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    if (req.body !== undefined) {
+      const clean = storableText(req.body);
+      if (!clean) throw new ScimError(400, "invalidValue", "text values must not contain NUL characters");
+      req.body = clean.value;
+    }
+    next();
+  });
 
   // --- discovery ---------------------------------------------------------------------------------------
   const spc = (_req: Request, res: Response) => send(res, 200, serviceProviderConfig(baseUrl));

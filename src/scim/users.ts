@@ -4,7 +4,7 @@
 // stored resource is merged with the columns Roster owns (id, userName, active, meta, the seat extension).
 import type { ScimMemberView } from "../repositories/members-repository.js";
 import type { UserFields } from "../services/scim-users-service.js";
-import { containsNul, normalizeBooleans } from "./normalize.js";
+import { normalizeBooleans } from "./normalize.js";
 import { ScimError } from "./scim-error.js";
 import { coerceUser, NEEDS_SCIMMY } from "./user-coercion.js";
 import { ENTERPRISE_SCHEMA, SEAT_SCHEMA, USER_SCHEMA, UserSchema } from "./schemas.js";
@@ -28,7 +28,6 @@ function coerceWithScimmy(input: Record<string, unknown>): Record<string, unknow
 /** The service's UserFields: indexed columns plus the whole coerced resource. */
 export function fromScimUser(body: unknown): UserFields {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw new ScimError(400, "invalidSyntax", "the request body must be a SCIM User object");
-  if (containsNul(body)) throw new ScimError(400, "invalidValue", "text values must not contain NUL characters");
   const normalized = normalizeBooleans(body) as Record<string, unknown>;
   // Read-only and Roster-owned attributes in a request are ignored, as RFC 7644 §3.5.1 allows.
   const input = Object.fromEntries(Object.entries(normalized).filter(([k]) => !OWNED_BY_ROSTER.has(k)));

@@ -7,7 +7,7 @@
 // item's odd text) is retried one create at a time, so one bad item never decides the others' fate.
 import type { Knex } from "knex";
 import { isDatabaseUnavailable } from "../db/to-domain-error.js";
-import { insertMembersWithSeats, insertMemberWithSeat, type Member, type SeatedMemberItem, type TokenChecked } from "../repositories/members-repository.js";
+import { insertMembersWithSeats, type Member, type SeatedMemberItem, type TokenChecked } from "../repositories/members-repository.js";
 
 const MAX_BATCH = 64;
 
@@ -51,7 +51,7 @@ async function send(db: Knex, orgId: string, byOrg: Map<string, OrgQueue>, queue
 }
 
 function one(db: Knex, orgId: string, queue: OrgQueue, w: Waiting): Promise<void> {
-  return insertMemberWithSeat(db, orgId, { ...w.item, seatTypes: queue.seatTypes, seatReason: queue.seatReason }).then(w.resolve, w.reject);
+  return insertMembersWithSeats(db, orgId, { seatTypes: queue.seatTypes, seatReason: queue.seatReason, items: [w.item] }).then(([result]) => w.resolve(result), w.reject);
 }
 
 async function sendBatch(db: Knex, orgId: string, queue: OrgQueue, batch: Waiting[]): Promise<void> {

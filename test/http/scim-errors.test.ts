@@ -119,6 +119,14 @@ describe("each error with its status and scimType", () => {
     expect(found.body.totalResults).toBe(0);
   });
 
+  it("stores a lone UTF-16 surrogate as U+FFFD, in the indexed userName and in the stored resource alike", async () => {
+    const created = await scim.post("/Users", userBody("odd\ud800@example.com", { name: { givenName: "Odd\udc00" } }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ userName: "odd\ufffd@example.com", name: { givenName: "Odd\ufffd" } });
+    const found = await scim.get(`/Users?filter=${encodeURIComponent('userName eq "odd\ufffd@example.com"')}`);
+    expect(found.body.totalResults).toBe(1);
+  });
+
   it("400 mutability for the read-only seat extension and group ids", async () => {
     expectScimError(await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: `${SEAT}:seatType`, value: "chat" })), 400, "mutability");
     expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody({ op: "replace", path: "id", value: MISSING_ID })), 400, "mutability");
