@@ -53,7 +53,11 @@ const int = (name, fallback) => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
   return n;
 };
-const list = (name, fallback) => (env[name]?.trim() ? env[name] : fallback).split(",").map((s) => s.trim()).filter(Boolean);
+const list = (name, fallback) =>
+  (env[name]?.trim() ? env[name] : fallback)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const ADMIN_URL = env.BENCH_DATABASE_URL?.trim() || "postgres://postgres@127.0.0.1:5432/postgres";
 const USERS = int("BENCH_USERS", 100_000);
@@ -86,18 +90,21 @@ const MAX_USERS = 1_000_000;
 function floorPath() {
   if (env.BENCH_FLOOR === "0") return null;
   if (env.BENCH_FLOOR?.trim()) return path.resolve(env.BENCH_FLOOR);
-  for (const p of [path.resolve(REPO, "../shared/bench/floor.mjs"), "/work/shared/bench/floor.mjs"]) if (fs.existsSync(p)) return p;
+  for (const p of [path.resolve(REPO, "../shared/bench/floor.mjs"), "/work/shared/bench/floor.mjs"])
+    if (fs.existsSync(p)) return p;
   return null;
 }
 
 // --- guards ---------------------------------------------------------------------------------------------
 if (USERS < 1000 || USERS > MAX_USERS) throw new Error(`BENCH_USERS must be between 1000 and ${MAX_USERS}`);
 if (GROUPS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("BENCH_GROUPS must list positive integers");
-if (PATCH_CONNECTIONS.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) throw new Error("BENCH_PATCH_CONNECTIONS must list integers 1..256");
+if (PATCH_CONNECTIONS.some((n) => !Number.isInteger(n) || n < 1 || n > 256))
+  throw new Error("BENCH_PATCH_CONNECTIONS must list integers 1..256");
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 const adminUrl = new URL(ADMIN_URL);
 if (!/^postgres(ql)?:$/.test(adminUrl.protocol)) throw new Error("BENCH_DATABASE_URL must be a postgres:// URL");
-if (!LOOPBACK.has(adminUrl.hostname)) throw new Error(`BENCH_DATABASE_URL must point at this machine (127.0.0.1), not ${adminUrl.hostname}`);
+if (!LOOPBACK.has(adminUrl.hostname))
+  throw new Error(`BENCH_DATABASE_URL must point at this machine (127.0.0.1), not ${adminUrl.hostname}`);
 
 // --- small helpers ----------------------------------------------------------------------------------------
 const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
@@ -139,7 +146,12 @@ function cleanup() {
   cleaning = (async () => {
     for (const { label, fn } of cleanupTasks.reverse()) {
       try {
-        await Promise.race([fn(), sleep(20_000).then(() => { throw new Error("timed out"); })]);
+        await Promise.race([
+          fn(),
+          sleep(20_000).then(() => {
+            throw new Error("timed out");
+          }),
+        ]);
       } catch (e) {
         log(`cleanup: ${label} failed: ${e.message}`);
       }
@@ -187,10 +199,14 @@ function startProcess(label, args, { cwd, extraEnv, readyLine, readyUrl, timeout
   const ready = (async () => {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      if (exited) throw new Error(`${label} exited (${exited.code ?? exited.signal}) before it was ready:\n${tail.join("\n")}`);
+      if (exited)
+        throw new Error(`${label} exited (${exited.code ?? exited.signal}) before it was ready:\n${tail.join("\n")}`);
       if (readyLine && sawReadyLine) return;
       if (readyUrl) {
-        const ok = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+        const ok = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) }).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) return;
       }
       await sleep(200);
@@ -244,7 +260,16 @@ async function load({ url, connections, seconds, headers, method, next }) {
   });
   const r = await instance;
   const seconds_ = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ok, lat, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, seconds: Math.min(seconds_, r.duration || seconds_), exhausted, statusCodes: r.statusCodeStats };
+  return {
+    ok,
+    lat,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    seconds: Math.min(seconds_, r.duration || seconds_),
+    exhausted,
+    statusCodes: r.statusCodeStats,
+  };
 }
 
 function summarize(label, connections, runs) {
@@ -266,10 +291,18 @@ function summarize(label, connections, runs) {
     bad,
     codes,
     waits: mergeWaits(runs),
-    cpuPerRequest: runs.every((r) => typeof r.cpuMs === "number") && ok > 0 ? runs.reduce((a, r) => a + r.cpuMs, 0) / runs.reduce((a, r) => a + r.ok + r.non2xx, 0) : null,
+    cpuPerRequest:
+      runs.every((r) => typeof r.cpuMs === "number") && ok > 0
+        ? runs.reduce((a, r) => a + r.cpuMs, 0) / runs.reduce((a, r) => a + r.ok + r.non2xx, 0)
+        : null,
     perRound: runs.map((r) => {
       const s = [...r.lat].sort((a, b) => a - b);
-      return { rps: r.seconds > 0 ? r.ok / r.seconds : 0, p50: percentile(s, 0.5), p99: percentile(s, 0.99), bad: r.non2xx + r.errors + r.timeouts };
+      return {
+        rps: r.seconds > 0 ? r.ok / r.seconds : 0,
+        p50: percentile(s, 0.5),
+        p99: percentile(s, 0.99),
+        bad: r.non2xx + r.errors + r.timeouts,
+      };
     }),
   };
 }
@@ -379,7 +412,11 @@ function machine() {
   let commit = "unknown";
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", "src", "migrations", "mappings"], { cwd: REPO, encoding: "utf8" }).trim();
+    const dirty = execFileSync(
+      "git",
+      ["status", "--porcelain", "--untracked-files=no", "--", "src", "migrations", "mappings"],
+      { cwd: REPO, encoding: "utf8" },
+    ).trim();
     if (dirty) commit += " + uncommitted changes in src/";
   } catch {
     // not a git checkout
@@ -403,7 +440,8 @@ async function main() {
   const dbName = `roster_bench_${runId}`;
   const floorDbName = `roster_bench_floor_${runId}`;
   const notes = [];
-  if (GROUPS.some((n, i) => n !== requestedGroups[i])) notes.push(`group sizes capped at half the users: ${requestedGroups.join(", ")} → ${GROUPS.join(", ")}`);
+  if (GROUPS.some((n, i) => n !== requestedGroups[i]))
+    notes.push(`group sizes capped at half the users: ${requestedGroups.join(", ")} → ${GROUPS.join(", ")}`);
 
   // Admin connection: creates and drops the databases.
   const admin = new pg.Client({ connectionString: ADMIN_URL, application_name: "roster-bench" });
@@ -411,16 +449,29 @@ async function main() {
   onCleanup("close admin connection", () => admin.end());
   const pgVersion = (await admin.query("show server_version")).rows[0].server_version;
   const pgSettings = Object.fromEntries(
-    (await admin.query("select name, setting, unit from pg_settings where name in ('shared_buffers','synchronous_commit','fsync','max_connections','work_mem')")).rows.map((r) => [
+    (
+      await admin.query(
+        "select name, setting, unit from pg_settings where name in ('shared_buffers','synchronous_commit','fsync','max_connections','work_mem')",
+      )
+    ).rows.map((r) => [
       r.name,
-      r.unit === "8kB" ? `${(Number(r.setting) * 8) / 1024} MB` : r.unit === "kB" ? `${Number(r.setting) / 1024} MB` : r.setting,
+      r.unit === "8kB"
+        ? `${(Number(r.setting) * 8) / 1024} MB`
+        : r.unit === "kB"
+          ? `${Number(r.setting) / 1024} MB`
+          : r.setting,
     ]),
   );
-  log(`machine: ${mach.nproc} CPUs (${mach.cpuModel}), ${fmt(mach.memGiB)} GiB, Node ${mach.node}, PostgreSQL ${pgVersion}`);
+  log(
+    `machine: ${mach.nproc} CPUs (${mach.cpuModel}), ${fmt(mach.memGiB)} GiB, Node ${mach.node}, PostgreSQL ${pgVersion}`,
+  );
 
   const floorFile = floorPath();
   const useFloor = floorFile !== null && fs.existsSync(floorFile);
-  if (!useFloor) notes.push(`floor skipped (${env.BENCH_FLOOR === "0" ? "BENCH_FLOOR=0" : "floor.mjs not found; set BENCH_FLOOR"}): no ratios`);
+  if (!useFloor)
+    notes.push(
+      `floor skipped (${env.BENCH_FLOOR === "0" ? "BENCH_FLOOR=0" : "floor.mjs not found; set BENCH_FLOOR"}): no ratios`,
+    );
 
   for (const name of useFloor ? [dbName, floorDbName] : [dbName]) {
     await admin.query(`create database ${name}`);
@@ -492,10 +543,15 @@ async function main() {
   const scim = org.scimBaseUrl.replace(/\/+$/, "");
   if (new URL(scim).hostname !== "127.0.0.1") throw new Error(`scimBaseUrl ${scim} is not on 127.0.0.1`);
   const scimPath = new URL(scim).pathname;
-  const headers = { authorization: `Bearer ${org.scimToken}`, "content-type": "application/scim+json", accept: "application/scim+json" };
+  const headers = {
+    authorization: `Bearer ${org.scimToken}`,
+    "content-type": "application/scim+json",
+    accept: "application/scim+json",
+  };
   log(`org ${org.orgId} with seats ${JSON.stringify(SEATS)}`);
 
-  const count = async () => Number((await db.query("select count(*)::int as n from members where org_id = $1", [org.orgId])).rows[0].n);
+  const count = async () =>
+    Number((await db.query("select count(*)::int as n from members where org_id = $1", [org.orgId])).rows[0].n);
   const results = {};
 
   // Around each measured run: what PostgreSQL's backends wait on, and the server process's CPU per request.
@@ -543,7 +599,9 @@ async function main() {
   }
   for (let round = 0; round < ROUNDS; round++) {
     const budget = Math.floor(postBudget() / (ROUNDS - round));
-    log(`POST /Users round ${round + 1}/${ROUNDS}: roster ${POST_SECONDS} s × ${POST_CONNECTIONS} connections (at most ${budget} users)`);
+    log(
+      `POST /Users round ${round + 1}/${ROUNDS}: roster ${POST_SECONDS} s × ${POST_CONNECTIONS} connections (at most ${budget} users)`,
+    );
     postRuns.roster.push(await sampled(dbName, () => postRun("roster", POST_SECONDS, POST_CONNECTIONS, budget)));
     if (floor) {
       log(`POST /Users round ${round + 1}/${ROUNDS}: floor`);
@@ -552,8 +610,13 @@ async function main() {
   }
   results.post = summarize("POST /Users", POST_CONNECTIONS, postRuns.roster);
   if (floor) results.postFloor = summarize("floor slots POST", POST_CONNECTIONS, postRuns.floor);
-  if (postRuns.roster.some((r) => r.exhausted)) notes.push("a POST round stopped early at its share of BENCH_USERS (raise BENCH_USERS or lower BENCH_POST_SECONDS)");
-  log(`POST /Users: ${fmt(results.post.rps, 0)}/s p50 ${fmt(results.post.p50)} p99 ${fmt(results.post.p99)}${floor ? `; floor ${fmt(results.postFloor.rps, 0)}/s` : ""}`);
+  if (postRuns.roster.some((r) => r.exhausted))
+    notes.push(
+      "a POST round stopped early at its share of BENCH_USERS (raise BENCH_USERS or lower BENCH_POST_SECONDS)",
+    );
+  log(
+    `POST /Users: ${fmt(results.post.rps, 0)}/s p50 ${fmt(results.post.p50)} p99 ${fmt(results.post.p99)}${floor ? `; floor ${fmt(results.postFloor.rps, 0)}/s` : ""}`,
+  );
   const postedViaHttp = await count();
 
   // --- 2. FILLER: bulk SQL straight into members (setup only; nothing measured goes through here) ---------
@@ -575,7 +638,9 @@ async function main() {
     filled += n;
   }
   await db.query("analyze members");
-  log(`filler: ${thousands(filled)} users by bulk SQL in ${fmt((Date.now() - fillStarted) / 1000)} s; org has ${thousands(await count())} members`);
+  log(
+    `filler: ${thousands(filled)} users by bulk SQL in ${fmt((Date.now() - fillStarted) / 1000)} s; org has ${thousands(await count())} members`,
+  );
 
   if (floor) {
     const have = Number((await floorDb.query("select count(*)::int as n from floor_members")).rows[0].n);
@@ -619,12 +684,28 @@ async function main() {
     groups.push({ size, id, candidates, next: 0 });
   }
   await db.query("analyze group_members");
-  const groupCount = async (g) => Number((await db.query("select count(*)::int as n from group_members where org_id = $1 and group_id = $2", [org.orgId, g.id])).rows[0].n);
+  const groupCount = async (g) =>
+    Number(
+      (
+        await db.query("select count(*)::int as n from group_members where org_id = $1 and group_id = $2", [
+          org.orgId,
+          g.id,
+        ])
+      ).rows[0].n,
+    );
   log(`groups: ${groups.map((g) => `bench-${g.size} (${g.candidates.length} candidates to add)`).join(", ")}`);
 
   // Random existing userNames (HTTP-created and filler alike) for the filter.
-  const names = (await db.query("select user_name from members where org_id = $1 and scim_managed order by random() limit 20000", [org.orgId])).rows.map((r) => r.user_name);
-  const floorNames = floor ? (await floorDb.query("select user_name from floor_members order by random() limit 20000")).rows.map((r) => r.user_name) : [];
+  const names = (
+    await db.query("select user_name from members where org_id = $1 and scim_managed order by random() limit 20000", [
+      org.orgId,
+    ])
+  ).rows.map((r) => r.user_name);
+  const floorNames = floor
+    ? (await floorDb.query("select user_name from floor_members order by random() limit 20000")).rows.map(
+        (r) => r.user_name,
+      )
+    : [];
   const pick = (arr) => arr[Math.floor(Math.random() * arr.length)];
 
   // --- 4. userName filter, Roster and floor alternating ----------------------------------------------------
@@ -647,17 +728,24 @@ async function main() {
     if (floor) await filterRun("floor", WARMUP_SECONDS);
   }
   for (let round = 0; round < ROUNDS; round++) {
-    log(`userName filter round ${round + 1}/${ROUNDS}: roster${floor ? ", floor" : ""}, ${READ_SECONDS} s × ${READ_CONNECTIONS} connections`);
+    log(
+      `userName filter round ${round + 1}/${ROUNDS}: roster${floor ? ", floor" : ""}, ${READ_SECONDS} s × ${READ_CONNECTIONS} connections`,
+    );
     filterRuns.roster.push(await sampled(dbName, () => filterRun("roster", READ_SECONDS)));
     if (floor) filterRuns.floor.push(await sampled(floorDbName, () => filterRun("floor", READ_SECONDS)));
   }
   results.filter = summarize('GET /Users?filter=userName eq "…"', READ_CONNECTIONS, filterRuns.roster);
   if (floor) results.filterFloor = summarize("floor userName lookup", READ_CONNECTIONS, filterRuns.floor);
-  log(`filter: ${fmt(results.filter.rps, 0)}/s p50 ${fmt(results.filter.p50)} p99 ${fmt(results.filter.p99)}${floor ? `; floor ${fmt(results.filterFloor.rps, 0)}/s` : ""}`);
+  log(
+    `filter: ${fmt(results.filter.rps, 0)}/s p50 ${fmt(results.filter.p50)} p99 ${fmt(results.filter.p99)}${floor ? `; floor ${fmt(results.filterFloor.rps, 0)}/s` : ""}`,
+  );
 
   // --- 5. a list page ---------------------------------------------------------------------------------------
   const total = await count();
-  const scimUsers = Number((await db.query("select count(*)::int as n from members where org_id = $1 and scim_managed", [org.orgId])).rows[0].n);
+  const scimUsers = Number(
+    (await db.query("select count(*)::int as n from members where org_id = $1 and scim_managed", [org.orgId])).rows[0]
+      .n,
+  );
   const listRun = (seconds) =>
     load({
       url: scim,
@@ -665,7 +753,9 @@ async function main() {
       seconds,
       headers,
       method: "GET",
-      next: () => ({ path: `${scimPath}/Users?startIndex=${1 + Math.floor(Math.random() * Math.max(1, scimUsers - 100))}&count=100` }),
+      next: () => ({
+        path: `${scimPath}/Users?startIndex=${1 + Math.floor(Math.random() * Math.max(1, scimUsers - 100))}&count=100`,
+      }),
     });
   if (WARMUP_SECONDS) await listRun(WARMUP_SECONDS);
   const listRuns = [];
@@ -703,17 +793,26 @@ async function main() {
     const runs = new Map(groups.map((g) => [g.id, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const g of round % 2 === 0 ? groups : [...groups].reverse()) {
-        log(`add member round ${round + 1}/${ROUNDS}: group of ${thousands(g.size)}, ${PATCH_SECONDS} s × ${connections} connection(s)`);
+        log(
+          `add member round ${round + 1}/${ROUNDS}: group of ${thousands(g.size)}, ${PATCH_SECONDS} s × ${connections} connection(s)`,
+        );
         runs.get(g.id).push(await sampled(dbName, () => patchRun(g, connections, PATCH_SECONDS)));
       }
     }
     for (const g of groups) {
-      const s = summarize(`PATCH /Groups/{id} add 1 member (group of ${thousands(g.size)})`, connections, runs.get(g.id));
+      const s = summarize(
+        `PATCH /Groups/{id} add 1 member (group of ${thousands(g.size)})`,
+        connections,
+        runs.get(g.id),
+      );
       s.size = g.size;
       s.groupId = g.id;
-      if (runs.get(g.id).some((r) => r.exhausted)) notes.push(`group of ${g.size}: ran out of members to add at ${connections} connection(s)`);
+      if (runs.get(g.id).some((r) => r.exhausted))
+        notes.push(`group of ${g.size}: ran out of members to add at ${connections} connection(s)`);
       results.patch.push(s);
-      log(`add member, group of ${thousands(g.size)}, ${connections} conn: ${fmt(s.rps, 0)}/s p50 ${fmt(s.p50, 2)} p99 ${fmt(s.p99, 2)} errors ${s.bad}`);
+      log(
+        `add member, group of ${thousands(g.size)}, ${connections} conn: ${fmt(s.rps, 0)}/s p50 ${fmt(s.p50, 2)} p99 ${fmt(s.p99, 2)} errors ${s.bad}`,
+      );
     }
   }
   // Each 2xx must have added a new member: the groups grew by exactly that much.
@@ -723,7 +822,13 @@ async function main() {
     const oks = results.patch.filter((s) => s.groupId === g.id).reduce((a, s) => a + s.ok, 0);
     // A run's last in-flight requests (at most one per connection) still complete on the server uncounted.
     const inFlight = results.patch.filter((s) => s.groupId === g.id).reduce((a, s) => a + s.connections * s.rounds, 0);
-    growth.push({ size: g.size, now, grew: now - g.before, ok2xx: oks, ok: now - g.before >= oks && now - g.before - oks <= inFlight });
+    growth.push({
+      size: g.size,
+      now,
+      grew: now - g.before,
+      ok2xx: oks,
+      ok: now - g.before >= oks && now - g.before - oks <= inFlight,
+    });
   }
 
   // --- 7. EXPLAIN of the measured reads and the add-member insert ----------------------------------------
@@ -743,11 +848,23 @@ async function main() {
     // The SQL that Roster sends for these requests (as knex prints it with DEBUG=knex:query; values inlined).
     const someName = pick(names);
     const base = `from "members" as "m" where "m"."org_id" = $1 and "m"."scim_managed" = true`;
-    await explain("filter: count", `select count(*) as "count" ${base} and (lower((m.user_name)) = lower($2::text)) limit 1`, [org.orgId, someName]);
-    await explain("filter: page", `select "m".* ${base} and (lower((m.user_name)) = lower($2::text)) order by "m"."created_at" asc, "m"."id" asc limit 100`, [org.orgId, someName]);
+    await explain(
+      "filter: count",
+      `select count(*) as "count" ${base} and (lower((m.user_name)) = lower($2::text)) limit 1`,
+      [org.orgId, someName],
+    );
+    await explain(
+      "filter: page",
+      `select "m".* ${base} and (lower((m.user_name)) = lower($2::text)) order by "m"."created_at" asc, "m"."id" asc limit 100`,
+      [org.orgId, someName],
+    );
     const offset = Math.floor(scimUsers / 2);
     await explain("list page: count", `select count(*) as "count" ${base} limit 1`, [org.orgId]);
-    await explain(`list page: page at offset ${offset}`, `select "m".* ${base} order by "m"."created_at" asc, "m"."id" asc limit 100 offset ${offset}`, [org.orgId]);
+    await explain(
+      `list page: page at offset ${offset}`,
+      `select "m".* ${base} order by "m"."created_at" asc, "m"."id" asc limit 100 offset ${offset}`,
+      [org.orgId],
+    );
     for (const g of groups) {
       const member = g.candidates[g.next] ?? g.candidates[0];
       await explain(
@@ -759,42 +876,117 @@ async function main() {
     }
   }
 
-  const seatState = (await db.query("select coalesce(seat_type, 'Unassigned') as seat, seat_reason, count(*)::int as n from members where org_id = $1 group by 1, 2 order by 3 desc", [org.orgId])).rows;
+  const seatState = (
+    await db.query(
+      "select coalesce(seat_type, 'Unassigned') as seat, seat_reason, count(*)::int as n from members where org_id = $1 group by 1, 2 order by 3 desc",
+      [org.orgId],
+    )
+  ).rows;
   const finished = new Date();
   const loadEnd = os.loadavg();
 
   // --- report -------------------------------------------------------------------------------------------------
-  const report = render({ started, finished, mach, pgVersion, pgSettings, loadStart, loadEnd, results, total, postedViaHttp, filled, groups, growth, seatState, notes, plans, useFloor });
+  const report = render({
+    started,
+    finished,
+    mach,
+    pgVersion,
+    pgSettings,
+    loadStart,
+    loadEnd,
+    results,
+    total,
+    postedViaHttp,
+    filled,
+    groups,
+    growth,
+    seatState,
+    notes,
+    plans,
+    useFloor,
+  });
   process.stdout.write(`\n${report}\n`);
   if (OUT !== "-") {
     const file = path.resolve(REPO, OUT);
-    const header = "# Benchmarks\n\nWritten by `npm run bench` (bench/run.mjs); newest run first. How to read it: bench/README.md.\n\n";
+    const header =
+      "# Benchmarks\n\nWritten by `npm run bench` (bench/run.mjs); newest run first. How to read it: bench/README.md.\n\n";
     let previous = "";
-    if (APPEND && fs.existsSync(file)) previous = fs.readFileSync(file, "utf8").replace(/^# Benchmarks\n[\s\S]*?(?=^## )/m, "");
+    if (APPEND && fs.existsSync(file))
+      previous = fs.readFileSync(file, "utf8").replace(/^# Benchmarks\n[\s\S]*?(?=^## )/m, "");
     fs.writeFileSync(file, `${header}${report}\n${previous ? `\n${previous}` : ""}`);
     log(`wrote ${path.relative(process.cwd(), file) || file}`);
   }
-  const anyErrors = [results.post, results.filter, results.list, ...results.patch].some((s) => s.bad > 0) || growth.some((g) => !g.ok);
+  const anyErrors =
+    [results.post, results.filter, results.list, ...results.patch].some((s) => s.bad > 0) || growth.some((g) => !g.ok);
   return anyErrors ? 2 : 0;
 }
 
-function render({ started, finished, mach, pgVersion, pgSettings, loadStart, loadEnd, results, total, postedViaHttp, filled, groups, growth, seatState, notes, plans, useFloor }) {
+function render({
+  started,
+  finished,
+  mach,
+  pgVersion,
+  pgSettings,
+  loadStart,
+  loadEnd,
+  results,
+  total,
+  postedViaHttp,
+  filled,
+  groups,
+  growth,
+  seatState,
+  notes,
+  plans,
+  useFloor,
+}) {
   const L = [];
   const scale = total === 100_000 && groups.map((g) => g.size).join(",") === ISSUE_GROUPS.join(",");
-  L.push(`## ${started.toISOString().slice(0, 16).replace("T", " ")} UTC — ${thousands(total)} users, groups of ${groups.map((g) => thousands(g.size)).join(" and ")}${scale ? "" : " (NOT the issue's scale)"}`);
+  L.push(
+    `## ${started.toISOString().slice(0, 16).replace("T", " ")} UTC — ${thousands(total)} users, groups of ${groups.map((g) => thousands(g.size)).join(" and ")}${scale ? "" : " (NOT the issue's scale)"}`,
+  );
   L.push("");
-  L.push(`- Machine: ${mach.nproc} CPUs (${mach.cpuModel}), ${fmt(mach.memGiB)} GiB RAM, ${mach.kernel}; load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadEnd.map((x) => x.toFixed(2)).join(" ")} at end (load generator on the same cores).`);
-  L.push(`- Software: Node ${mach.node}; PostgreSQL ${pgVersion} on 127.0.0.1 (${Object.entries(pgSettings).map(([k, v]) => `${k} ${v}`).join(", ")}); Roster ${mach.commit}, DB_POOL_MAX=${POOL}, LOG_LEVEL=warn.`);
-  L.push(`- Run: ${fmt((finished - started) / 60000)} min; ${ROUNDS} round(s) per measurement, alternating Roster and the floor (and the two groups); ${WARMUP_SECONDS} s unrecorded warm-up per scenario. p50/p99 are over every 2xx response of all rounds (fractional ms), req/s is 2xx per second.`);
-  L.push(`- Data: ${thousands(postedViaHttp)} users created over HTTP by the POST measurement, ${thousands(filled)} more by a bulk SQL FILLER (setup only, never measured); groups created over HTTP, their memberships by bulk SQL. Every measured request goes through HTTP.`);
-  L.push(`- Seats: org on enterprise_usage with ${Object.entries(SEATS).map(([k, v]) => `${k}=${thousands(v)}`).join(", ")}; seats do not change the cost measured. At the end: ${seatState.map((s) => `${s.seat} (${s.seat_reason}) ${thousands(s.n)}`).join(", ")} — filler users are Unassigned.`);
+  L.push(
+    `- Machine: ${mach.nproc} CPUs (${mach.cpuModel}), ${fmt(mach.memGiB)} GiB RAM, ${mach.kernel}; load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadEnd.map((x) => x.toFixed(2)).join(" ")} at end (load generator on the same cores).`,
+  );
+  L.push(
+    `- Software: Node ${mach.node}; PostgreSQL ${pgVersion} on 127.0.0.1 (${Object.entries(pgSettings)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}); Roster ${mach.commit}, DB_POOL_MAX=${POOL}, LOG_LEVEL=warn.`,
+  );
+  L.push(
+    `- Run: ${fmt((finished - started) / 60000)} min; ${ROUNDS} round(s) per measurement, alternating Roster and the floor (and the two groups); ${WARMUP_SECONDS} s unrecorded warm-up per scenario. p50/p99 are over every 2xx response of all rounds (fractional ms), req/s is 2xx per second.`,
+  );
+  L.push(
+    `- Data: ${thousands(postedViaHttp)} users created over HTTP by the POST measurement, ${thousands(filled)} more by a bulk SQL FILLER (setup only, never measured); groups created over HTTP, their memberships by bulk SQL. Every measured request goes through HTTP.`,
+  );
+  L.push(
+    `- Seats: org on enterprise_usage with ${Object.entries(SEATS)
+      .map(([k, v]) => `${k}=${thousands(v)}`)
+      .join(
+        ", ",
+      )}; seats do not change the cost measured. At the end: ${seatState.map((s) => `${s.seat} (${s.seat_reason}) ${thousands(s.n)}`).join(", ")} — filler users are Unassigned.`,
+  );
   L.push("");
   const floorCol = (s, f, what) => (f ? `${what} ${fmt(f.rps, 0)}/s → **${fmt(s.rps / f.rps, 2)}×**` : "–");
-  L.push("| measurement | conns | req/s | p50 ms | p99 ms | errors | target (quiet 2-core machine) | vs floor, same run |");
+  L.push(
+    "| measurement | conns | req/s | p50 ms | p99 ms | errors | target (quiet 2-core machine) | vs floor, same run |",
+  );
   L.push("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
-  const row = (s, target, vs) => L.push(`| ${s.label} | ${s.connections} | ${thousands(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${s.bad} | ${target} | ${vs} |`);
-  row(results.post, `≥ 1,000/s ${results.post.rps >= 1000 ? "✓" : "✗"}; ≥ 0.7× floor slots`, floorCol(results.post, results.postFloor, "slots"));
-  row(results.filter, `p99 ≤ 10 ms ${results.filter.p99 !== null && results.filter.p99 <= 10 ? "✓" : "✗"}; ≥ 0.5× floor`, floorCol(results.filter, results.filterFloor, "floor"));
+  const row = (s, target, vs) =>
+    L.push(
+      `| ${s.label} | ${s.connections} | ${thousands(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${s.bad} | ${target} | ${vs} |`,
+    );
+  row(
+    results.post,
+    `≥ 1,000/s ${results.post.rps >= 1000 ? "✓" : "✗"}; ≥ 0.7× floor slots`,
+    floorCol(results.post, results.postFloor, "slots"),
+  );
+  row(
+    results.filter,
+    `p99 ≤ 10 ms ${results.filter.p99 !== null && results.filter.p99 <= 10 ? "✓" : "✗"}; ≥ 0.5× floor`,
+    floorCol(results.filter, results.filterFloor, "floor"),
+  );
   row(results.list, "–", "–");
   for (const s of results.patch) row(s, `p99 ≤ 20 ms ${s.p99 !== null && s.p99 <= 20 ? "✓" : "✗"}`, "–");
   if (useFloor && results.postFloor) {
@@ -813,26 +1005,55 @@ function render({ started, finished, mach, pgVersion, pgSettings, loadStart, loa
       if (!a || !b) continue;
       const r50 = b.p50 / a.p50;
       const r99 = b.p99 / a.p99;
-      L.push(`- ${c} connection(s): p50 ${fmt(r50, 2)}×, p99 ${fmt(r99, 2)}× ${Math.max(r50, r99) <= 1.5 ? "✓" : "✗"}; req/s ${fmt(a.rps / b.rps, 2)}× slower`);
+      L.push(
+        `- ${c} connection(s): p50 ${fmt(r50, 2)}×, p99 ${fmt(r99, 2)}× ${Math.max(r50, r99) <= 1.5 ? "✓" : "✗"}; req/s ${fmt(a.rps / b.rps, 2)}× slower`,
+      );
     }
     L.push("");
   }
-  L.push(`Check: each add-member 2xx added a different member (${growth.map((g) => `group of ${thousands(g.size)} grew by ${thousands(g.grew)} for ${thousands(g.ok2xx)} 2xx counted`).join("; ")}; the difference is requests in flight when a run stopped)${growth.every((g) => g.ok) ? "." : " — MISMATCH."}`);
+  L.push(
+    `Check: each add-member 2xx added a different member (${growth.map((g) => `group of ${thousands(g.size)} grew by ${thousands(g.grew)} for ${thousands(g.ok2xx)} 2xx counted`).join("; ")}; the difference is requests in flight when a run stopped)${growth.every((g) => g.ok) ? "." : " — MISMATCH."}`,
+  );
   L.push("");
   L.push("Per round (req/s, p50, p99 ms):");
   L.push("");
-  const rounds = (s) => s.perRound.map((r) => `${thousands(r.rps)}/s ${fmt(r.p50, 2)} ${fmt(r.p99, 2)}${r.bad ? ` (${r.bad} errors)` : ""}`).join(" · ");
-  for (const s of [results.post, results.postFloor, results.filter, results.filterFloor, results.list, ...results.patch].filter(Boolean)) {
-    L.push(`- ${s.label}, ${s.connections} conns: ${rounds(s)}${s.bad ? `; status codes ${JSON.stringify(s.codes)}` : ""}`);
+  const rounds = (s) =>
+    s.perRound
+      .map((r) => `${thousands(r.rps)}/s ${fmt(r.p50, 2)} ${fmt(r.p99, 2)}${r.bad ? ` (${r.bad} errors)` : ""}`)
+      .join(" · ");
+  for (const s of [
+    results.post,
+    results.postFloor,
+    results.filter,
+    results.filterFloor,
+    results.list,
+    ...results.patch,
+  ].filter(Boolean)) {
+    L.push(
+      `- ${s.label}, ${s.connections} conns: ${rounds(s)}${s.bad ? `; status codes ${JSON.stringify(s.codes)}` : ""}`,
+    );
   }
   L.push("");
-  L.push("Where the time goes (PostgreSQL backends not idle, from pg_stat_activity every 100 ms, as the average count per sample: `running`, `Lock:…` = waiting for a lock, `idle in transaction` = waiting for the Node process; then the tables of the row locks waited on, and the server process's CPU time per request):");
+  L.push(
+    "Where the time goes (PostgreSQL backends not idle, from pg_stat_activity every 100 ms, as the average count per sample: `running`, `Lock:…` = waiting for a lock, `idle in transaction` = waiting for the Node process; then the tables of the row locks waited on, and the server process's CPU time per request):",
+  );
   L.push("");
-  for (const s of [results.post, results.postFloor, results.filter, results.filterFloor, results.list, ...results.patch].filter(Boolean)) {
+  for (const s of [
+    results.post,
+    results.postFloor,
+    results.filter,
+    results.filterFloor,
+    results.list,
+    ...results.patch,
+  ].filter(Boolean)) {
     if (!s.waits) continue;
-    const locks = s.waits.locks.length ? `; row locks waited on: ${s.waits.locks.map(([k, v]) => `${k} ${fmt(v)}`).join(", ")}` : "";
+    const locks = s.waits.locks.length
+      ? `; row locks waited on: ${s.waits.locks.map(([k, v]) => `${k} ${fmt(v)}`).join(", ")}`
+      : "";
     const cpu = s.cpuPerRequest !== null ? `; server process CPU ${fmt(s.cpuPerRequest, 2)} ms per request` : "";
-    L.push(`- ${s.label}, ${s.connections} conns: ${fmt(s.waits.total)} busy — ${s.waits.top.map(([k, v]) => `${k} ${fmt(v)}`).join(", ")}${locks}${cpu}`);
+    L.push(
+      `- ${s.label}, ${s.connections} conns: ${fmt(s.waits.total)} busy — ${s.waits.top.map(([k, v]) => `${k} ${fmt(v)}`).join(", ")}${locks}${cpu}`,
+    );
   }
   if (notes.length) {
     L.push("");
@@ -840,7 +1061,9 @@ function render({ started, finished, mach, pgVersion, pgSettings, loadStart, loa
   }
   if (plans.length) {
     L.push("");
-    L.push("<details><summary>EXPLAIN (ANALYZE, BUFFERS) of the SQL behind the measured requests, on the bench database</summary>");
+    L.push(
+      "<details><summary>EXPLAIN (ANALYZE, BUFFERS) of the SQL behind the measured requests, on the bench database</summary>",
+    );
     L.push("");
     for (const p of plans) {
       L.push(`${p.title}: \`${p.sql}\``);

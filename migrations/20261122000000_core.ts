@@ -108,8 +108,14 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid("member_id").notNullable();
     t.text("display"); // the member's display name as the IdP sent it with the membership
     t.primary(["org_id", "group_id", "member_id"], { constraintName: "group_members__pk" });
-    t.foreign(["org_id", "group_id"], "group_members__group__fk").references(["org_id", "id"]).inTable("groups").onDelete("CASCADE");
-    t.foreign(["org_id", "member_id"], "group_members__member__fk").references(["org_id", "id"]).inTable("members").onDelete("CASCADE");
+    t.foreign(["org_id", "group_id"], "group_members__group__fk")
+      .references(["org_id", "id"])
+      .inTable("groups")
+      .onDelete("CASCADE");
+    t.foreign(["org_id", "member_id"], "group_members__member__fk")
+      .references(["org_id", "id"])
+      .inTable("members")
+      .onDelete("CASCADE");
   });
   await knex.raw(`create index group_members__org_id_member_id__index on group_members (org_id, member_id)`);
 
@@ -140,7 +146,10 @@ export async function up(knex: Knex): Promise<void> {
     t.text("status").notNullable().defaultTo("pending"); // pending | claimed | revoked
     t.timestamp("created_at", { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.primary(["org_id", "id"], { constraintName: "invitations__pk" });
-    t.foreign(["org_id", "member_id"], "invitations__member__fk").references(["org_id", "id"]).inTable("members").onDelete("CASCADE");
+    t.foreign(["org_id", "member_id"], "invitations__member__fk")
+      .references(["org_id", "id"])
+      .inTable("members")
+      .onDelete("CASCADE");
   });
   await knex.raw(`create unique index invitations__token_hash__unique on invitations (token_hash)`);
 
@@ -159,7 +168,10 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp("last_used_at", { useTz: true });
     t.timestamp("revoked_at", { useTz: true });
     t.primary(["org_id", "id"], { constraintName: "api_tokens__pk" });
-    t.foreign(["org_id", "member_id"], "api_tokens__member__fk").references(["org_id", "id"]).inTable("members").onDelete("CASCADE");
+    t.foreign(["org_id", "member_id"], "api_tokens__member__fk")
+      .references(["org_id", "id"])
+      .inTable("members")
+      .onDelete("CASCADE");
   });
   await run(knex, [
     `create unique index api_tokens__token_hash__unique on api_tokens (token_hash)`,
@@ -202,7 +214,19 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ["outbox", "audit_events", "api_tokens", "invitations", "group_mappings", "group_members", "groups", "members", "seat_allocations", "organizations", "server_settings"]) {
+  for (const table of [
+    "outbox",
+    "audit_events",
+    "api_tokens",
+    "invitations",
+    "group_mappings",
+    "group_members",
+    "groups",
+    "members",
+    "seat_allocations",
+    "organizations",
+    "server_settings",
+  ]) {
     await knex.schema.dropTableIfExists(table);
   }
   await knex.raw("drop function if exists audit_events_append_only()");

@@ -43,7 +43,10 @@ export function buildApp(deps: AppDeps): Express {
       await deps.db.raw("select 1");
       res.json({ status: "ready" });
     } catch {
-      res.status(503).setHeader("Retry-After", "5").json({ error: "unavailable", message: "the database is unreachable" });
+      res
+        .status(503)
+        .setHeader("Retry-After", "5")
+        .json({ error: "unavailable", message: "the database is unreachable" });
     }
   });
   app.get("/metrics", async (_req, res) => {

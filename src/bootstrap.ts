@@ -14,12 +14,25 @@ export interface Runtime extends ServiceDeps {
   sessionKey: string;
 }
 
-export async function startRuntime(config: Config, options: { migrate: boolean; logger?: Logger } = { migrate: true }): Promise<Runtime> {
+export async function startRuntime(
+  config: Config,
+  options: { migrate: boolean; logger?: Logger } = { migrate: true },
+): Promise<Runtime> {
   const catalogs = loadCatalogs(config.mappingsDir);
-  const log = options.logger ? (level: "warn" | "error", message: string) => options.logger?.[level]({ component: "db" }, message) : undefined;
+  const log = options.logger
+    ? (level: "warn" | "error", message: string) => options.logger?.[level]({ component: "db" }, message)
+    : undefined;
   const db = createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, log });
   if (options.migrate) await migrateToLatest(db);
   const sessionKey = await ensureServerSetting(db, "session_key", () => randomBytes(32).toString("base64url"));
   const attributeProfiles = loadAttributeProfiles(config.mappingsDir);
-  return { db, catalogs, attributeProfiles, sessionKey, publicUrl: config.publicUrl, saml: config.saml, now: () => new Date() };
+  return {
+    db,
+    catalogs,
+    attributeProfiles,
+    sessionKey,
+    publicUrl: config.publicUrl,
+    saml: config.saml,
+    now: () => new Date(),
+  };
 }

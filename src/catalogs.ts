@@ -15,7 +15,9 @@ export function loadCatalogs(mappingsDir: string): Catalogs {
   const dir = path.join(mappingsDir, "catalogs");
   const byId = new Map<string, Catalog>();
   const problems: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(path.join(dir, file), "utf8"));
@@ -36,7 +38,11 @@ export function loadCatalogs(mappingsDir: string): Catalogs {
   return {
     get(planId) {
       const catalog = byId.get(planId);
-      if (!catalog) throw new DomainError("invalid_request", `unknown plan "${planId}"; known plans: ${[...byId.keys()].join(", ")}`);
+      if (!catalog)
+        throw new DomainError(
+          "invalid_request",
+          `unknown plan "${planId}"; known plans: ${[...byId.keys()].join(", ")}`,
+        );
       return catalog;
     },
     list: () => [...byId.values()],
@@ -52,11 +58,15 @@ export function loadAttributeProfiles(mappingsDir: string): AttributeProfiles {
   const dir = path.join(mappingsDir, "attribute-profiles");
   const byId = new Map<string, AttributeProfile>();
   const problems: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     try {
       const parsed = attributeProfileSchema.safeParse(JSON.parse(readFileSync(path.join(dir, file), "utf8")));
-      if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`));
-      else if (`${parsed.data.id}.json` !== file) problems.push(`${file}: id "${parsed.data.id}" must match the file name`);
+      if (!parsed.success)
+        problems.push(...parsed.error.issues.map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`));
+      else if (`${parsed.data.id}.json` !== file)
+        problems.push(`${file}: id "${parsed.data.id}" must match the file name`);
       else byId.set(parsed.data.id, parsed.data);
     } catch (error) {
       problems.push(`${file}: not valid JSON (${(error as Error).message})`);
@@ -67,7 +77,11 @@ export function loadAttributeProfiles(mappingsDir: string): AttributeProfiles {
   return {
     get(id) {
       const profile = byId.get(id);
-      if (!profile) throw new DomainError("invalid_request", `unknown attribute profile "${id}"; known: ${[...byId.keys()].join(", ")}`);
+      if (!profile)
+        throw new DomainError(
+          "invalid_request",
+          `unknown attribute profile "${id}"; known: ${[...byId.keys()].join(", ")}`,
+        );
       return profile;
     },
     ids: () => [...byId.keys()],

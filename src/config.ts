@@ -6,7 +6,10 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default("0.0.0.0"),
   PUBLIC_URL: z.url().optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
   DATA_DIR: z.string().default("./data"),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   ROSTER_OPERATOR_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
@@ -15,7 +18,12 @@ const envSchema = z.object({
   MAPPINGS_DIR: z.string().default("./mappings"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
-  SAML_MAX_RESPONSE_BYTES: z.coerce.number().int().min(4096).max(4 * 1024 * 1024).default(256 * 1024),
+  SAML_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .max(4 * 1024 * 1024)
+    .default(256 * 1024),
 });
 
 export interface Config {

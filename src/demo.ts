@@ -5,9 +5,22 @@ import { countOrgs } from "./repositories/orgs-repository.js";
 import type { ServiceDeps } from "./services/context.js";
 import { createOrg } from "./services/orgs-service.js";
 
-export async function createDemoOrgIfEmpty(deps: ServiceDeps, logger: Logger, print: (text: string) => void): Promise<boolean> {
+export async function createDemoOrgIfEmpty(
+  deps: ServiceDeps,
+  logger: Logger,
+  print: (text: string) => void,
+): Promise<boolean> {
   if ((await countOrgs(deps.db)) > 0) return false;
-  const created = await createOrg(deps, { name: "Demo Org", plan: "enterprise_usage", seats: { chat_code: 20, chat: 50 }, ownerEmail: "owner@demo.example.com" }, { actor: "system" });
+  const created = await createOrg(
+    deps,
+    {
+      name: "Demo Org",
+      plan: "enterprise_usage",
+      seats: { chat_code: 20, chat: 50 },
+      ownerEmail: "owner@demo.example.com",
+    },
+    { actor: "system" },
+  );
   logger.info({ orgId: created.org.id }, "created the demo organization");
   print(
     [

@@ -8,7 +8,16 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: "roster" },
     redact: {
-      paths: ["req.headers.authorization", "req.headers.cookie", "token", "*.token", "scimToken", "ownerToken", "SAMLResponse", "*.SAMLResponse"],
+      paths: [
+        "req.headers.authorization",
+        "req.headers.cookie",
+        "token",
+        "*.token",
+        "scimToken",
+        "ownerToken",
+        "SAMLResponse",
+        "*.SAMLResponse",
+      ],
       censor: "[redacted]",
     },
   });

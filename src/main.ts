@@ -15,7 +15,12 @@ async function main(): Promise<void> {
   if (config.demo && !config.databaseUrl) {
     await createDemoOrgIfEmpty(runtime, logger, (text) => process.stdout.write(`${text}\n`));
   }
-  const app = buildApp({ ...runtime, logger, sessions: createSessionCodec(runtime.sessionKey), operatorToken: config.operatorToken });
+  const app = buildApp({
+    ...runtime,
+    logger,
+    sessions: createSessionCodec(runtime.sessionKey),
+    operatorToken: config.operatorToken,
+  });
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, publicUrl: config.publicUrl }, "roster listening");
   });

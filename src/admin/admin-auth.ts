@@ -37,7 +37,8 @@ export function authenticateAdmin(deps: ServiceDeps, sessions: SessionCodec) {
     let memberId: string | null = null;
     if (token) {
       const record = await authenticateToken(deps, "admin", token);
-      if (!record || !record.memberId) throw new DomainError("unauthorized", "the admin API token is missing, revoked or unknown");
+      if (!record || !record.memberId)
+        throw new DomainError("unauthorized", "the admin API token is missing, revoked or unknown");
       orgId = record.orgId;
       memberId = record.memberId;
     } else {
@@ -49,7 +50,8 @@ export function authenticateAdmin(deps: ServiceDeps, sessions: SessionCodec) {
     const pathOrg = String(req.params.orgId ?? "");
     if (orgId !== pathOrg) throw new DomainError("forbidden", "these credentials belong to another organization");
     const member = await findMember(deps.db, orgId, memberId);
-    if (!member || !member.active) throw new DomainError("unauthorized", "the member behind these credentials is no longer active");
+    if (!member || !member.active)
+      throw new DomainError("unauthorized", "the member behind these credentials is no longer active");
     req.principal = { orgId, memberId, role: member.role, actor: `admin:${memberId}` };
     next();
   };
@@ -60,7 +62,11 @@ export function requirePermission(permission: Permission) {
     const needed = roleNeededFor(permission);
     const principal = req.principal;
     if (!principal || !roleAtLeast(principal.role, needed)) {
-      throw new DomainError("forbidden", `this action needs the ${needed} role or higher; you are ${principal?.role ?? "not signed in"}`, { requiredRole: needed });
+      throw new DomainError(
+        "forbidden",
+        `this action needs the ${needed} role or higher; you are ${principal?.role ?? "not signed in"}`,
+        { requiredRole: needed },
+      );
     }
     next();
   };

@@ -14,7 +14,15 @@ import { issueToken, listOrgTokens, revokeOrgToken } from "../services/tokens-se
 import { parseIdpMetadata, toPemCertificate } from "../saml/idp-metadata.js";
 import { getSamlConnection, putSamlConnection, samlEndpoints } from "../services/saml-connections-service.js";
 import { authenticateAdmin, type Principal, requirePermission } from "./admin-auth.js";
-import { decodeCursor, encodeCursor, presentAuditEvent, presentMapping, presentMember, presentSamlConnection, presentToken } from "./presenters.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  presentAuditEvent,
+  presentMapping,
+  presentMember,
+  presentSamlConnection,
+  presentToken,
+} from "./presenters.js";
 
 export const listMembersQuery = z.object({
   seatType: z.string().max(40).optional(),
@@ -32,12 +40,27 @@ export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-export const swapBody = z.object({ a: z.string().refine(isUuid, "must be a member id"), b: z.string().refine(isUuid, "must be a member id") }).strict();
-export const adminTokenBody = z.object({ memberId: z.string().refine(isUuid, "must be a member id"), name: z.string().max(100).optional() }).strict();
+export const swapBody = z
+  .object({ a: z.string().refine(isUuid, "must be a member id"), b: z.string().refine(isUuid, "must be a member id") })
+  .strict();
+export const adminTokenBody = z
+  .object({ memberId: z.string().refine(isUuid, "must be a member id"), name: z.string().max(100).optional() })
+  .strict();
 export const scimTokenBody = z.object({ name: z.string().max(100).optional() }).strict();
-const samlOptionsFields = { attributeProfile: z.string().max(40).optional(), allowIdpInitiated: z.boolean().optional() };
+const samlOptionsFields = {
+  attributeProfile: z.string().max(40).optional(),
+  allowIdpInitiated: z.boolean().optional(),
+};
 export const samlBody = z.union([
-  z.object({ metadataXml: z.string().min(1).max(1024 * 1024), ...samlOptionsFields }).strict(),
+  z
+    .object({
+      metadataXml: z
+        .string()
+        .min(1)
+        .max(1024 * 1024),
+      ...samlOptionsFields,
+    })
+    .strict(),
   z
     .object({
       idpEntityId: z.string().min(1).max(1024),
@@ -82,7 +105,17 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
 
   router.patch("/members/:memberId", requirePermission("manage_seats"), async (req, res) => {
     const body = memberPatchInput.parse(req.body);
-    res.json(presentMember(await patchMember(deps, req.principal!.orgId, String(req.params.memberId), body, actorOf(req.principal, req.id))));
+    res.json(
+      presentMember(
+        await patchMember(
+          deps,
+          req.principal!.orgId,
+          String(req.params.memberId),
+          body,
+          actorOf(req.principal, req.id),
+        ),
+      ),
+    );
   });
 
   router.get("/group-mappings", requirePermission("manage_mappings"), async (req, res) => {
@@ -107,10 +140,20 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
   router.get("/audit-events", requirePermission("read_audit"), async (req, res) => {
     const q = auditQuery.parse(req.query);
     const before = q.cursor ? Number(decodeCursor(q.cursor)) : null;
-    if (before !== null && !Number.isSafeInteger(before)) throw new DomainError("invalid_request", "cursor is not valid");
-    const items = await listAudit(deps.db, req.principal!.orgId, { memberId: q.memberId, action: q.action }, before, q.limit + 1);
+    if (before !== null && !Number.isSafeInteger(before))
+      throw new DomainError("invalid_request", "cursor is not valid");
+    const items = await listAudit(
+      deps.db,
+      req.principal!.orgId,
+      { memberId: q.memberId, action: q.action },
+      before,
+      q.limit + 1,
+    );
     const page = items.slice(0, q.limit);
-    res.json({ items: page.map(presentAuditEvent), nextCursor: items.length > q.limit ? encodeCursor(page[page.length - 1].id) : null });
+    res.json({
+      items: page.map(presentAuditEvent),
+      nextCursor: items.length > q.limit ? encodeCursor(page[page.length - 1].id) : null,
+    });
   });
 
   router.get("/scim-tokens", requirePermission("manage_tokens"), async (req, res) => {
@@ -119,7 +162,14 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
 
   router.post("/scim-tokens", requirePermission("manage_tokens"), async (req, res) => {
     const body = scimTokenBody.parse(req.body ?? {});
-    const issued = await issueToken(deps, deps.db, req.principal!.orgId, "scim", { name: body.name ?? null }, actorOf(req.principal, req.id));
+    const issued = await issueToken(
+      deps,
+      deps.db,
+      req.principal!.orgId,
+      "scim",
+      { name: body.name ?? null },
+      actorOf(req.principal, req.id),
+    );
     // The token itself is shown this once; only its digest is kept.
     res.status(201).json({ ...presentToken(issued.record), token: issued.token });
   });
@@ -140,7 +190,14 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
     const member = await getMember(deps, req.principal!.orgId, body.memberId);
     if (!member.active) throw new DomainError("conflict", "the member is deactivated");
     await loadOrg(deps, deps.db, req.principal!.orgId);
-    const issued = await issueToken(deps, deps.db, req.principal!.orgId, "admin", { memberId: member.id, name: body.name ?? null }, actorOf(req.principal, req.id));
+    const issued = await issueToken(
+      deps,
+      deps.db,
+      req.principal!.orgId,
+      "admin",
+      { memberId: member.id, name: body.name ?? null },
+      actorOf(req.principal, req.id),
+    );
     res.status(201).json({ ...presentToken(issued.record), token: issued.token });
   });
 
@@ -155,7 +212,11 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
     const orgId = req.principal!.orgId;
     const fields =
       "metadataXml" in body
-        ? { ...parseIdpMetadata(body.metadataXml), attributeProfile: body.attributeProfile, allowIdpInitiated: body.allowIdpInitiated }
+        ? {
+            ...parseIdpMetadata(body.metadataXml),
+            attributeProfile: body.attributeProfile,
+            allowIdpInitiated: body.allowIdpInitiated,
+          }
         : { ...body, certificates: body.certificates.map(toPemCertificate) };
     const saved = await putSamlConnection(deps, orgId, fields, actorOf(req.principal, req.id));
     res.json(presentSamlConnection(saved, samlEndpoints(deps.publicUrl, orgId)));

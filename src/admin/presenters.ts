@@ -34,11 +34,29 @@ export function presentMapping(m: GroupMappingRule) {
 }
 
 export function presentAuditEvent(e: AuditEvent) {
-  return { id: e.id, at: e.at, actor: e.actor, action: e.action, memberId: e.memberId, before: e.before, after: e.after, reason: e.reason, requestId: e.requestId };
+  return {
+    id: e.id,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    memberId: e.memberId,
+    before: e.before,
+    after: e.after,
+    reason: e.reason,
+    requestId: e.requestId,
+  };
 }
 
 export function presentToken(t: ApiToken) {
-  return { id: t.id, name: t.name, hint: t.hint, memberId: t.memberId ?? undefined, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+  return {
+    id: t.id,
+    name: t.name,
+    hint: t.hint,
+    memberId: t.memberId ?? undefined,
+    createdAt: t.createdAt,
+    lastUsedAt: t.lastUsedAt,
+    revokedAt: t.revokedAt,
+  };
 }
 
 export function encodeCursor(value: string | null): string | null {

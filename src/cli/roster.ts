@@ -37,7 +37,8 @@ function parseSeats(value: string | undefined): Record<string, number> {
   const seats: Record<string, number> = {};
   for (const part of value.split(",")) {
     const [type, count] = part.split("=");
-    if (!type || !/^\d+$/.test(count ?? "")) throw new DomainError("invalid_request", `--seats: "${part}" is not TYPE=N`);
+    if (!type || !/^\d+$/.test(count ?? ""))
+      throw new DomainError("invalid_request", `--seats: "${part}" is not TYPE=N`);
     seats[type.trim()] = Number(count);
   }
   return seats;
@@ -69,13 +70,19 @@ async function run(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const runtime = await startRuntime(config, { migrate: command !== "migrate" });
-  const out = (value: unknown) => process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
+  const out = (value: unknown) =>
+    process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
   try {
     if (command === "migrate") {
       const applied = await migrateToLatest(runtime.db);
       out(applied.length ? `applied: ${applied.join(", ")}` : "already up to date");
     } else if (command === "org" && sub === "create") {
-      const input = createOrgInput.parse({ name: values.name, plan: values.plan, seats: parseSeats(values.seats), ownerEmail: values["owner-email"] });
+      const input = createOrgInput.parse({
+        name: values.name,
+        plan: values.plan,
+        seats: parseSeats(values.seats),
+        ownerEmail: values["owner-email"],
+      });
       const created = await createOrg(runtime, input, CLI_ACTOR);
       out({
         orgId: created.org.id,
@@ -116,7 +123,8 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    const message = error instanceof ZodError ? zodMessage(error) : error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof ZodError ? zodMessage(error) : error instanceof Error ? error.message : String(error);
     process.stderr.write(`roster: ${message}\n`);
     process.exit(error instanceof DomainError || error instanceof ZodError ? 2 : 1);
   },

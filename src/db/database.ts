@@ -31,7 +31,12 @@ export function createDatabase(options: DatabaseOptions): Knex {
       client: "pg",
       // A statement that runs 30 s is stuck (a half-open connection, a lock held by a crashed client): end it,
       // so the requests queued behind it (creates of one org, changes of one group) get an error, not a hang.
-      connection: { connectionString: options.url, application_name: "roster", statement_timeout: 30_000, keepAlive: true },
+      connection: {
+        connectionString: options.url,
+        application_name: "roster",
+        statement_timeout: 30_000,
+        keepAlive: true,
+      },
       pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 10_000 },
       acquireConnectionTimeout: 10_000,
       migrations,

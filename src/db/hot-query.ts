@@ -26,7 +26,12 @@ const statementNames = new Map<string, string>();
  * every call: planning cost PostgreSQL more CPU than running the lookup). Only for statements that name
  * their result columns, so a column added by a later migration cannot invalidate the prepared result type.
  */
-export async function hotQuery<Row>(db: Knex | Knex.Transaction, sql: string, bindings: unknown[], options: { prepare?: boolean } = {}): Promise<Row[]> {
+export async function hotQuery<Row>(
+  db: Knex | Knex.Transaction,
+  sql: string,
+  bindings: unknown[],
+  options: { prepare?: boolean } = {},
+): Promise<Row[]> {
   const client = db.client as unknown as KnexPgClient;
   if (client.config.client !== "pg" || (db as Knex.Transaction).isTransaction) {
     return ((await db.raw(sql, bindings as never[])) as { rows: Row[] }).rows;

@@ -7,21 +7,40 @@ const CONSTRAINT_MESSAGES: Record<string, string> = {
   members__org_id_primary_owner__unique: "an organization has exactly one primary owner",
 };
 
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08006"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "08000",
+  "08001",
+  "08003",
+  "08006",
+]);
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string; name?: string };
   if (e?.code && CONNECTION_CODES.has(e.code)) return true;
   if (e?.name === "KnexTimeoutError") return true;
-  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e?.message ?? "");
+  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    e?.message ?? "",
+  );
 }
 
 export function toDomainError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
   const e = error as { code?: string; constraint?: string };
-  if (isDatabaseUnavailable(error)) return new DomainError("unavailable", "the database is unavailable; try again shortly");
+  if (isDatabaseUnavailable(error))
+    return new DomainError("unavailable", "the database is unavailable; try again shortly");
   if (e?.code === "23505") {
-    return new DomainError("uniqueness", CONSTRAINT_MESSAGES[e.constraint ?? ""] ?? "that value is already taken", { constraint: e.constraint });
+    return new DomainError("uniqueness", CONSTRAINT_MESSAGES[e.constraint ?? ""] ?? "that value is already taken", {
+      constraint: e.constraint,
+    });
   }
   if (e?.code === "23503" && e.constraint === "group_members__group__fk") {
     // A member added to a group that a concurrent request deleted.

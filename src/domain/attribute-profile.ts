@@ -33,7 +33,10 @@ function values(attributes: Attributes, keys: string[]): string[] {
     const found = Object.keys(attributes).find((k) => k.toLowerCase() === key.toLowerCase());
     if (found === undefined) continue;
     const raw = attributes[found];
-    const list = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === "string").map((v) => v.trim()).filter(Boolean);
+    const list = (Array.isArray(raw) ? raw : [raw])
+      .filter((v): v is string => typeof v === "string")
+      .map((v) => v.trim())
+      .filter(Boolean);
     if (list.length) return list;
   }
   return [];
@@ -42,10 +45,20 @@ function values(attributes: Attributes, keys: string[]): string[] {
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 /** The identity an assertion carries, read with the org's profile; email falls back to an email-shaped NameID. */
-export function readIdentity(profile: AttributeProfile, attributes: Attributes, nameId: string | null): AssertedIdentity | null {
+export function readIdentity(
+  profile: AttributeProfile,
+  attributes: Attributes,
+  nameId: string | null,
+): AssertedIdentity | null {
   const email = values(attributes, profile.email)[0] ?? (nameId && EMAIL.test(nameId) ? nameId : null);
   if (!email || !EMAIL.test(email) || email.length > 256) return null;
   const first = (keys: string[]) => values(attributes, keys)[0]?.slice(0, 256) ?? null;
   const groups = [...new Set(values(attributes, profile.groups).map((g) => g.slice(0, 256)))].slice(0, 1000);
-  return { email: email.toLowerCase(), givenName: first(profile.firstName), familyName: first(profile.lastName), displayName: first(profile.displayName), groups };
+  return {
+    email: email.toLowerCase(),
+    givenName: first(profile.firstName),
+    familyName: first(profile.lastName),
+    displayName: first(profile.displayName),
+    groups,
+  };
 }

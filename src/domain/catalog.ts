@@ -14,7 +14,10 @@ export const catalogSchema = z
   })
   .strict()
   .refine((c) => new Set(c.seatTypes.map((s) => s.type)).size === c.seatTypes.length, "seat types must be unique")
-  .refine((c) => c.seatTypes.every((s) => !["unassigned", "auto", "any"].includes(s.type)), "unassigned, auto and any are reserved")
+  .refine(
+    (c) => c.seatTypes.every((s) => !["unassigned", "auto", "any"].includes(s.type)),
+    "unassigned, auto and any are reserved",
+  )
   .refine((c) => c.minSeats <= c.maxSeats, "minSeats must not exceed maxSeats");
 
 export type CatalogFile = z.infer<typeof catalogSchema>;

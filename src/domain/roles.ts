@@ -12,7 +12,16 @@ export function highestRole(roles: Role[]): Role | null {
   return roles.reduce<Role | null>((best, r) => (best === null || RANK[r] > RANK[best] ? r : best), null);
 }
 
-export type Permission = "purchase_seats" | "view_billing" | "manage_seats" | "manage_mappings" | "manage_tokens" | "manage_saml" | "change_roles" | "read_audit" | "read_members";
+export type Permission =
+  | "purchase_seats"
+  | "view_billing"
+  | "manage_seats"
+  | "manage_mappings"
+  | "manage_tokens"
+  | "manage_saml"
+  | "change_roles"
+  | "read_audit"
+  | "read_members";
 
 const NEEDED: Record<Permission, Role> = {
   purchase_seats: "owner",

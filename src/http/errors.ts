@@ -27,7 +27,8 @@ export function zodMessage(error: ZodError): string {
 export function classify(error: unknown): DomainError | null {
   if (error instanceof ZodError) return new DomainError("invalid_request", zodMessage(error));
   const e = error as { type?: string; status?: number; message?: string };
-  if (e?.type === "entity.parse.failed") return new DomainError("invalid_request", "the request body is not valid JSON");
+  if (e?.type === "entity.parse.failed")
+    return new DomainError("invalid_request", "the request body is not valid JSON");
   if (e?.type === "entity.too.large") return new DomainError("invalid_request", "the request body is too large");
   const translated = toDomainError(error);
   return translated instanceof DomainError ? translated : null;

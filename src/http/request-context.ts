@@ -24,7 +24,11 @@ export function requestContext(logger: Logger) {
     req.id = id;
     // The child logger is made when something logs (most requests log nothing at the default level).
     let child: Logger | null = null;
-    Object.defineProperty(req, "log", { configurable: true, enumerable: false, get: () => (child ??= logger.child({ requestId: id })) });
+    Object.defineProperty(req, "log", {
+      configurable: true,
+      enumerable: false,
+      get: () => (child ??= logger.child({ requestId: id })),
+    });
     res.setHeader("X-Request-Id", id);
     if (logsRequests) {
       const started = process.hrtime.bigint();

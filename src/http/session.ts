@@ -41,8 +41,16 @@ function readCookie(req: Request, name: string): string | null {
 export function createSessionCodec(key: string): SessionCodec {
   return {
     issue(res, session, secure, now) {
-      const payload = Buffer.from(JSON.stringify({ ...session, expiresAt: now.getTime() + SESSION_TTL_MS })).toString("base64url");
-      res.cookie(SESSION_COOKIE, `${payload}.${sign(key, payload)}`, { httpOnly: true, sameSite: "lax", secure, path: "/", maxAge: SESSION_TTL_MS });
+      const payload = Buffer.from(JSON.stringify({ ...session, expiresAt: now.getTime() + SESSION_TTL_MS })).toString(
+        "base64url",
+      );
+      res.cookie(SESSION_COOKIE, `${payload}.${sign(key, payload)}`, {
+        httpOnly: true,
+        sameSite: "lax",
+        secure,
+        path: "/",
+        maxAge: SESSION_TTL_MS,
+      });
     },
     read(req, now) {
       const value = readCookie(req, SESSION_COOKIE);

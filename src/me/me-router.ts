@@ -8,7 +8,10 @@ import type { ServiceDeps } from "../services/context.js";
 import { redeemSignInLink } from "../services/tokens-service.js";
 
 function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
@@ -29,7 +32,12 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Route
   router.get("/signin/:token", async (req, res) => {
     const record = await redeemSignInLink(deps, String(req.params.token));
     if (!record || !record.memberId) {
-      res.status(401).type("html").send("<!doctype html><title>Sign-in link not valid</title><p>This sign-in link has expired or was already used. Ask your administrator for a new one.</p>");
+      res
+        .status(401)
+        .type("html")
+        .send(
+          "<!doctype html><title>Sign-in link not valid</title><p>This sign-in link has expired or was already used. Ask your administrator for a new one.</p>",
+        );
       return;
     }
     sessions.issue(res, { orgId: record.orgId, memberId: record.memberId }, secure, deps.now());
@@ -73,7 +81,12 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Route
   router.get("/me", async (req, res) => {
     const session = sessions.read(req, deps.now());
     if (!session) {
-      res.status(401).type("html").send("<!doctype html><title>Roster</title><p>You are not signed in. Sign in through your company's identity provider.</p>");
+      res
+        .status(401)
+        .type("html")
+        .send(
+          "<!doctype html><title>Roster</title><p>You are not signed in. Sign in through your company's identity provider.</p>",
+        );
       return;
     }
     const { member, org, label } = await me(session);
@@ -83,7 +96,8 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Route
         ? `<p class="seat">You have no seat yet${member.waitingFor ? ", and you are on the waiting list" : ""}. Ask an admin or owner of ${escapeHtml(org.name)} to assign you one.</p>`
         : // Buying seats gives no seat: an admin or owner who wants one gives it to themselves.
           `<p class="seat">You have no seat yet. As ${escapeHtml(member.role.replace("_", " "))}, you can give yourself one: <code>PATCH /api/v1/orgs/${escapeHtml(org.id)}/members/${escapeHtml(member.id)}</code> with <code>{"seatType": "…"}</code>.</p>`;
-    res.type("html").send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Roster: ${escapeHtml(org.name)}</title>
+    res.type("html")
+      .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Roster: ${escapeHtml(org.name)}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}.seat{padding:1rem;border-radius:.5rem;background:#f3f4f6}</style></head>
 <body><h1>${escapeHtml(org.name)}</h1><p>Signed in as <strong>${escapeHtml(member.email ?? member.userName)}</strong> (${escapeHtml(member.role.replace("_", " "))}).</p>${seat}</body></html>`);
   });

@@ -16,9 +16,11 @@ export function createOperatorRouter(deps: ServiceDeps, operatorToken: string | 
   // Compare digests so the comparison takes the same time whatever the length of the guess.
   const expected = operatorToken ? Buffer.from(hashToken(operatorToken), "hex") : null;
   const requireOperator = (req: Request, _res: Response, next: NextFunction) => {
-    if (!expected) throw new DomainError("not_found", "the operator API is off; set ROSTER_OPERATOR_TOKEN to turn it on");
+    if (!expected)
+      throw new DomainError("not_found", "the operator API is off; set ROSTER_OPERATOR_TOKEN to turn it on");
     const token = bearerToken(req);
-    if (!token || !timingSafeEqual(Buffer.from(hashToken(token), "hex"), expected)) throw new DomainError("unauthorized", "a valid operator token is required");
+    if (!token || !timingSafeEqual(Buffer.from(hashToken(token), "hex"), expected))
+      throw new DomainError("unauthorized", "a valid operator token is required");
     next();
   };
   router.post("/orgs", requireOperator, async (req, res) => {

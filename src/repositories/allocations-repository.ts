@@ -10,12 +10,19 @@ export interface Allocation {
 }
 
 export async function insertAllocations(db: Db, orgId: string, seats: Record<string, number>): Promise<void> {
-  const rows = Object.entries(seats).map(([seat_type, purchased]) => ({ org_id: orgId, seat_type, purchased, used: 0 }));
+  const rows = Object.entries(seats).map(([seat_type, purchased]) => ({
+    org_id: orgId,
+    seat_type,
+    purchased,
+    used: 0,
+  }));
   if (rows.length) await db("seat_allocations").insert(rows);
 }
 
 export async function listAllocations(db: Db, orgId: string): Promise<Allocation[]> {
-  const rows: { seat_type: string; purchased: number; used: number }[] = await db("seat_allocations").where({ org_id: orgId }).select("seat_type", "purchased", "used");
+  const rows: { seat_type: string; purchased: number; used: number }[] = await db("seat_allocations")
+    .where({ org_id: orgId })
+    .select("seat_type", "purchased", "used");
   return rows.map((r) => ({ seatType: r.seat_type, purchased: r.purchased, used: r.used }));
 }
 
@@ -101,7 +108,9 @@ export async function lockAllocation(db: Db, orgId: string, seatType: string): P
 }
 
 export async function releaseSeat(db: Db, orgId: string, seatType: string): Promise<void> {
-  await db("seat_allocations").where({ org_id: orgId, seat_type: seatType }).update({ used: db.raw("used - 1") });
+  await db("seat_allocations")
+    .where({ org_id: orgId, seat_type: seatType })
+    .update({ used: db.raw("used - 1") });
 }
 
 export async function findAllocation(db: Db, orgId: string, seatType: string): Promise<Allocation | null> {

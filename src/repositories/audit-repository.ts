@@ -45,7 +45,13 @@ export async function appendAudits(db: Db, orgId: string, events: AuditEventInpu
   if (events.length) await db("audit_events").insert(events.map((e) => auditRow(orgId, e)));
 }
 
-export async function listAudit(db: Db, orgId: string, filter: { memberId?: string; action?: string }, before: number | null, limit: number): Promise<AuditEvent[]> {
+export async function listAudit(
+  db: Db,
+  orgId: string,
+  filter: { memberId?: string; action?: string },
+  before: number | null,
+  limit: number,
+): Promise<AuditEvent[]> {
   // Newest first; the cursor is the last id seen.
   const query = db("audit_events").where({ org_id: orgId }).orderBy("id", "desc").limit(limit);
   if (before !== null) query.where("id", "<", before);
@@ -66,7 +72,12 @@ export async function listAudit(db: Db, orgId: string, filter: { memberId?: stri
 }
 
 /** An audit event and its outbox event in one statement (one round trip while the seat row is held). */
-export async function appendAuditWithEvent(db: Db, orgId: string, event: AuditEventInput, outbox: { topic: string; payload: unknown }): Promise<void> {
+export async function appendAuditWithEvent(
+  db: Db,
+  orgId: string,
+  event: AuditEventInput,
+  outbox: { topic: string; payload: unknown },
+): Promise<void> {
   await db.raw(
     `with audit as (
        insert into audit_events (org_id, actor, action, member_id, before, after, reason, request_id)

@@ -32,14 +32,29 @@ function fromRow(r: Record<string, unknown>): Group {
   };
 }
 
-export async function insertGroup(db: Db, orgId: string, group: { id: string; displayName: string; externalId?: string | null; attributes?: Record<string, unknown> }): Promise<Group> {
+export async function insertGroup(
+  db: Db,
+  orgId: string,
+  group: { id: string; displayName: string; externalId?: string | null; attributes?: Record<string, unknown> },
+): Promise<Group> {
   const [row] = await db("groups")
-    .insert({ org_id: orgId, id: group.id, display_name: group.displayName, external_id: group.externalId ?? null, attributes: JSON.stringify(group.attributes ?? {}) })
+    .insert({
+      org_id: orgId,
+      id: group.id,
+      display_name: group.displayName,
+      external_id: group.externalId ?? null,
+      attributes: JSON.stringify(group.attributes ?? {}),
+    })
     .returning("*");
   return fromRow(row);
 }
 
-export async function findGroup(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Group | null> {
+export async function findGroup(
+  db: Db,
+  orgId: string,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Group | null> {
   if (!isUuid(id)) return null;
   const query = db("groups").where({ org_id: orgId, id }).first();
   if (options.forUpdate) query.forUpdate();
@@ -48,7 +63,12 @@ export async function findGroup(db: Db, orgId: string, id: string, options: { fo
 }
 
 /** Null when the group is gone (deleted by a concurrent request). */
-export async function updateGroup(db: Db, orgId: string, id: string, fields: { displayName?: string; externalId?: string | null; attributes?: Record<string, unknown> }): Promise<Group | null> {
+export async function updateGroup(
+  db: Db,
+  orgId: string,
+  id: string,
+  fields: { displayName?: string; externalId?: string | null; attributes?: Record<string, unknown> },
+): Promise<Group | null> {
   const patch: Record<string, unknown> = { version: db.raw("version + 1"), updated_at: db.fn.now() };
   if (fields.displayName !== undefined) patch.display_name = fields.displayName;
   if (fields.externalId !== undefined) patch.external_id = fields.externalId;
@@ -58,8 +78,16 @@ export async function updateGroup(db: Db, orgId: string, id: string, fields: { d
 }
 
 /** Moves the version on by `steps` (one per change made in this transaction); null when the group is gone. */
-export async function bumpGroupVersion(db: Db, orgId: string, id: string, steps: number): Promise<{ version: number; updatedAt: Date } | null> {
-  const [row] = await db("groups").where({ org_id: orgId, id }).update({ version: db.raw("version + ?", [steps]), updated_at: db.fn.now() }).returning(["version", "updated_at"]);
+export async function bumpGroupVersion(
+  db: Db,
+  orgId: string,
+  id: string,
+  steps: number,
+): Promise<{ version: number; updatedAt: Date } | null> {
+  const [row] = await db("groups")
+    .where({ org_id: orgId, id })
+    .update({ version: db.raw("version + ?", [steps]), updated_at: db.fn.now() })
+    .returning(["version", "updated_at"]);
   return row ? { version: row.version as number, updatedAt: row.updated_at as Date } : null;
 }
 
@@ -71,12 +99,20 @@ export async function deleteGroup(db: Db, orgId: string, id: string): Promise<vo
 export async function knownMemberIds(db: Db, orgId: string, ids: string[]): Promise<Set<string>> {
   const candidates = [...new Set(ids.filter(isUuid))];
   if (candidates.length === 0) return new Set();
-  const rows: string[] = await db("members").where({ org_id: orgId, scim_managed: true }).whereIn("id", candidates).pluck("id");
+  const rows: string[] = await db("members")
+    .where({ org_id: orgId, scim_managed: true })
+    .whereIn("id", candidates)
+    .pluck("id");
   return new Set(rows);
 }
 
 /** Idempotent: adding a member who is already in the group changes nothing. Returns the ids actually added. */
-export async function addGroupMembers(db: Db, orgId: string, groupId: string, members: (GroupMemberRef | string)[]): Promise<string[]> {
+export async function addGroupMembers(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  members: (GroupMemberRef | string)[],
+): Promise<string[]> {
   const refs = members.map((m) => (typeof m === "string" ? { value: m, display: null } : m));
   if (refs.length === 0) return [];
   const rows: { member_id: string }[] = await db("group_members")
@@ -91,9 +127,16 @@ export async function addGroupMembers(db: Db, orgId: string, groupId: string, me
  * Adds the given ids that are SCIM-visible members of the org (others are ignored), in one statement.
  * Idempotent: a member already in the group is not added again. Returns the ids actually added.
  */
-export async function addKnownGroupMembers(db: Db, orgId: string, groupId: string, members: GroupMemberRef[]): Promise<string[]> {
+export async function addKnownGroupMembers(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  members: GroupMemberRef[],
+): Promise<string[]> {
   const seen = new Set<string>();
-  const refs = members.filter((m) => isUuid(m.value) && !seen.has(m.value.toLowerCase()) && seen.add(m.value.toLowerCase()));
+  const refs = members.filter(
+    (m) => isUuid(m.value) && !seen.has(m.value.toLowerCase()) && seen.add(m.value.toLowerCase()),
+  );
   if (refs.length === 0) return [];
   const { rows } = (await db.raw(
     `insert into group_members (org_id, group_id, member_id, display)
@@ -108,15 +151,27 @@ export async function addKnownGroupMembers(db: Db, orgId: string, groupId: strin
 }
 
 /** Returns the ids actually removed. */
-export async function removeGroupMembers(db: Db, orgId: string, groupId: string, memberIds: string[]): Promise<string[]> {
+export async function removeGroupMembers(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  memberIds: string[],
+): Promise<string[]> {
   const ids = memberIds.filter(isUuid);
   if (ids.length === 0) return [];
-  const rows: { member_id: string }[] = await db("group_members").where({ org_id: orgId, group_id: groupId }).whereIn("member_id", ids).delete().returning("member_id");
+  const rows: { member_id: string }[] = await db("group_members")
+    .where({ org_id: orgId, group_id: groupId })
+    .whereIn("member_id", ids)
+    .delete()
+    .returning("member_id");
   return rows.map((r) => r.member_id);
 }
 
 export async function removeAllGroupMembers(db: Db, orgId: string, groupId: string): Promise<string[]> {
-  const rows: { member_id: string }[] = await db("group_members").where({ org_id: orgId, group_id: groupId }).delete().returning("member_id");
+  const rows: { member_id: string }[] = await db("group_members")
+    .where({ org_id: orgId, group_id: groupId })
+    .delete()
+    .returning("member_id");
   return rows.map((r) => r.member_id);
 }
 
@@ -125,7 +180,11 @@ export async function listGroupMemberIds(db: Db, orgId: string, groupId: string)
 }
 
 /** Members of the given groups, with the display the IdP sent or else the member's own name. */
-export async function listMembersOfGroups(db: Db, orgId: string, groupIds: string[]): Promise<Map<string, GroupMemberRef[]>> {
+export async function listMembersOfGroups(
+  db: Db,
+  orgId: string,
+  groupIds: string[],
+): Promise<Map<string, GroupMemberRef[]>> {
   const result = new Map<string, GroupMemberRef[]>(groupIds.map((id) => [id, []]));
   if (groupIds.length === 0) return result;
   const rows: { group_id: string; member_id: string; display: string | null }[] = await db("group_members as gm")
@@ -144,7 +203,12 @@ export async function listMembersOfGroups(db: Db, orgId: string, groupIds: strin
 export async function queryGroups(
   db: Db,
   orgId: string,
-  query: { where: { sql: string; bindings: unknown[] } | null; orderBy: { sql: string; descending: boolean } | null; offset: number; limit: number },
+  query: {
+    where: { sql: string; bindings: unknown[] } | null;
+    orderBy: { sql: string; descending: boolean } | null;
+    offset: number;
+    limit: number;
+  },
 ): Promise<{ total: number; groups: Group[] }> {
   const base = () => {
     const q = db("groups as g").where("g.org_id", orgId);
@@ -155,7 +219,8 @@ export async function queryGroups(
   const total = Number(countRow?.count ?? 0);
   if (query.limit === 0 || query.offset >= total) return { total, groups: [] };
   const rows = base().select("g.*").offset(query.offset).limit(query.limit);
-  if (query.orderBy) rows.orderByRaw(`${query.orderBy.sql} ${query.orderBy.descending ? "desc" : "asc"} nulls last, g.id`);
+  if (query.orderBy)
+    rows.orderByRaw(`${query.orderBy.sql} ${query.orderBy.descending ? "desc" : "asc"} nulls last, g.id`);
   else rows.orderBy([{ column: "g.created_at" }, { column: "g.id" }]);
   return { total, groups: (await rows).map(fromRow) };
 }

@@ -107,10 +107,35 @@ function fromRow(row: MemberRow): Member {
 }
 
 /** What a SCIM User shows of a member: SCIM lists read only these columns (less to send and to parse). */
-export type ScimMemberView = Pick<Member, "id" | "userName" | "externalId" | "active" | "attributes" | "seatType" | "seatStatus" | "seatReason" | "createdAt" | "updatedAt" | "version">;
-const SCIM_VIEW_ENTRIES = (["id", "userName", "externalId", "active", "attributes", "seatType", "seatStatus", "seatReason", "createdAt", "updatedAt", "version"] as const).map(
-  (key) => [key, COLUMNS[key]] as const,
-);
+export type ScimMemberView = Pick<
+  Member,
+  | "id"
+  | "userName"
+  | "externalId"
+  | "active"
+  | "attributes"
+  | "seatType"
+  | "seatStatus"
+  | "seatReason"
+  | "createdAt"
+  | "updatedAt"
+  | "version"
+>;
+const SCIM_VIEW_ENTRIES = (
+  [
+    "id",
+    "userName",
+    "externalId",
+    "active",
+    "attributes",
+    "seatType",
+    "seatStatus",
+    "seatReason",
+    "createdAt",
+    "updatedAt",
+    "version",
+  ] as const
+).map((key) => [key, COLUMNS[key]] as const);
 const SCIM_VIEW_SQL = SCIM_VIEW_ENTRIES.map(([, column]) => `m.${column}`).join(", ");
 
 function scimViewFromRow(row: MemberRow): ScimMemberView {
@@ -130,10 +155,13 @@ function toRow(fields: Partial<Member>): Partial<MemberRow> {
   return row as Partial<MemberRow>;
 }
 
-export type NewMember = Pick<Member, "id" | "userName" | "seatReason" | "source"> & Partial<Omit<Member, "orgId" | "version" | "createdAt" | "updatedAt">>;
+export type NewMember = Pick<Member, "id" | "userName" | "seatReason" | "source"> &
+  Partial<Omit<Member, "orgId" | "version" | "createdAt" | "updatedAt">>;
 
 export async function insertMember(db: Db, orgId: string, fields: NewMember): Promise<Member> {
-  const [row] = await db<MemberRow>("members").insert({ ...toRow(fields), org_id: orgId }).returning("*");
+  const [row] = await db<MemberRow>("members")
+    .insert({ ...toRow(fields), org_id: orgId })
+    .returning("*");
   return fromRow(row as MemberRow);
 }
 
@@ -161,7 +189,23 @@ export interface SeatedMemberItem {
 }
 
 // The member columns a one-statement create writes; every item gives all of them (null where unset).
-const BATCH_COLUMNS = ["id", "user_name", "external_id", "display_name", "given_name", "family_name", "email", "emails", "attributes", "scim_managed", "active", "seat_reason", "source", "seat_status", "seat_source"] as const;
+const BATCH_COLUMNS = [
+  "id",
+  "user_name",
+  "external_id",
+  "display_name",
+  "given_name",
+  "family_name",
+  "email",
+  "emails",
+  "attributes",
+  "scim_managed",
+  "active",
+  "seat_reason",
+  "source",
+  "seat_status",
+  "seat_source",
+] as const;
 
 const BATCH_SQL = `with items as (
        select x.n, x.token_id, x.actor, x.request_id, x.created, x.before, r.*
@@ -217,24 +261,61 @@ const BATCH_SQL = `with items as (
  * caller takes the transactional path, which handles waiting. Any failure writes nothing for anyone: a
  * taken userName (23505), or a type another process filled meanwhile (the capacity check, 23514).
  */
-export async function insertMembersWithSeats(db: Db, orgId: string, batch: { seatTypes: string[]; seatReason: string; items: SeatedMemberItem[] }): Promise<TokenChecked<Member | null>[]> {
+export async function insertMembersWithSeats(
+  db: Db,
+  orgId: string,
+  batch: { seatTypes: string[]; seatReason: string; items: SeatedMemberItem[] },
+): Promise<TokenChecked<Member | null>[]> {
   const items = batch.items.map((item, n) => {
-    const row = toRow({ ...item.member, seatStatus: "claimed", seatReason: batch.seatReason, seatSource: "auto" }) as Record<string, unknown>;
-    const member = Object.fromEntries(BATCH_COLUMNS.map((c) => [c, c === "attributes" ? JSON.parse(String(row[c] ?? "{}")) : (row[c] ?? null)]));
-    return { n, token_id: item.tokenId ?? null, actor: item.audit.actor, request_id: item.audit.requestId, created: item.audit.created, before: item.audit.before, member };
+    const row = toRow({
+      ...item.member,
+      seatStatus: "claimed",
+      seatReason: batch.seatReason,
+      seatSource: "auto",
+    }) as Record<string, unknown>;
+    const member = Object.fromEntries(
+      BATCH_COLUMNS.map((c) => [c, c === "attributes" ? JSON.parse(String(row[c] ?? "{}")) : (row[c] ?? null)]),
+    );
+    return {
+      n,
+      token_id: item.tokenId ?? null,
+      actor: item.audit.actor,
+      request_id: item.audit.requestId,
+      created: item.audit.created,
+      before: item.audit.before,
+      member,
+    };
   });
   const rows = await hotQuery<MemberRow & { n: number; token_usable: boolean }>(
     db,
     BATCH_SQL,
-    [JSON.stringify(items), batch.seatTypes, orgId, batch.seatTypes, orgId, orgId, orgId, batch.seatReason, orgId, orgId, orgId],
+    [
+      JSON.stringify(items),
+      batch.seatTypes,
+      orgId,
+      batch.seatTypes,
+      orgId,
+      orgId,
+      orgId,
+      batch.seatReason,
+      orgId,
+      orgId,
+      orgId,
+    ],
     { prepare: true },
   );
   // One row per item, in item order (n); anything else is a bug, and no request may get another's answer.
-  if (rows.length !== items.length || rows.some((r, i) => Number(r.n) !== i)) throw new Error("batch create: result rows do not match the items");
+  if (rows.length !== items.length || rows.some((r, i) => Number(r.n) !== i))
+    throw new Error("batch create: result rows do not match the items");
   return rows.map((r) => ({ tokenUsable: r.token_usable === true, result: r.id ? fromRow(r) : null }));
 }
 
-export async function findMember(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
+export async function findMember(
+  db: Db,
+  orgId: string,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Member | null> {
   if (!isUuid(id)) return null;
   const query = db<MemberRow>("members").where({ org_id: orgId, id }).first();
   if (options.forUpdate) query.forUpdate();
@@ -243,7 +324,10 @@ export async function findMember(db: Db, orgId: string, id: string, options: { f
 }
 
 export async function findMemberByUserName(db: Db, orgId: string, userName: string): Promise<Member | null> {
-  const row = await db<MemberRow>("members").where({ org_id: orgId }).whereRaw("lower(user_name) = lower(?)", [userName]).first();
+  const row = await db<MemberRow>("members")
+    .where({ org_id: orgId })
+    .whereRaw("lower(user_name) = lower(?)", [userName])
+    .first();
   return row ? fromRow(row as MemberRow) : null;
 }
 
@@ -251,7 +335,9 @@ export async function findMemberByUserName(db: Db, orgId: string, userName: stri
 export async function findMemberByEmail(db: Db, orgId: string, email: string): Promise<Member | null> {
   const rows = await db<MemberRow>("members")
     .where({ org_id: orgId })
-    .where((w) => w.whereRaw("lower(email) = lower(?)", [email]).orWhereRaw("emails @> array[lower(?)]::text[]", [email]))
+    .where((w) =>
+      w.whereRaw("lower(email) = lower(?)", [email]).orWhereRaw("emails @> array[lower(?)]::text[]", [email]),
+    )
     .limit(2);
   return rows.length === 1 ? fromRow(rows[0] as MemberRow) : null;
 }
@@ -276,7 +362,13 @@ export interface MemberFilter {
 }
 
 /** Keyset pagination by id: stable under inserts, and each page costs the same whatever its depth. */
-export async function listMembers(db: Db, orgId: string, filter: MemberFilter, after: string | null, limit: number): Promise<Member[]> {
+export async function listMembers(
+  db: Db,
+  orgId: string,
+  filter: MemberFilter,
+  after: string | null,
+  limit: number,
+): Promise<Member[]> {
   const query = db<MemberRow>("members").where({ org_id: orgId }).orderBy("id").limit(limit);
   if (after) query.where("id", ">", after);
   if (filter.seatType === "unassigned") query.whereNull("seat_type");
@@ -287,7 +379,12 @@ export async function listMembers(db: Db, orgId: string, filter: MemberFilter, a
   if (filter.status === "waiting") query.whereNotNull("waiting_for");
   if (filter.q) {
     const like = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query.where((w) => w.whereRaw("lower(user_name) like ?", [like]).orWhereRaw("lower(coalesce(email, '')) like ?", [like]).orWhereRaw("lower(coalesce(display_name, '')) like ?", [like]));
+    query.where((w) =>
+      w
+        .whereRaw("lower(user_name) like ?", [like])
+        .orWhereRaw("lower(coalesce(email, '')) like ?", [like])
+        .orWhereRaw("lower(coalesce(display_name, '')) like ?", [like]),
+    );
   }
   return (await query).map((r) => fromRow(r as MemberRow));
 }
@@ -299,7 +396,11 @@ export async function listMemberIds(db: Db, orgId: string, after: string | null,
 }
 
 /** Every value a group mapping can match for this member: SCIM group ids, externalIds, displayNames, SAML groups. */
-export async function memberGroupKeys(db: Db, orgId: string, member: Pick<Member, "id" | "idpGroups">): Promise<string[]> {
+export async function memberGroupKeys(
+  db: Db,
+  orgId: string,
+  member: Pick<Member, "id" | "idpGroups">,
+): Promise<string[]> {
   const rows: { id: string; external_id: string | null; display_name: string }[] = await db("group_members as gm")
     .join("groups as g", function () {
       this.on("g.org_id", "gm.org_id").andOn("g.id", "gm.group_id");
@@ -310,7 +411,11 @@ export async function memberGroupKeys(db: Db, orgId: string, member: Pick<Member
   return [...keys, ...member.idpGroups];
 }
 
-export async function memberGroupNames(db: Db, orgId: string, memberId: string): Promise<{ id: string; displayName: string }[]> {
+export async function memberGroupNames(
+  db: Db,
+  orgId: string,
+  memberId: string,
+): Promise<{ id: string; displayName: string }[]> {
   const rows: { id: string; display_name: string }[] = await db("group_members as gm")
     .join("groups as g", function () {
       this.on("g.org_id", "gm.org_id").andOn("g.id", "gm.group_id");
@@ -331,7 +436,12 @@ export async function memberGroupNames(db: Db, orgId: string, memberId: string):
  * update), and skipping them would leave a free seat and a waiter side by side. A deadlock this may cause
  * with such a transaction is retried by withTransaction.
  */
-export async function lockLongestWaiting(db: Db, orgId: string, seatType: string, excludeId: string | null): Promise<Member | null> {
+export async function lockLongestWaiting(
+  db: Db,
+  orgId: string,
+  seatType: string,
+  excludeId: string | null,
+): Promise<Member | null> {
   const query = (skipLocked: boolean) => {
     const q = db<MemberRow>("members")
       .where({ org_id: orgId, active: true })
@@ -348,7 +458,10 @@ export async function lockLongestWaiting(db: Db, orgId: string, seatType: string
   return row ? fromRow(row as MemberRow) : null;
 }
 
-export async function countMembersBySeat(db: Db, orgId: string): Promise<{ seatType: string | null; waitingFor: string | null; count: number }[]> {
+export async function countMembersBySeat(
+  db: Db,
+  orgId: string,
+): Promise<{ seatType: string | null; waitingFor: string | null; count: number }[]> {
   const rows: { seat_type: string | null; waiting_for: string | null; count: number }[] = await db("members")
     .where({ org_id: orgId, active: true })
     .groupBy("seat_type", "waiting_for")
@@ -417,14 +530,19 @@ export async function queryScimMembers(
     } else {
       rows = await hotQuery<MemberRow & { scim_total: number }>(db, page, pageBindings, { prepare: true });
     }
-    return { tokenUsable: true, result: { total: Number(rows[0]?.scim_total ?? 0), members: rows.map((r) => scimViewFromRow(r)) } };
+    return {
+      tokenUsable: true,
+      result: { total: Number(rows[0]?.scim_total ?? 0), members: rows.map((r) => scimViewFromRow(r)) },
+    };
   }
-  if (options.tokenId && !(await isTokenStillUsable(db, options.tokenId))) return { tokenUsable: false, result: { total: 0, members: [] } };
+  if (options.tokenId && !(await isTokenStillUsable(db, options.tokenId)))
+    return { tokenUsable: false, result: { total: 0, members: [] } };
   const countRow = await base().count<{ count: number }[]>({ count: "*" }).first();
   const total = Number(countRow?.count ?? 0);
   if (query.limit === 0 || query.offset >= total) return { tokenUsable: true, result: { total, members: [] } };
   const rows = base().select(db.raw(SCIM_VIEW_SQL)).offset(query.offset).limit(query.limit);
-  if (query.orderBy) rows.orderByRaw(`${query.orderBy.sql} ${query.orderBy.descending ? "desc" : "asc"} nulls last, m.id`);
+  if (query.orderBy)
+    rows.orderByRaw(`${query.orderBy.sql} ${query.orderBy.descending ? "desc" : "asc"} nulls last, m.id`);
   else rows.orderBy([{ column: "m.created_at" }, { column: "m.id" }]);
   return { tokenUsable: true, result: { total, members: (await rows).map((r) => scimViewFromRow(r as MemberRow)) } };
 }

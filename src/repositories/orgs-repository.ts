@@ -32,7 +32,14 @@ function fromRow(r: Record<string, unknown>): Org {
 
 export async function insertOrg(db: Db, org: Omit<Org, "createdAt">): Promise<Org> {
   const [row] = await db("organizations")
-    .insert({ id: org.id, name: org.name, plan: org.plan, settings: JSON.stringify(org.settings), term_start: org.termStart, term_end: org.termEnd })
+    .insert({
+      id: org.id,
+      name: org.name,
+      plan: org.plan,
+      settings: JSON.stringify(org.settings),
+      term_start: org.termStart,
+      term_end: org.termEnd,
+    })
     .returning("*");
   return fromRow(row);
 }
@@ -43,7 +50,9 @@ export async function findOrg(db: Db, orgId: string): Promise<Org | null> {
 }
 
 export async function updateOrgSettings(db: Db, orgId: string, settings: OrgSettings): Promise<void> {
-  await db("organizations").where({ id: orgId }).update({ settings: JSON.stringify(settings) });
+  await db("organizations")
+    .where({ id: orgId })
+    .update({ settings: JSON.stringify(settings) });
 }
 
 export async function countOrgs(db: Db): Promise<number> {

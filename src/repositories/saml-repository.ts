@@ -29,7 +29,11 @@ export async function findSamlConnection(db: Db, orgId: string): Promise<SamlCon
   return row ? fromRow(row) : null;
 }
 
-export async function upsertSamlConnection(db: Db, orgId: string, c: Omit<SamlConnection, "orgId" | "updatedAt">): Promise<SamlConnection> {
+export async function upsertSamlConnection(
+  db: Db,
+  orgId: string,
+  c: Omit<SamlConnection, "orgId" | "updatedAt">,
+): Promise<SamlConnection> {
   const values = {
     org_id: orgId,
     idp_entity_id: c.idpEntityId,
@@ -44,11 +48,20 @@ export async function upsertSamlConnection(db: Db, orgId: string, c: Omit<SamlCo
 }
 
 export async function saveRequestId(db: Db, orgId: string, requestId: string): Promise<void> {
-  await db("saml_requests").insert({ org_id: orgId, request_id: requestId }).onConflict(["org_id", "request_id"]).ignore();
+  await db("saml_requests")
+    .insert({ org_id: orgId, request_id: requestId })
+    .onConflict(["org_id", "request_id"])
+    .ignore();
 }
 
 /** The request's creation time if it is still pending and younger than maxAgeMs. */
-export async function findRequestId(db: Db, orgId: string, requestId: string, maxAgeMs: number, now: Date): Promise<Date | null> {
+export async function findRequestId(
+  db: Db,
+  orgId: string,
+  requestId: string,
+  maxAgeMs: number,
+  now: Date,
+): Promise<Date | null> {
   const row = await db("saml_requests")
     .where({ org_id: orgId, request_id: requestId })
     .where("created_at", ">", new Date(now.getTime() - maxAgeMs))
@@ -65,12 +78,18 @@ export async function removeRequestId(db: Db, orgId: string, requestId: string):
  * record one atomic step, so two processes receiving the same assertion cannot both accept it.
  */
 export async function markAssertionUsed(db: Db, orgId: string, assertionId: string, expiresAt: Date): Promise<boolean> {
-  const rows = await db("saml_used_assertions").insert({ org_id: orgId, assertion_id: assertionId, expires_at: expiresAt }).onConflict(["org_id", "assertion_id"]).ignore().returning("assertion_id");
+  const rows = await db("saml_used_assertions")
+    .insert({ org_id: orgId, assertion_id: assertionId, expires_at: expiresAt })
+    .onConflict(["org_id", "assertion_id"])
+    .ignore()
+    .returning("assertion_id");
   return rows.length === 1;
 }
 
 /** Housekeeping: forget used assertions past their validity and requests never answered. */
 export async function pruneSamlStores(db: Db, now: Date, requestMaxAgeMs: number): Promise<void> {
   await db("saml_used_assertions").where("expires_at", "<", now).delete();
-  await db("saml_requests").where("created_at", "<", new Date(now.getTime() - requestMaxAgeMs)).delete();
+  await db("saml_requests")
+    .where("created_at", "<", new Date(now.getTime() - requestMaxAgeMs))
+    .delete();
 }

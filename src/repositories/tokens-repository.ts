@@ -34,10 +34,27 @@ function fromRow(r: Record<string, unknown>): ApiToken {
 export async function insertToken(
   db: Db,
   orgId: string,
-  token: { id: string; kind: TokenKind; memberId: string | null; name: string | null; tokenHash: string; hint: string; expiresAt: Date | null },
+  token: {
+    id: string;
+    kind: TokenKind;
+    memberId: string | null;
+    name: string | null;
+    tokenHash: string;
+    hint: string;
+    expiresAt: Date | null;
+  },
 ): Promise<ApiToken> {
   const [row] = await db("api_tokens")
-    .insert({ org_id: orgId, id: token.id, kind: token.kind, member_id: token.memberId, name: token.name, token_hash: token.tokenHash, hint: token.hint, expires_at: token.expiresAt })
+    .insert({
+      org_id: orgId,
+      id: token.id,
+      kind: token.kind,
+      member_id: token.memberId,
+      name: token.name,
+      token_hash: token.tokenHash,
+      hint: token.hint,
+      expires_at: token.expiresAt,
+    })
     .returning("*");
   return fromRow(row);
 }
@@ -78,7 +95,11 @@ export async function listTokens(db: Db, orgId: string, kind: TokenKind): Promis
 }
 
 export async function revokeToken(db: Db, orgId: string, id: string, now: Date): Promise<ApiToken | null> {
-  const [row] = await db("api_tokens").where({ org_id: orgId, id }).whereNull("revoked_at").update({ revoked_at: now }).returning("*");
+  const [row] = await db("api_tokens")
+    .where({ org_id: orgId, id })
+    .whereNull("revoked_at")
+    .update({ revoked_at: now })
+    .returning("*");
   return row ? fromRow(row) : null;
 }
 
@@ -87,7 +108,10 @@ export async function revokeToken(db: Db, orgId: string, id: string, now: Date):
  * round trip as their work (see services/tokens-service.ts, TokenCheck).
  */
 export function tokenStillUsable(tokenId: string): { sql: string; bindings: string[] } {
-  return { sql: "exists (select 1 from api_tokens where id = ? and revoked_at is null and (expires_at is null or expires_at > now()))", bindings: [tokenId] };
+  return {
+    sql: "exists (select 1 from api_tokens where id = ? and revoked_at is null and (expires_at is null or expires_at > now()))",
+    bindings: [tokenId],
+  };
 }
 
 export async function isTokenStillUsable(db: Db, tokenId: string): Promise<boolean> {

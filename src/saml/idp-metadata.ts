@@ -17,7 +17,8 @@ export interface IdpMetadata {
 /** A PEM certificate from base64 DER or PEM text; refused when it does not parse as X.509. */
 export function toPemCertificate(text: string): string {
   const body = text.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new DomainError("invalid_request", "a certificate is not base64 or PEM");
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
+    throw new DomainError("invalid_request", "a certificate is not base64 or PEM");
   const pem = `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join("\n")}\n-----END CERTIFICATE-----\n`;
   try {
     new X509Certificate(pem);
@@ -33,13 +34,16 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const errors: string[] = [];
   let doc: Document | undefined;
   try {
-    doc = new DOMParser({ onError: (level: string, message: string) => void (level !== "warning" && errors.push(message)) }).parseFromString(xml, "text/xml") as unknown as Document;
+    doc = new DOMParser({
+      onError: (level: string, message: string) => void (level !== "warning" && errors.push(message)),
+    }).parseFromString(xml, "text/xml") as unknown as Document;
   } catch (error) {
     // xmldom 0.9 throws a ParseError on fatal errors (no root element, unclosed tags) after reporting
     // them: without this, text that is not XML answered 500 instead of 400.
     errors.push((error as Error).message);
   }
-  if (errors.length || !doc?.documentElement) throw new DomainError("invalid_request", `metadata is not well-formed XML${errors[0] ? `: ${errors[0]}` : ""}`);
+  if (errors.length || !doc?.documentElement)
+    throw new DomainError("invalid_request", `metadata is not well-formed XML${errors[0] ? `: ${errors[0]}` : ""}`);
   const entities = Array.from(doc.getElementsByTagNameNS(MD_NS, "EntityDescriptor"));
   const entity = entities.find((e) => e.getElementsByTagNameNS(MD_NS, "IDPSSODescriptor").length > 0);
   if (!entity) throw new DomainError("invalid_request", "metadata has no EntityDescriptor with an IDPSSODescriptor");
@@ -48,9 +52,15 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const descriptor = entity.getElementsByTagNameNS(MD_NS, "IDPSSODescriptor")[0];
   const services = Array.from(descriptor.getElementsByTagNameNS(MD_NS, "SingleSignOnService"));
   // Roster sends AuthnRequests with the Redirect binding; POST-only IdPs accept the same URL for GET in practice.
-  const sso = services.find((s) => s.getAttribute("Binding") === REDIRECT) ?? services.find((s) => s.getAttribute("Binding") === POST);
+  const sso =
+    services.find((s) => s.getAttribute("Binding") === REDIRECT) ??
+    services.find((s) => s.getAttribute("Binding") === POST);
   const ssoUrl = sso?.getAttribute("Location");
-  if (!ssoUrl) throw new DomainError("invalid_request", "metadata has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding");
+  if (!ssoUrl)
+    throw new DomainError(
+      "invalid_request",
+      "metadata has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding",
+    );
   const certificates = Array.from(descriptor.getElementsByTagNameNS(MD_NS, "KeyDescriptor"))
     .filter((k) => k.getAttribute("use") !== "encryption")
     .flatMap((k) => Array.from(k.getElementsByTagNameNS(DS_NS, "X509Certificate")))

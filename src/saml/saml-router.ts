@@ -4,13 +4,27 @@
 // store in PostgreSQL that every process shares. Around node-saml, the numbered pipeline of the checks it
 // leaves to the application. The client learns only "sign-in failed"; the log gets the reason.
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response, Router } from "express";
-import { MultiSamlStrategy, type Profile, type SamlConfig, ValidateInResponseTo, generateServiceProviderMetadata } from "@node-saml/passport-saml";
+import {
+  MultiSamlStrategy,
+  type Profile,
+  type SamlConfig,
+  ValidateInResponseTo,
+  generateServiceProviderMetadata,
+} from "@node-saml/passport-saml";
 import { Passport } from "passport";
 import { toDomainError } from "../db/to-domain-error.js";
 import { readIdentity } from "../domain/attribute-profile.js";
 import { DomainError } from "../domain/errors.js";
 import type { SessionCodec } from "../http/session.js";
-import { findSamlConnection, findRequestId, markAssertionUsed, pruneSamlStores, removeRequestId, saveRequestId, type SamlConnection } from "../repositories/saml-repository.js";
+import {
+  findSamlConnection,
+  findRequestId,
+  markAssertionUsed,
+  pruneSamlStores,
+  removeRequestId,
+  saveRequestId,
+  type SamlConnection,
+} from "../repositories/saml-repository.js";
 import type { ServiceDeps } from "../services/context.js";
 import { signInWithAssertion } from "../services/jit-service.js";
 import { samlEndpoints } from "../services/saml-connections-service.js";
@@ -29,12 +43,22 @@ declare global {
 }
 
 function page(res: Response, status: number, title: string, message: string): void {
-  res.status(status).type("html").send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${message}</p></body></html>`);
+  res
+    .status(status)
+    .type("html")
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${message}</p></body></html>`,
+    );
 }
 
 /** The one answer to every refused assertion, whatever the reason (which goes to the log only). */
 function failedSignIn(res: Response): void {
-  page(res, 401, "Sign-in failed", "Your sign-in could not be completed. Try again from your company's sign-in page, or ask your administrator.");
+  page(
+    res,
+    401,
+    "Sign-in failed",
+    "Your sign-in could not be completed. Try again from your company's sign-in page, or ask your administrator.",
+  );
 }
 
 export function samlOptions(deps: ServiceDeps, connection: SamlConnection): SamlConfig {
@@ -74,8 +98,11 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
   const router = Router();
   const passport = new Passport();
   // The verify callbacks only hand the profile on: every decision is made in the ACS pipeline below.
-  const passOn = (_req: unknown, profile: Profile | null, done: (err: Error | null, user?: Record<string, unknown>) => void) =>
-    done(null, profile as unknown as Record<string, unknown>);
+  const passOn = (
+    _req: unknown,
+    profile: Profile | null,
+    done: (err: Error | null, user?: Record<string, unknown>) => void,
+  ) => done(null, profile as unknown as Record<string, unknown>);
   const strategy = new MultiSamlStrategy(
     {
       passReqToCallback: true,
@@ -96,16 +123,27 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
   // generic 401 page, not the admin API's JSON error naming the reason.
   const bodyRefused: ErrorRequestHandler = (error: unknown, req, res, next) => {
     const type = (error as { type?: unknown } | null)?.type;
-    const fromBodyParser = typeof type === "string" && (type.startsWith("entity.") || type.startsWith("parameters.") || type.endsWith(".unsupported"));
+    const fromBodyParser =
+      typeof type === "string" &&
+      (type.startsWith("entity.") || type.startsWith("parameters.") || type.endsWith(".unsupported"));
     if (!fromBodyParser) return next(error);
-    req.log.warn({ orgId: String(req.params.orgId), reason: `request body refused: ${type}` }, "saml assertion rejected");
+    req.log.warn(
+      { orgId: String(req.params.orgId), reason: `request body refused: ${type}` },
+      "saml assertion rejected",
+    );
     failedSignIn(res);
   };
 
   const loadConnection = async (req: Request, res: Response, next: NextFunction) => {
     const orgId = String(req.params.orgId);
     const connection = UUID.test(orgId) ? await findSamlConnection(deps.db, orgId) : null;
-    if (!connection) return page(res, 404, "Single sign-on is not set up", "This organization has not configured SAML single sign-on.");
+    if (!connection)
+      return page(
+        res,
+        404,
+        "Single sign-on is not set up",
+        "This organization has not configured SAML single sign-on.",
+      );
     req.samlConnection = connection;
     next();
   };
@@ -148,11 +186,20 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
         // 8. node-saml: signature by a trusted certificate on the assertion it returns, issuer, audience,
         //    time window with the allowed skew, InResponseTo against the shared store.
         const profile = await new Promise<Profile>((resolve, reject) => {
-          passport.authenticate("saml", { session: false }, (err: unknown, user: Profile | false, info: { message?: string } | undefined) => {
-            if (err) reject(err instanceof SamlRejection ? err : new SamlRejection(`node-saml: ${(err as Error).message ?? String(err)}`));
-            else if (!user) reject(new SamlRejection(`node-saml: ${info?.message ?? "no profile"}`));
-            else resolve(user);
-          })(req, res, next);
+          passport.authenticate(
+            "saml",
+            { session: false },
+            (err: unknown, user: Profile | false, info: { message?: string } | undefined) => {
+              if (err)
+                reject(
+                  err instanceof SamlRejection
+                    ? err
+                    : new SamlRejection(`node-saml: ${(err as Error).message ?? String(err)}`),
+                );
+              else if (!user) reject(new SamlRejection(`node-saml: ${info?.message ?? "no profile"}`));
+              else resolve(user);
+            },
+          )(req, res, next);
         });
         // 9–10. Issuer, Recipient, bearer window and InResponseTo on the verified assertion; then replay: each assertion is accepted once, in any process.
         const facts = checkSignedAssertion(profile.getAssertionXml?.() ?? "", {
@@ -162,9 +209,14 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
           clockSkewMs: deps.saml.clockSkewMs,
           now: deps.now(),
         });
-        if (!(await markAssertionUsed(deps.db, connection.orgId, facts.assertionId, facts.notOnOrAfter))) throw new SamlRejection("assertion replayed");
+        if (!(await markAssertionUsed(deps.db, connection.orgId, facts.assertionId, facts.notOnOrAfter)))
+          throw new SamlRejection("assertion replayed");
         // 11. Who it is, read with the org's attribute profile; then JIT through the seat allocator.
-        const identity = readIdentity(deps.attributeProfiles.get(connection.attributeProfile), profile as unknown as Record<string, unknown>, profile.nameID ?? null);
+        const identity = readIdentity(
+          deps.attributeProfiles.get(connection.attributeProfile),
+          profile as unknown as Record<string, unknown>,
+          profile.nameID ?? null,
+        );
         if (!identity) throw new SamlRejection("assertion carries no usable email");
         const member = await signInWithAssertion(deps, connection.orgId, identity, req.id);
         sessions.issue(res, { orgId: connection.orgId, memberId: member.id }, secure, deps.now());
@@ -179,7 +231,12 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
         const known = toDomainError(error);
         if (known instanceof DomainError && known.code === "forbidden") {
           req.log.warn({ orgId: connection.orgId, reason: known.message }, "saml sign-in refused");
-          return page(res, 403, "Sign-in refused", "Your account in this organization is deactivated. Ask your administrator.");
+          return page(
+            res,
+            403,
+            "Sign-in refused",
+            "Your account in this organization is deactivated. Ask your administrator.",
+          );
         }
         throw error;
       }
@@ -192,7 +249,8 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
       res.setHeader("Retry-After", "5");
       return page(res, 503, "Try again shortly", "Sign-in is briefly unavailable.");
     }
-    if (known instanceof DomainError && known.code === "not_found") return page(res, 404, "Not found", "No such organization.");
+    if (known instanceof DomainError && known.code === "not_found")
+      return page(res, 404, "Not found", "No such organization.");
     next(error);
   });
   return router;

@@ -3,7 +3,12 @@
 // resources created earlier in the request; an operation whose reference is not yet known waits for a
 // later pass. failOnErrors stops the run after that many errors. Limits are advertised and enforced.
 import type { ServiceDeps } from "../services/context.js";
-import { changeScimGroup, createScimGroup, deleteScimGroup, replaceScimGroup } from "../services/scim-groups-service.js";
+import {
+  changeScimGroup,
+  createScimGroup,
+  deleteScimGroup,
+  replaceScimGroup,
+} from "../services/scim-groups-service.js";
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser } from "../services/scim-users-service.js";
 import { fromScimGroup, parseGroupPatch } from "./groups.js";
 import { readMessage, ScimError, scimErrorBody } from "./scim-error.js";
@@ -47,7 +52,8 @@ function resolve(value: unknown, ids: Map<string, string>): unknown {
     return m && ids.has(m[1]) ? ids.get(m[1]) : value;
   }
   if (Array.isArray(value)) return value.map((v) => resolve(v, ids));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, ids)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, ids)]));
   return value;
 }
 
@@ -55,19 +61,34 @@ function readRequest(body: unknown): { operations: BulkOperation[]; failOnErrors
   const b = readMessage(body, BULK_REQUEST_SCHEMA, "BulkRequest");
   const ops = b.Operations ?? b.operations;
   if (!Array.isArray(ops)) throw new ScimError(400, "invalidSyntax", "Operations must be an array");
-  if (ops.length > LIMITS.bulkMaxOperations) throw new ScimError(413, null, `at most ${LIMITS.bulkMaxOperations} operations per Bulk request`);
+  if (ops.length > LIMITS.bulkMaxOperations)
+    throw new ScimError(413, null, `at most ${LIMITS.bulkMaxOperations} operations per Bulk request`);
   const failOnErrors = b.failOnErrors === undefined || b.failOnErrors === null ? null : Number(b.failOnErrors);
-  if (failOnErrors !== null && (!Number.isInteger(failOnErrors) || failOnErrors < 1)) throw new ScimError(400, "invalidValue", "failOnErrors must be a positive integer");
+  if (failOnErrors !== null && (!Number.isInteger(failOnErrors) || failOnErrors < 1))
+    throw new ScimError(400, "invalidValue", "failOnErrors must be a positive integer");
   const operations = ops.map((raw, i) => {
     const op = (raw ?? {}) as Record<string, unknown>;
-    if (typeof op.method !== "string" || typeof op.path !== "string") throw new ScimError(400, "invalidSyntax", `operation ${i + 1} needs a method and a path`);
-    if (op.method.toUpperCase() === "POST" && typeof op.bulkId !== "string") throw new ScimError(400, "invalidSyntax", `operation ${i + 1}: POST needs a bulkId`);
-    return { method: op.method.toUpperCase(), path: op.path, bulkId: typeof op.bulkId === "string" ? op.bulkId : undefined, version: typeof op.version === "string" ? op.version : undefined, data: op.data };
+    if (typeof op.method !== "string" || typeof op.path !== "string")
+      throw new ScimError(400, "invalidSyntax", `operation ${i + 1} needs a method and a path`);
+    if (op.method.toUpperCase() === "POST" && typeof op.bulkId !== "string")
+      throw new ScimError(400, "invalidSyntax", `operation ${i + 1}: POST needs a bulkId`);
+    return {
+      method: op.method.toUpperCase(),
+      path: op.path,
+      bulkId: typeof op.bulkId === "string" ? op.bulkId : undefined,
+      version: typeof op.version === "string" ? op.version : undefined,
+      data: op.data,
+    };
   });
   return { operations, failOnErrors };
 }
 
-async function execute(deps: ServiceDeps, scope: { orgId: string; actor: { actor: string; requestId: string } }, op: BulkOperation, baseUrl: string): Promise<BulkResult> {
+async function execute(
+  deps: ServiceDeps,
+  scope: { orgId: string; actor: { actor: string; requestId: string } },
+  op: BulkOperation,
+  baseUrl: string,
+): Promise<BulkResult> {
   const match = /^\/(Users|Groups)(?:\/([^/]+))?$/i.exec(op.path);
   if (!match) throw new ScimError(400, "invalidPath", `unsupported path ${op.path}`);
   const type = match[1].toLowerCase() === "users" ? "Users" : "Groups";
@@ -76,37 +97,67 @@ async function execute(deps: ServiceDeps, scope: { orgId: string; actor: { actor
   const pre = { ifMatch: op.version ?? null };
   const { orgId, actor } = scope;
   if (op.method === "POST" && !id) {
-    const created = type === "Users" ? await createScimUser(deps, orgId, fromScimUser(op.data), actor) : await createScimGroup(deps, orgId, fromScimGroup(op.data), actor);
+    const created =
+      type === "Users"
+        ? await createScimUser(deps, orgId, fromScimUser(op.data), actor)
+        : await createScimGroup(deps, orgId, fromScimGroup(op.data), actor);
     return { ...base, location: `${baseUrl}/${type}/${created.id}`, version: etagOf(created.version), status: "201" };
   }
   if (!id) throw new ScimError(400, "invalidPath", `${op.method} needs a resource id in the path`);
   const location = `${baseUrl}/${type}/${id}`;
   if (op.method === "DELETE") {
-    if (type === "Users") await deleteScimUser(deps, orgId, id, actor, { ...pre, currentEtag: (m) => etagOf(m.version) });
+    if (type === "Users")
+      await deleteScimUser(deps, orgId, id, actor, { ...pre, currentEtag: (m) => etagOf(m.version) });
     else await deleteScimGroup(deps, orgId, id, actor, { ...pre, etag: (g) => etagOf(g.version) });
     return { ...base, location, status: "204" };
   }
   if (op.method === "PUT") {
     const updated =
       type === "Users"
-        ? await replaceScimUser(deps, orgId, id, fromScimUser(op.data), actor, { ...pre, currentEtag: (m) => etagOf(m.version) })
-        : await replaceScimGroup(deps, orgId, id, fromScimGroup(op.data), actor, { ...pre, etag: (g) => etagOf(g.version) });
+        ? await replaceScimUser(deps, orgId, id, fromScimUser(op.data), actor, {
+            ...pre,
+            currentEtag: (m) => etagOf(m.version),
+          })
+        : await replaceScimGroup(deps, orgId, id, fromScimGroup(op.data), actor, {
+            ...pre,
+            etag: (g) => etagOf(g.version),
+          });
     return { ...base, location, version: etagOf(updated.version), status: "200" };
   }
   if (op.method === "PATCH") {
     let version: string;
     if (type === "Users") {
       const ops = parseUserPatch(op.data);
-      version = etagOf((await patchScimUser(deps, orgId, id, (current) => applyUserPatch(current, ops), actor, { ...pre, currentEtag: (m) => etagOf(m.version) })).version);
+      version = etagOf(
+        (
+          await patchScimUser(deps, orgId, id, (current) => applyUserPatch(current, ops), actor, {
+            ...pre,
+            currentEtag: (m) => etagOf(m.version),
+          })
+        ).version,
+      );
     } else {
-      version = etagOf((await changeScimGroup(deps, orgId, id, parseGroupPatch(op.data), actor, { ...pre, etag: (g) => etagOf(g.version) })).version);
+      version = etagOf(
+        (
+          await changeScimGroup(deps, orgId, id, parseGroupPatch(op.data), actor, {
+            ...pre,
+            etag: (g) => etagOf(g.version),
+          })
+        ).version,
+      );
     }
     return { ...base, location, version, status: "200" };
   }
   throw new ScimError(400, "invalidSyntax", `unsupported method ${op.method}`);
 }
 
-export async function processBulk(deps: ServiceDeps, scope: { orgId: string; actor: string }, body: unknown, baseUrl: string, requestId: string) {
+export async function processBulk(
+  deps: ServiceDeps,
+  scope: { orgId: string; actor: string },
+  body: unknown,
+  baseUrl: string,
+  requestId: string,
+) {
   const { operations, failOnErrors } = readRequest(body);
   const results: (BulkResult | null)[] = operations.map(() => null);
   const createdIds = new Map<string, string>();
@@ -126,7 +177,8 @@ export async function processBulk(deps: ServiceDeps, scope: { orgId: string; act
         continue;
       }
       try {
-        if (unresolved.length > 0) throw new ScimError(409, "invalidValue", `unresolved bulkId reference: ${unresolved.join(", ")}`);
+        if (unresolved.length > 0)
+          throw new ScimError(409, "invalidValue", `unresolved bulkId reference: ${unresolved.join(", ")}`);
         const result = await execute(deps, actor, { ...op, data: resolve(op.data, createdIds) }, baseUrl);
         if (op.bulkId && result.location) createdIds.set(op.bulkId, result.location.split("/").pop() as string);
         results[i] = result;
@@ -134,7 +186,12 @@ export async function processBulk(deps: ServiceDeps, scope: { orgId: string; act
         const scimError = toScimError(error);
         if (!scimError) throw error;
         errors++;
-        results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: String(scimError.status), response: scimErrorBody(scimError.status, scimError.scimType, scimError.message) };
+        results[i] = {
+          method: op.method,
+          ...(op.bulkId ? { bulkId: op.bulkId } : {}),
+          status: String(scimError.status),
+          response: scimErrorBody(scimError.status, scimError.scimType, scimError.message),
+        };
       }
     }
     if (deferred.length === pending.length) {
@@ -142,7 +199,12 @@ export async function processBulk(deps: ServiceDeps, scope: { orgId: string; act
       for (const i of deferred) {
         errors++;
         const op = operations[i];
-        results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: "409", response: scimErrorBody(409, "invalidValue", "circular bulkId references") };
+        results[i] = {
+          method: op.method,
+          ...(op.bulkId ? { bulkId: op.bulkId } : {}),
+          status: "409",
+          response: scimErrorBody(409, "invalidValue", "circular bulkId references"),
+        };
       }
       break;
     }

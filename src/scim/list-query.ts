@@ -25,13 +25,18 @@ function toInt(value: unknown, name: string): number | null {
   const v = first(value);
   if (v === undefined || v === null || v === "") return null;
   const n = typeof v === "number" ? v : Number(String(v).trim());
-  if (!Number.isFinite(n) || !Number.isInteger(n)) throw new ScimError(400, "invalidValue", `${name} must be an integer`);
+  if (!Number.isFinite(n) || !Number.isInteger(n))
+    throw new ScimError(400, "invalidValue", `${name} must be an integer`);
   return n;
 }
 
 /** attributes=a,b or ["a","b"]. */
 export function attributeList(value: unknown): string[] {
-  const parts = Array.isArray(value) ? value.flatMap((x) => String(x).split(",")) : typeof value === "string" ? value.split(",") : [];
+  const parts = Array.isArray(value)
+    ? value.flatMap((x) => String(x).split(","))
+    : typeof value === "string"
+      ? value.split(",")
+      : [];
   return parts.map((p) => p.trim()).filter(Boolean);
 }
 
@@ -45,14 +50,16 @@ export function readListParams(source: Record<string, unknown>): ListParams {
   const filter = first(pick(source, "filter"));
   const sortBy = first(pick(source, "sortBy"));
   const sortOrderRaw = first(pick(source, "sortOrder"));
-  const sortOrder = typeof sortOrderRaw === "string" && sortOrderRaw.toLowerCase() === "descending" ? "descending" : "ascending";
+  const sortOrder =
+    typeof sortOrderRaw === "string" && sortOrderRaw.toLowerCase() === "descending" ? "descending" : "ascending";
   if (sortOrderRaw !== undefined && !["ascending", "descending"].includes(String(sortOrderRaw).toLowerCase())) {
     throw new ScimError(400, "invalidValue", "sortOrder must be ascending or descending");
   }
   // RFC 7644 §3.4.2.4: startIndex below 1 is read as 1; a negative count as 0; count is capped.
   const startIndex = Math.max(1, toInt(pick(source, "startIndex"), "startIndex") ?? 1);
   const count = Math.min(LIMITS.maxResults, Math.max(0, toInt(pick(source, "count"), "count") ?? LIMITS.defaultCount));
-  if (filter !== undefined && typeof filter !== "string") throw new ScimError(400, "invalidFilter", "filter must be a string");
+  if (filter !== undefined && typeof filter !== "string")
+    throw new ScimError(400, "invalidFilter", "filter must be a string");
   return {
     filter: typeof filter === "string" && filter.trim() ? filter : null,
     sortBy: typeof sortBy === "string" && sortBy.trim() ? sortBy.trim() : null,
@@ -68,7 +75,13 @@ export function readListParams(source: Record<string, unknown>): ListParams {
 const IDENTIFYING = new Set(["id", "username", "externalid"]);
 
 function identifiesFewRows(node: FilterNode | null): boolean {
-  return node?.kind === "compare" && node.op === "eq" && node.attr.uri === null && node.attr.sub === null && IDENTIFYING.has(node.attr.name.toLowerCase());
+  return (
+    node?.kind === "compare" &&
+    node.op === "eq" &&
+    node.attr.uri === null &&
+    node.attr.sub === null &&
+    IDENTIFYING.has(node.attr.name.toLowerCase())
+  );
 }
 
 export function compileListQuery(params: ListParams, resolver: AttributeResolver): ScimPageQuery {
@@ -80,5 +93,11 @@ export function compileListQuery(params: ListParams, resolver: AttributeResolver
     if (!expression) throw new ScimError(400, "invalidValue", `cannot sort by ${params.sortBy}`);
     orderBy = { sql: expression, descending: params.sortOrder === "descending" };
   }
-  return { where, orderBy, offset: params.startIndex - 1, limit: params.count, fewMatches: orderBy === null && identifiesFewRows(filter) };
+  return {
+    where,
+    orderBy,
+    offset: params.startIndex - 1,
+    limit: params.count,
+    fewMatches: orderBy === null && identifiesFewRows(filter),
+  };
 }

@@ -13,7 +13,9 @@ function toBoolean(value: unknown): unknown {
 export function normalizeBooleans(value: unknown, key: string | null = null): unknown {
   if (Array.isArray(value)) return value.map((v) => normalizeBooleans(v, key));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, normalizeBooleans(v, k)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, normalizeBooleans(v, k)]),
+    );
   }
   if (key !== null) {
     // Dotted and URN-prefixed keys (path-less PATCH values): the last segment names the attribute.
@@ -53,11 +55,18 @@ export function normalizePatchOperations(operations: unknown[]): PatchOperation[
     const op = raw as Record<string, unknown>;
     const name = typeof op.op === "string" ? op.op.toLowerCase() : op.op;
     const path = typeof op.path === "string" ? unqualified(op.path.trim()) : undefined;
-    const lastPathSegment = path ? path.replace(/\[.*\]/g, "").split(/[.:]/).pop() ?? null : null;
+    const lastPathSegment = path
+      ? (path
+          .replace(/\[.*\]/g, "")
+          .split(/[.:]/)
+          .pop() ?? null)
+      : null;
     let value = op.value === undefined ? undefined : normalizeBooleans(op.value, lastPathSegment);
     if (path) value = managerValue(path, value);
     else if (value && typeof value === "object" && !Array.isArray(value)) {
-      value = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [unqualified(k), managerValue(k, v)]));
+      value = Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [unqualified(k), managerValue(k, v)]),
+      );
     }
     return { op: name as PatchOperation["op"], ...(path ? { path } : {}), ...(value !== undefined ? { value } : {}) };
   });
@@ -95,7 +104,12 @@ export function storableText(value: unknown): { value: unknown } | null {
       const clean = storableText(v);
       if (!key || !clean) return null;
       changed ||= key.value !== k || clean.value !== v;
-      Object.defineProperty(out, key.value as string, { value: clean.value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key.value as string, {
+        value: clean.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return { value: changed ? out : value };
   }

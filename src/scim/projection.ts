@@ -48,7 +48,14 @@ function pickPath(source: unknown, rest: string[]): unknown {
 
 function merge(target: Record<string, unknown>, key: string, value: unknown): void {
   const existing = target[key];
-  if (existing && typeof existing === "object" && !Array.isArray(existing) && value && typeof value === "object" && !Array.isArray(value)) {
+  if (
+    existing &&
+    typeof existing === "object" &&
+    !Array.isArray(existing) &&
+    value &&
+    typeof value === "object" &&
+    !Array.isArray(value)
+  ) {
     target[key] = { ...existing, ...(value as Record<string, unknown>) };
   } else {
     target[key] = value;
@@ -68,7 +75,11 @@ function removePath(target: unknown, rest: string[]): void {
   else removePath(object[key], rest.slice(1));
 }
 
-export function project(resource: Record<string, unknown>, attributes: string[], excluded: string[]): Record<string, unknown> {
+export function project(
+  resource: Record<string, unknown>,
+  attributes: string[],
+  excluded: string[],
+): Record<string, unknown> {
   if (attributes.length > 0) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(resource)) if (ALWAYS.has(key)) out[key] = resource[key];

@@ -51,9 +51,10 @@ const seatSchemaDocument = {
   schemas: ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
   id: SEAT_SCHEMA,
   name: "Seat",
-  description: "The member's seat in Roster: which seat type they hold and why (read-only; managed by Roster's seat rules)",
+  description:
+    "The member's seat in Roster: which seat type they hold and why (read-only; managed by Roster's seat rules)",
   attributes: [
-    ["seatType", "The seat type held, or \"unassigned\""],
+    ["seatType", 'The seat type held, or "unassigned"'],
     ["seatStatus", "unassigned, pending, claimed or revoked"],
     ["seatReason", "Why: mapping:<group>, highest_available, manual, exhausted, waiting:<type>, promoted, deactivated"],
   ].map(([name, description]) => ({
@@ -72,8 +73,13 @@ const seatSchemaDocument = {
 export function schemaDocuments(baseUrl: string): Record<string, unknown>[] {
   // describe() writes meta.location as `${basepath}/${id}`: the base must be the /Schemas endpoint (given the
   // SCIM root, the locations were …/scim/v2/urn:…, which answer 404).
-  const described = [SCIMMY.Schemas.User, SCIMMY.Schemas.Group, SCIMMY.Schemas.EnterpriseUser].map((s) => s.definition.describe(`${baseUrl}/Schemas`) as Record<string, unknown>);
-  return [...described, { ...seatSchemaDocument, meta: { resourceType: "Schema", location: `${baseUrl}/Schemas/${SEAT_SCHEMA}` } }];
+  const described = [SCIMMY.Schemas.User, SCIMMY.Schemas.Group, SCIMMY.Schemas.EnterpriseUser].map(
+    (s) => s.definition.describe(`${baseUrl}/Schemas`) as Record<string, unknown>,
+  );
+  return [
+    ...described,
+    { ...seatSchemaDocument, meta: { resourceType: "Schema", location: `${baseUrl}/Schemas/${SEAT_SCHEMA}` } },
+  ];
 }
 
 export function resourceTypeDocuments(baseUrl: string): Record<string, unknown>[] {

@@ -16,7 +16,15 @@ interface ScimmyAttribute {
 }
 
 type SubType = "string" | "boolean" | "dateTime" | "number";
-const SUB_TYPES: Record<string, SubType> = { string: "string", reference: "string", binary: "string", boolean: "boolean", dateTime: "dateTime", decimal: "number", integer: "number" };
+const SUB_TYPES: Record<string, SubType> = {
+  string: "string",
+  reference: "string",
+  binary: "string",
+  boolean: "boolean",
+  dateTime: "dateTime",
+  decimal: "number",
+  integer: "number",
+};
 
 function jsonText(base: string, key: string): string {
   return `(${base}->>'${key.replace(/'/g, "''")}')`;
@@ -34,14 +42,22 @@ function fromDefinition(attribute: ScimmyAttribute, base: string, sub: string | 
       const spec: ColumnSpec = {
         type: "complex",
         jsonSql: jsonObject(base, attribute.name),
-        subAttributes: Object.fromEntries(subs.map((s) => [s.name, { type: SUB_TYPES[s.type] ?? "string", caseExact: s.config.caseExact }])),
+        subAttributes: Object.fromEntries(
+          subs.map((s) => [s.name, { type: SUB_TYPES[s.type] ?? "string", caseExact: s.config.caseExact }]),
+        ),
         defaultSub: "value",
       };
-      return sub ? { ...spec, defaultSub: subs.find((s) => s.name.toLowerCase() === sub.toLowerCase())?.name ?? "value" } : spec;
+      return sub
+        ? { ...spec, defaultSub: subs.find((s) => s.name.toLowerCase() === sub.toLowerCase())?.name ?? "value" }
+        : spec;
     }
     const subAttribute = sub ? subs.find((s) => s.name.toLowerCase() === sub.toLowerCase()) : null;
     if (!subAttribute) return null;
-    return { type: "string", sql: jsonText(jsonObject(base, attribute.name), subAttribute.name), caseExact: subAttribute.config.caseExact };
+    return {
+      type: "string",
+      sql: jsonText(jsonObject(base, attribute.name), subAttribute.name),
+      caseExact: subAttribute.config.caseExact,
+    };
   }
   if (sub) return null;
   if (attribute.config.multiValued) return null;
@@ -73,9 +89,16 @@ const userColumns: Record<string, ColumnSpec> = {
   "groups.value": {
     type: "custom",
     build(op: CompareOp | "pr", value: FilterValue) {
-      if (op === "pr") return { sql: "exists (select 1 from group_members gm where gm.org_id = m.org_id and gm.member_id = m.id)", bindings: [] };
+      if (op === "pr")
+        return {
+          sql: "exists (select 1 from group_members gm where gm.org_id = m.org_id and gm.member_id = m.id)",
+          bindings: [],
+        };
       if (op !== "eq") return { sql: "false", bindings: [] };
-      return { sql: "exists (select 1 from group_members gm where gm.org_id = m.org_id and gm.member_id = m.id and gm.group_id::text = ?)", bindings: [String(value)] };
+      return {
+        sql: "exists (select 1 from group_members gm where gm.org_id = m.org_id and gm.member_id = m.id and gm.group_id::text = ?)",
+        bindings: [String(value)],
+      };
     },
   },
 };
@@ -107,9 +130,16 @@ export const userAttributes: AttributeResolver = {
 const membersColumn: ColumnSpec = {
   type: "custom",
   build(op: CompareOp | "pr", value: FilterValue) {
-    if (op === "pr") return { sql: "exists (select 1 from group_members gm where gm.org_id = g.org_id and gm.group_id = g.id)", bindings: [] };
+    if (op === "pr")
+      return {
+        sql: "exists (select 1 from group_members gm where gm.org_id = g.org_id and gm.group_id = g.id)",
+        bindings: [],
+      };
     if (op !== "eq") return { sql: "false", bindings: [] };
-    return { sql: "exists (select 1 from group_members gm where gm.org_id = g.org_id and gm.group_id = g.id and gm.member_id::text = ?)", bindings: [String(value)] };
+    return {
+      sql: "exists (select 1 from group_members gm where gm.org_id = g.org_id and gm.group_id = g.id and gm.member_id::text = ?)",
+      bindings: [String(value)],
+    };
   },
 };
 
@@ -136,7 +166,8 @@ export const groupAttributes: AttributeResolver = {
 export function sortExpression(spec: ColumnSpec | null): string | null {
   if (!spec) return null;
   if (spec.type === "string") return spec.caseExact ? spec.sql : `lower(${spec.sql})`;
-  if (spec.type === "id" || spec.type === "dateTime" || spec.type === "number" || spec.type === "boolean") return spec.sql;
+  if (spec.type === "id" || spec.type === "dateTime" || spec.type === "number" || spec.type === "boolean")
+    return spec.sql;
   if (spec.type === "stringArray") return `${spec.sql}[1]`;
   return null;
 }

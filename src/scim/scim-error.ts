@@ -31,7 +31,8 @@ export function scimErrorBody(status: number, scimType: ScimType | null, detail:
 
 /** A SCIM message body (PatchOp, SearchRequest, BulkRequest): an object that lists its message schema. */
 export function readMessage(body: unknown, schema: string, name: string): Record<string, unknown> {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ScimError(400, "invalidSyntax", `the request body must be a ${name} message`);
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new ScimError(400, "invalidSyntax", `the request body must be a ${name} message`);
   const b = body as Record<string, unknown>;
   const schemas = Array.isArray(b.schemas) ? b.schemas : [];
   if (!schemas.some((s) => typeof s === "string" && s.toLowerCase() === schema.toLowerCase())) {

@@ -13,9 +13,16 @@ export function toScimError(error: unknown): ScimError | null {
   if (error instanceof ScimError) return error;
   if (error instanceof ZodError) return new ScimError(400, "invalidValue", zodMessage(error));
   const e = error as { type?: string; status?: number; statusCode?: number; message?: string };
-  if (e?.type === "entity.parse.failed") return new ScimError(400, "invalidSyntax", "the request body is not valid JSON");
-  if (e?.type === "entity.too.large") return new ScimError(413, null, "the request body is larger than the server accepts (see ServiceProviderConfig bulk.maxPayloadSize)");
-  if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") return new ScimError(415, null, e.message ?? "unsupported encoding");
+  if (e?.type === "entity.parse.failed")
+    return new ScimError(400, "invalidSyntax", "the request body is not valid JSON");
+  if (e?.type === "entity.too.large")
+    return new ScimError(
+      413,
+      null,
+      "the request body is larger than the server accepts (see ServiceProviderConfig bulk.maxPayloadSize)",
+    );
+  if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported")
+    return new ScimError(415, null, e.message ?? "unsupported encoding");
   const translated = toDomainError(error);
   if (!(translated instanceof DomainError)) return null;
   switch (translated.code) {
@@ -42,14 +49,18 @@ export function toScimError(error: unknown): ScimError | null {
 export function sendScimError(res: Response, error: ScimError): void {
   if (error.status === 503) res.setHeader("Retry-After", "5");
   if (error.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="roster-scim"');
-  res.status(error.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(scimErrorBody(error.status, error.scimType, error.message)));
+  res
+    .status(error.status)
+    .type(SCIM_CONTENT_TYPE)
+    .send(JSON.stringify(scimErrorBody(error.status, error.scimType, error.message)));
 }
 
 export function scimErrorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
   const scimError = toScimError(error);
   if (scimError) {
     if (scimError.status === 503) req.log.warn({ err: error }, "database unavailable");
-    else if (scimError.status >= 400) req.log.info({ status: scimError.status, scimType: scimError.scimType }, "scim request refused");
+    else if (scimError.status >= 400)
+      req.log.info({ status: scimError.status, scimType: scimError.scimType }, "scim request refused");
     sendScimError(res, scimError);
     return;
   }

@@ -6,9 +6,27 @@ import { bearerToken } from "../admin/admin-auth.js";
 import { listMembersOfGroups, queryGroups } from "../repositories/groups-repository.js";
 import { queryScimMembers } from "../repositories/members-repository.js";
 import type { ServiceDeps } from "../services/context.js";
-import { changeScimGroup, createScimGroup, deleteScimGroup, getScimGroup, replaceScimGroup } from "../services/scim-groups-service.js";
-import { createScimUser, deleteScimUser, getScimUser, patchScimUser, replaceScimUser } from "../services/scim-users-service.js";
-import { confirmToken, identifyScimToken, KnownTokens, type TokenCheck, tokenRefused } from "../services/tokens-service.js";
+import {
+  changeScimGroup,
+  createScimGroup,
+  deleteScimGroup,
+  getScimGroup,
+  replaceScimGroup,
+} from "../services/scim-groups-service.js";
+import {
+  createScimUser,
+  deleteScimUser,
+  getScimUser,
+  patchScimUser,
+  replaceScimUser,
+} from "../services/scim-users-service.js";
+import {
+  confirmToken,
+  identifyScimToken,
+  KnownTokens,
+  type TokenCheck,
+  tokenRefused,
+} from "../services/tokens-service.js";
 import { processBulk } from "./bulk.js";
 import type { AttributeResolver, ColumnSpec } from "./filter/filter-to-sql.js";
 import { fromScimGroup, parseGroupPatch, toScimGroup } from "./groups.js";
@@ -17,7 +35,14 @@ import { excludes, project } from "./projection.js";
 import { groupAttributes, userAttributes } from "./scim-attributes.js";
 import { readMessage, ScimError } from "./scim-error.js";
 import { SCIM_CONTENT_TYPE, scimErrorHandler, toScimError } from "./scim-errors.js";
-import { LIMITS, LIST_RESPONSE_SCHEMA, resourceTypeDocuments, schemaDocuments, SEARCH_REQUEST_SCHEMA, serviceProviderConfig } from "./schemas.js";
+import {
+  LIMITS,
+  LIST_RESPONSE_SCHEMA,
+  resourceTypeDocuments,
+  schemaDocuments,
+  SEARCH_REQUEST_SCHEMA,
+  serviceProviderConfig,
+} from "./schemas.js";
 import { storableText } from "./normalize.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
 import { etagOf, fromScimUser, toScimUser } from "./users.js";
@@ -59,7 +84,13 @@ function send(res: Response, status: number, body: unknown, etag?: string): void
 }
 
 function listResponse(total: number, params: ListParams, resources: Record<string, unknown>[]) {
-  return { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, itemsPerPage: resources.length, startIndex: params.startIndex, Resources: resources };
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: total,
+    itemsPerPage: resources.length,
+    startIndex: params.startIndex,
+    Resources: resources,
+  };
 }
 
 function ctx(req: Request): ScimContext {
@@ -86,13 +117,21 @@ function projection(req: Request) {
  * it used to be compared as if it were an ETag, so "*" never answered 304).
  */
 function notModified(req: Request, etag: string): boolean {
-  const tags = req.get("if-none-match")?.split(",").map((t) => t.trim()) ?? [];
+  const tags =
+    req
+      .get("if-none-match")
+      ?.split(",")
+      .map((t) => t.trim()) ?? [];
   return tags.includes("*") || tags.includes(etag);
 }
 
 /** PATCH answers 204 unless the client asks for the resource back (attributes/excludedAttributes). */
 function wantsRepresentation(req: Request): boolean {
-  return req.query.attributes !== undefined || req.query.excludedAttributes !== undefined || /return=representation/i.test(req.get("prefer") ?? "");
+  return (
+    req.query.attributes !== undefined ||
+    req.query.excludedAttributes !== undefined ||
+    /return=representation/i.test(req.get("prefer") ?? "")
+  );
 }
 
 export function createScimRouter(deps: ServiceDeps): Router {
@@ -108,7 +147,12 @@ export function createScimRouter(deps: ServiceDeps): Router {
     if (!checkedByStatement(req)) await confirmToken(deps, token);
     next();
   });
-  router.use(express.json({ limit: LIMITS.bulkMaxPayloadSize, type: ["application/scim+json", "application/json", "application/*+json"] }));
+  router.use(
+    express.json({
+      limit: LIMITS.bulkMaxPayloadSize,
+      type: ["application/scim+json", "application/json", "application/*+json"],
+    }),
+  );
   router.use((req: Request, _res: Response, next: NextFunction) => {
     if (req.body !== undefined) {
       const clean = storableText(req.body);
@@ -124,19 +168,35 @@ export function createScimRouter(deps: ServiceDeps): Router {
   router.get("/serviceConfiguration", spc); // Microsoft's suite asks here
   router.get("/ResourceTypes", (_req, res) => {
     const docs = resourceTypeDocuments(baseUrl);
-    send(res, 200, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: docs.length, itemsPerPage: docs.length, startIndex: 1, Resources: docs });
+    send(res, 200, {
+      schemas: [LIST_RESPONSE_SCHEMA],
+      totalResults: docs.length,
+      itemsPerPage: docs.length,
+      startIndex: 1,
+      Resources: docs,
+    });
   });
   router.get("/ResourceTypes/:id", (req, res) => {
-    const doc = resourceTypeDocuments(baseUrl).find((d) => String(d.id).toLowerCase() === String(req.params.id).toLowerCase());
+    const doc = resourceTypeDocuments(baseUrl).find(
+      (d) => String(d.id).toLowerCase() === String(req.params.id).toLowerCase(),
+    );
     if (!doc) throw new ScimError(404, null, `ResourceType ${req.params.id} not found`);
     send(res, 200, doc);
   });
   router.get("/Schemas", (_req, res) => {
     const docs = schemaDocuments(baseUrl);
-    send(res, 200, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: docs.length, itemsPerPage: docs.length, startIndex: 1, Resources: docs });
+    send(res, 200, {
+      schemas: [LIST_RESPONSE_SCHEMA],
+      totalResults: docs.length,
+      itemsPerPage: docs.length,
+      startIndex: 1,
+      Resources: docs,
+    });
   });
   router.get("/Schemas/:id", (req, res) => {
-    const doc = schemaDocuments(baseUrl).find((d) => String(d.id).toLowerCase() === String(req.params.id).toLowerCase());
+    const doc = schemaDocuments(baseUrl).find(
+      (d) => String(d.id).toLowerCase() === String(req.params.id).toLowerCase(),
+    );
     if (!doc) throw new ScimError(404, null, `Schema ${req.params.id} not found`);
     send(res, 200, doc);
   });
@@ -144,11 +204,21 @@ export function createScimRouter(deps: ServiceDeps): Router {
   // --- Users -------------------------------------------------------------------------------------------
   async function listUsers(req: Request, res: Response, params: ListParams) {
     const token = pendingCheck(req);
-    const checked = await queryScimMembers(deps.db, ctx(req).orgId, compileListQuery(params, userAttributes), { tokenId: token?.tokenId });
+    const checked = await queryScimMembers(deps.db, ctx(req).orgId, compileListQuery(params, userAttributes), {
+      tokenId: token?.tokenId,
+    });
     if (!checked.tokenUsable) throw tokenRefused();
     if (token) token.confirmed = true;
     const page = checked.result;
-    send(res, 200, listResponse(page.total, params, page.members.map((m) => project(toScimUser(m, baseUrl), params.attributes, params.excludedAttributes))));
+    send(
+      res,
+      200,
+      listResponse(
+        page.total,
+        params,
+        page.members.map((m) => project(toScimUser(m, baseUrl), params.attributes, params.excludedAttributes)),
+      ),
+    );
   }
   router.get("/Users", async (req, res) => listUsers(req, res, readListParams(req.query as Record<string, unknown>)));
   router.post("/Users/.search", async (req, res) => listUsers(req, res, readSearchBody(req.body)));
@@ -172,17 +242,31 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.put("/Users/:id", async (req, res) => {
-    const member = await replaceScimUser(deps, ctx(req).orgId, String(req.params.id), fromScimUser(req.body), actorOf(req), { ifMatch: req.get("if-match"), currentEtag: (m) => etagOf(m.version) });
+    const member = await replaceScimUser(
+      deps,
+      ctx(req).orgId,
+      String(req.params.id),
+      fromScimUser(req.body),
+      actorOf(req),
+      { ifMatch: req.get("if-match"), currentEtag: (m) => etagOf(m.version) },
+    );
     const { attributes, excluded } = projection(req);
     send(res, 200, project(toScimUser(member, baseUrl), attributes, excluded), etagOf(member.version));
   });
 
   router.patch("/Users/:id", async (req, res) => {
     const ops = parseUserPatch(req.body);
-    const member = await patchScimUser(deps, ctx(req).orgId, String(req.params.id), (current) => applyUserPatch(current, ops), actorOf(req), {
-      ifMatch: req.get("if-match"),
-      currentEtag: (m) => etagOf(m.version),
-    });
+    const member = await patchScimUser(
+      deps,
+      ctx(req).orgId,
+      String(req.params.id),
+      (current) => applyUserPatch(current, ops),
+      actorOf(req),
+      {
+        ifMatch: req.get("if-match"),
+        currentEtag: (m) => etagOf(m.version),
+      },
+    );
     res.setHeader("ETag", etagOf(member.version));
     if (!wantsRepresentation(req)) {
       res.status(204).end();
@@ -193,19 +277,43 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.delete("/Users/:id", async (req, res) => {
-    await deleteScimUser(deps, ctx(req).orgId, String(req.params.id), actorOf(req), { ifMatch: req.get("if-match"), currentEtag: (m) => etagOf(m.version) });
+    await deleteScimUser(deps, ctx(req).orgId, String(req.params.id), actorOf(req), {
+      ifMatch: req.get("if-match"),
+      currentEtag: (m) => etagOf(m.version),
+    });
     res.status(204).end();
   });
 
   // --- Groups ------------------------------------------------------------------------------------------
-  async function renderGroups(orgId: string, groups: Awaited<ReturnType<typeof getScimGroup>>[], attributes: string[], excluded: string[]) {
+  async function renderGroups(
+    orgId: string,
+    groups: Awaited<ReturnType<typeof getScimGroup>>[],
+    attributes: string[],
+    excluded: string[],
+  ) {
     // Members are loaded only when the response will show them (IdPs exclude them for large groups).
-    const members = excludes("members", attributes, excluded) ? null : await listMembersOfGroups(deps.db, orgId, groups.map((g) => g.id));
-    return groups.map((g) => project(toScimGroup(g, members?.get(g.id) ?? (members ? [] : null), baseUrl), attributes, excluded));
+    const members = excludes("members", attributes, excluded)
+      ? null
+      : await listMembersOfGroups(
+          deps.db,
+          orgId,
+          groups.map((g) => g.id),
+        );
+    return groups.map((g) =>
+      project(toScimGroup(g, members?.get(g.id) ?? (members ? [] : null), baseUrl), attributes, excluded),
+    );
   }
   async function listGroups(req: Request, res: Response, params: ListParams) {
     const page = await queryGroups(deps.db, ctx(req).orgId, compileListQuery(params, groupAttributes));
-    send(res, 200, listResponse(page.total, params, await renderGroups(ctx(req).orgId, page.groups, params.attributes, params.excludedAttributes)));
+    send(
+      res,
+      200,
+      listResponse(
+        page.total,
+        params,
+        await renderGroups(ctx(req).orgId, page.groups, params.attributes, params.excludedAttributes),
+      ),
+    );
   }
   router.get("/Groups", async (req, res) => listGroups(req, res, readListParams(req.query as Record<string, unknown>)));
   router.post("/Groups/.search", async (req, res) => listGroups(req, res, readSearchBody(req.body)));
@@ -229,14 +337,24 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.put("/Groups/:id", async (req, res) => {
-    const group = await replaceScimGroup(deps, ctx(req).orgId, String(req.params.id), fromScimGroup(req.body), actorOf(req), { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) });
+    const group = await replaceScimGroup(
+      deps,
+      ctx(req).orgId,
+      String(req.params.id),
+      fromScimGroup(req.body),
+      actorOf(req),
+      { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) },
+    );
     const { attributes, excluded } = projection(req);
     send(res, 200, (await renderGroups(ctx(req).orgId, [group], attributes, excluded))[0], etagOf(group.version));
   });
 
   router.patch("/Groups/:id", async (req, res) => {
     const steps = parseGroupPatch(req.body);
-    const group = await changeScimGroup(deps, ctx(req).orgId, String(req.params.id), steps, actorOf(req), { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) });
+    const group = await changeScimGroup(deps, ctx(req).orgId, String(req.params.id), steps, actorOf(req), {
+      ifMatch: req.get("if-match"),
+      etag: (g) => etagOf(g.version),
+    });
     res.setHeader("ETag", etagOf(group.version));
     if (!wantsRepresentation(req)) {
       res.status(204).end();
@@ -247,7 +365,10 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.delete("/Groups/:id", async (req, res) => {
-    await deleteScimGroup(deps, ctx(req).orgId, String(req.params.id), actorOf(req), { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) });
+    await deleteScimGroup(deps, ctx(req).orgId, String(req.params.id), actorOf(req), {
+      ifMatch: req.get("if-match"),
+      etag: (g) => etagOf(g.version),
+    });
     res.status(204).end();
   });
 
@@ -261,10 +382,16 @@ export function createScimRouter(deps: ServiceDeps): Router {
     const userPage = (await queryScimMembers(deps.db, orgId, { ...userQuery, offset: 0, limit: 0 })).result;
     const groupPage = await queryGroups(deps.db, orgId, { ...groupQuery, offset: 0, limit: 0 });
     const start = params.startIndex - 1;
-    const users = start < userPage.total ? (await queryScimMembers(deps.db, orgId, { ...userQuery, offset: start, limit: params.count })).result : { members: [] };
+    const users =
+      start < userPage.total
+        ? (await queryScimMembers(deps.db, orgId, { ...userQuery, offset: start, limit: params.count })).result
+        : { members: [] };
     const remaining = params.count - users.members.length;
     const groupOffset = Math.max(0, start - userPage.total);
-    const groups = remaining > 0 ? await queryGroups(deps.db, orgId, { ...groupQuery, offset: groupOffset, limit: remaining }) : { groups: [] };
+    const groups =
+      remaining > 0
+        ? await queryGroups(deps.db, orgId, { ...groupQuery, offset: groupOffset, limit: remaining })
+        : { groups: [] };
     const resources = [
       ...users.members.map((m) => project(toScimUser(m, baseUrl), params.attributes, params.excludedAttributes)),
       ...(await renderGroups(orgId, groups.groups, params.attributes, params.excludedAttributes)),
@@ -283,7 +410,11 @@ export function createScimRouter(deps: ServiceDeps): Router {
     // A revoked token is answered 401 whatever else went wrong (and its digest is forgotten).
     const token = req.scim?.token;
     let answer = error;
-    if (token && !token.confirmed) answer = await confirmToken(deps, token).then(() => error, (refused: unknown) => refused);
+    if (token && !token.confirmed)
+      answer = await confirmToken(deps, token).then(
+        () => error,
+        (refused: unknown) => refused,
+      );
     if (token && toScimError(answer)?.status === 401) knownTokens.forget(token.digest);
     scimErrorHandler(answer, req, res, next);
   });
@@ -327,4 +458,3 @@ function readSearchBody(body: unknown): ListParams {
   const b = readMessage(body, SEARCH_REQUEST_SCHEMA, "SearchRequest");
   return readListParams(b);
 }
-

@@ -27,7 +27,14 @@ interface Definition {
 interface ScimmyAttribute {
   name: string;
   type: string;
-  config: { multiValued: boolean; required: boolean; direction: string; returned: unknown; canonicalValues: unknown; referenceTypes: unknown };
+  config: {
+    multiValued: boolean;
+    required: boolean;
+    direction: string;
+    returned: unknown;
+    canonicalValues: unknown;
+    referenceTypes: unknown;
+  };
   subAttributes?: ScimmyAttribute[];
 }
 
@@ -50,13 +57,23 @@ function compile(attribute: ScimmyAttribute): Definition {
 }
 
 function isAttribute(a: unknown): a is ScimmyAttribute {
-  return typeof (a as ScimmyAttribute).name === "string" && typeof (a as ScimmyAttribute).type === "string" && !!(a as ScimmyAttribute).config;
+  return (
+    typeof (a as ScimmyAttribute).name === "string" &&
+    typeof (a as ScimmyAttribute).type === "string" &&
+    !!(a as ScimmyAttribute).config
+  );
 }
 
 // The core attributes of the User schema except schemas, id and meta, which the router strips from requests.
 const SHADOWED = new Set(["schemas", "id", "meta"]);
-const coreAttributes = (SCIMMY.Schemas.User.definition.attributes as unknown[]).filter(isAttribute).filter((a) => !SHADOWED.has(a.name)).map(compile);
-const enterpriseAttributes = (SCIMMY.Schemas.EnterpriseUser.definition.attributes as unknown[]).filter(isAttribute).filter((a) => !SHADOWED.has(a.name)).map(compile);
+const coreAttributes = (SCIMMY.Schemas.User.definition.attributes as unknown[])
+  .filter(isAttribute)
+  .filter((a) => !SHADOWED.has(a.name))
+  .map(compile);
+const enterpriseAttributes = (SCIMMY.Schemas.EnterpriseUser.definition.attributes as unknown[])
+  .filter(isAttribute)
+  .filter((a) => !SHADOWED.has(a.name))
+  .map(compile);
 const ENTERPRISE_LOWER = ENTERPRISE_SCHEMA.toLowerCase();
 
 function typeName(value: unknown): string {
@@ -65,25 +82,40 @@ function typeName(value: unknown): string {
 
 function checkString(attr: Definition, value: unknown): void {
   if (typeof value !== "string" && value !== null) {
-    throw new TypeError(`Attribute '${attr.name}' expected ` + (Array.isArray(value) ? "single value of type 'string'" : `value type 'string' but found type '${typeName(value)}'`));
+    throw new TypeError(
+      `Attribute '${attr.name}' expected ` +
+        (Array.isArray(value)
+          ? "single value of type 'string'"
+          : `value type 'string' but found type '${typeName(value)}'`),
+    );
   }
 }
 
 function checkBoolean(attr: Definition, value: unknown): void {
   if (typeof value !== "boolean" && value !== null) {
-    throw new TypeError(`Attribute '${attr.name}' expected ` + (Array.isArray(value) ? "single value of type 'boolean'" : `value type 'boolean' but found type '${typeName(value)}'`));
+    throw new TypeError(
+      `Attribute '${attr.name}' expected ` +
+        (Array.isArray(value)
+          ? "single value of type 'boolean'"
+          : `value type 'boolean' but found type '${typeName(value)}'`),
+    );
   }
 }
 
-const ISO_DATE = /^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[01]|0[1-9]|[12][0-9])(T(2[0-3]|[01][0-9]):([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?(Z|[+-](?:2[0-3]|[01][0-9]):[0-5][0-9])?)?$/;
+const ISO_DATE =
+  /^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[01]|0[1-9]|[12][0-9])(T(2[0-3]|[01][0-9]):([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?(Z|[+-](?:2[0-3]|[01][0-9]):[0-5][0-9])?)?$/;
 
 function checkDate(attr: Definition, value: unknown): void {
   const date = new Date(value as string);
   const type = typeName(value);
   if (["number", "complex", "boolean"].includes(type) || (type === "string" && date.toString() === "Invalid Date")) {
-    throw new TypeError(`Attribute '${attr.name}' expected ` + (Array.isArray(value) ? "single value of type 'dateTime'" : `value type 'dateTime' but found type '${type}'`));
+    throw new TypeError(
+      `Attribute '${attr.name}' expected ` +
+        (Array.isArray(value) ? "single value of type 'dateTime'" : `value type 'dateTime' but found type '${type}'`),
+    );
   }
-  if (!(date.toString() !== "Invalid Date" && ISO_DATE.test(date.toISOString()))) throw new TypeError(`Attribute '${attr.name}' expected value to be a valid date`);
+  if (!(date.toString() !== "Invalid Date" && ISO_DATE.test(date.toISOString())))
+    throw new TypeError(`Attribute '${attr.name}' expected value to be a valid date`);
 }
 
 function checkNumber(attr: Definition, value: unknown): void {
@@ -91,11 +123,19 @@ function checkNumber(attr: Definition, value: unknown): void {
   const isNum = /^-?\d+?(\.\d+)?$/.test(String(value));
   const isInt = isNum && !String(value).includes(".");
   if (typeof value === "object" && value !== null) {
-    throw new TypeError(`Attribute '${name}' expected ` + (Array.isArray(value) ? `single value of type '${type}'` : `value type '${type}' but found type '${typeName(value)}'`));
+    throw new TypeError(
+      `Attribute '${name}' expected ` +
+        (Array.isArray(value)
+          ? `single value of type '${type}'`
+          : `value type '${type}' but found type '${typeName(value)}'`),
+    );
   }
-  if (!isNum) throw new TypeError(`Attribute '${name}' expected value type '${type}' but found type '${typeName(value)}'`);
-  if (type === "decimal" && isInt) throw new TypeError(`Attribute '${name}' expected value type 'decimal' but found type 'integer'`);
-  if (type === "integer" && !isInt) throw new TypeError(`Attribute '${name}' expected value type 'integer' but found type 'decimal'`);
+  if (!isNum)
+    throw new TypeError(`Attribute '${name}' expected value type '${type}' but found type '${typeName(value)}'`);
+  if (type === "decimal" && isInt)
+    throw new TypeError(`Attribute '${name}' expected value type 'decimal' but found type 'integer'`);
+  if (type === "integer" && !isInt)
+    throw new TypeError(`Attribute '${name}' expected value type 'integer' but found type 'decimal'`);
 }
 
 function parsesAsUrl(value: unknown): URL | null {
@@ -111,7 +151,9 @@ function checkReference(attr: Definition, value: unknown): void {
   let message: string | null;
   if (value === undefined && !attr.required) return;
   if (typeof value !== "string" && value !== null) {
-    message = Array.isArray(value) ? `Attribute '${attr.name}' expected single value of type 'reference'` : `Attribute '${attr.name}' expected value type 'reference' but found type '${typeName(value)}'`;
+    message = Array.isArray(value)
+      ? `Attribute '${attr.name}' expected single value of type 'reference'`
+      : `Attribute '${attr.name}' expected value type 'reference' but found type '${typeName(value)}'`;
   } else if (!listed.length) {
     message = `Attribute '${attr.name}' with type 'reference' does not specify any referenceTypes`;
   } else {
@@ -127,7 +169,9 @@ function checkReference(attr: Definition, value: unknown): void {
 function checkBinary(attr: Definition, value: unknown): void {
   let message: string | null = null;
   if (typeof value === "object" && value !== null) {
-    message = Array.isArray(value) ? `Attribute '${attr.name}' expected single value of type 'binary'` : `Attribute '${attr.name}' expected value type 'binary' but found type '${typeName(value)}'`;
+    message = Array.isArray(value)
+      ? `Attribute '${attr.name}' expected single value of type 'binary'`
+      : `Attribute '${attr.name}' expected value type 'binary' but found type '${typeName(value)}'`;
   } else {
     try {
       Buffer.from(value as string);
@@ -141,7 +185,9 @@ function checkBinary(attr: Definition, value: unknown): void {
 /** One complex value: known sub-attributes (any case) coerced, unknown ones ignored, in definition order. */
 function coerceComplex(attr: Definition, source: unknown): Record<string, unknown> {
   if (Object(source) !== source || source instanceof Date) {
-    throw new TypeError(`Complex attribute '${attr.name}' expected complex value but found type '${source instanceof Date ? "dateTime" : source === null ? "null" : typeof source}'`);
+    throw new TypeError(
+      `Complex attribute '${attr.name}' expected complex value but found type '${source instanceof Date ? "dateTime" : source === null ? "null" : typeof source}'`,
+    );
   }
   const values = new Map<Definition, unknown>();
   const fromComplex = (sub: Definition, value: unknown) => {
@@ -168,10 +214,19 @@ function coerceComplex(attr: Definition, source: unknown): Record<string, unknow
 function coerceAttribute(attr: Definition, source: unknown, isComplexValue = false): unknown {
   if (!attr.inbound) return undefined;
   const { name, multiValued, canonicalValues } = attr;
-  if ((source === undefined || source === null) && attr.required) throw new TypeError(`Required attribute '${name}' is missing`);
-  if (source !== undefined && !isComplexValue && multiValued && !Array.isArray(source)) throw new TypeError(`Attribute '${name}' expected to be a collection`);
-  if (!multiValued && Array.isArray(source)) throw new TypeError(`Attribute '${name}' is not multi-valued and must not be a collection`);
-  if (source !== undefined && canonicalValues && !(multiValued ? ((source as unknown[]) ?? []).every((v) => canonicalValues.includes(v)) : canonicalValues.includes(source))) {
+  if ((source === undefined || source === null) && attr.required)
+    throw new TypeError(`Required attribute '${name}' is missing`);
+  if (source !== undefined && !isComplexValue && multiValued && !Array.isArray(source))
+    throw new TypeError(`Attribute '${name}' expected to be a collection`);
+  if (!multiValued && Array.isArray(source))
+    throw new TypeError(`Attribute '${name}' is not multi-valued and must not be a collection`);
+  if (
+    source !== undefined &&
+    canonicalValues &&
+    !(multiValued
+      ? ((source as unknown[]) ?? []).every((v) => canonicalValues.includes(v))
+      : canonicalValues.includes(source))
+  ) {
     throw new TypeError(`Attribute '${name}' contains non-canonical value`);
   }
   if (source === undefined || source === null) return undefined;
@@ -196,7 +251,9 @@ function coerceAttribute(attr: Definition, source: unknown, isComplexValue = fal
       return each(checkBoolean, (v) => !!v);
     case "complex":
       if (isComplexValue) return coerceComplex(attr, source);
-      return multiValued ? (source as unknown[]).map((v) => coerceAttribute(attr, v, true)) : coerceComplex(attr, source);
+      return multiValued
+        ? (source as unknown[]).map((v) => coerceAttribute(attr, v, true))
+        : coerceComplex(attr, source);
     default:
       return source;
   }
@@ -207,7 +264,11 @@ function lowerKeys(value: Record<string, unknown>): Record<string, unknown> {
   // No prototype: a "__proto__" key from JSON.parse must stay an ignored key, not become the prototype.
   const out: Record<string, unknown> = Object.create(null);
   for (const [key, v] of Object.entries(value)) {
-    out[key.toLowerCase()] = Array.isArray(v) ? [...v] : v !== null && typeof v === "object" ? lowerKeys(v as Record<string, unknown>) : v;
+    out[key.toLowerCase()] = Array.isArray(v)
+      ? [...v]
+      : v !== null && typeof v === "object"
+        ? lowerKeys(v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
@@ -245,11 +306,13 @@ export function coerceUser(input: Record<string, unknown>): Record<string, unkno
   const source: Record<string, unknown> = Object.create(null); // see lowerKeys
   for (const key of Object.keys(input)) {
     const lower = key.toLowerCase();
-    if (lower.startsWith("urn:") && lower !== ENTERPRISE_LOWER && lower.startsWith(`${ENTERPRISE_LOWER}:`)) return NEEDS_SCIMMY;
+    if (lower.startsWith("urn:") && lower !== ENTERPRISE_LOWER && lower.startsWith(`${ENTERPRISE_LOWER}:`))
+      return NEEDS_SCIMMY;
     source[lower] = input[key];
   }
   const extension = source[ENTERPRISE_LOWER];
-  if (extension !== undefined && extension !== null && (typeof extension !== "object" || Array.isArray(extension))) return NEEDS_SCIMMY;
+  if (extension !== undefined && extension !== null && (typeof extension !== "object" || Array.isArray(extension)))
+    return NEEDS_SCIMMY;
   const result: Record<string, unknown> = {};
   for (const attr of coreAttributes) {
     const value = coerceAttribute(attr, source[attr.lower]);

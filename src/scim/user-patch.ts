@@ -15,16 +15,24 @@ const MAX_OPERATIONS = 1000;
 export function parseUserPatch(body: unknown): PatchOperation[] {
   const b = readMessage(body, PATCH_OP_SCHEMA, "PatchOp");
   const raw = b.Operations ?? b.operations;
-  if (!Array.isArray(raw) || raw.length === 0) throw new ScimError(400, "invalidSyntax", "Operations must be a non-empty array");
-  if (raw.length > MAX_OPERATIONS) throw new ScimError(413, "tooMany", `at most ${MAX_OPERATIONS} operations per PATCH`);
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new ScimError(400, "invalidSyntax", "Operations must be a non-empty array");
+  if (raw.length > MAX_OPERATIONS)
+    throw new ScimError(413, "tooMany", `at most ${MAX_OPERATIONS} operations per PATCH`);
   const ops = normalizePatchOperations(raw);
   for (const op of ops) {
-    if (!["add", "remove", "replace"].includes(op.op)) throw new ScimError(400, "invalidSyntax", `unknown op "${String(op.op)}"`);
+    if (!["add", "remove", "replace"].includes(op.op))
+      throw new ScimError(400, "invalidSyntax", `unknown op "${String(op.op)}"`);
     if (op.path !== undefined) {
       if (op.path.length > LIMITS.maxFilterLength) throw new ScimError(400, "invalidPath", "path is too long");
       for (const [, inner] of op.path.matchAll(/\[(.*?)\]/g)) parseFilter(inner, { maxLength: LIMITS.maxFilterLength });
-      if (op.path.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase())) throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
-    } else if (op.value && typeof op.value === "object" && Object.keys(op.value).some((k) => k.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase()))) {
+      if (op.path.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase()))
+        throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
+    } else if (
+      op.value &&
+      typeof op.value === "object" &&
+      Object.keys(op.value).some((k) => k.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase()))
+    ) {
       throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
     }
   }
@@ -60,7 +68,14 @@ function createOnAbsent(op: PatchOperation, resource: Record<string, unknown>, c
   const id = `${attribute.toLowerCase()}|${type.toLowerCase()}`;
   const key = Object.keys(resource).find((k) => k.toLowerCase() === attribute.toLowerCase());
   const entries = key && Array.isArray(resource[key]) ? (resource[key] as unknown[]) : [];
-  const exists = created.has(id) || entries.some((e) => !!e && typeof e === "object" && String((e as Record<string, unknown>).type ?? "").toLowerCase() === type.toLowerCase());
+  const exists =
+    created.has(id) ||
+    entries.some(
+      (e) =>
+        !!e &&
+        typeof e === "object" &&
+        String((e as Record<string, unknown>).type ?? "").toLowerCase() === type.toLowerCase(),
+    );
   if (exists) return op;
   created.add(id);
   return { op: "add", path: attribute, value: [{ type, [sub]: op.value }] };

@@ -21,13 +21,17 @@ export function toScimValidationError(error: unknown): ScimError {
 
 /** scimmy's own coercion, for the shapes user-coercion.ts leaves to it. */
 function coerceWithScimmy(input: Record<string, unknown>): Record<string, unknown> {
-  const schemas = [USER_SCHEMA, ...(Object.keys(input).some((k) => k.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase()) ? [ENTERPRISE_SCHEMA] : [])];
+  const schemas = [
+    USER_SCHEMA,
+    ...(Object.keys(input).some((k) => k.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase()) ? [ENTERPRISE_SCHEMA] : []),
+  ];
   return JSON.parse(JSON.stringify(new UserSchema({ ...input, schemas }, "in"))) as Record<string, unknown>;
 }
 
 /** The service's UserFields: indexed columns plus the whole coerced resource. */
 export function fromScimUser(body: unknown): UserFields {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ScimError(400, "invalidSyntax", "the request body must be a SCIM User object");
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new ScimError(400, "invalidSyntax", "the request body must be a SCIM User object");
   const normalized = normalizeBooleans(body) as Record<string, unknown>;
   // Read-only and Roster-owned attributes in a request are ignored, as RFC 7644 §3.5.1 allows.
   const input = Object.fromEntries(Object.entries(normalized).filter(([k]) => !OWNED_BY_ROSTER.has(k)));
@@ -46,7 +50,11 @@ export function fromScimUser(body: unknown): UserFields {
   const primary = emailsRaw.find((e) => e.primary === true && typeof e.value === "string")?.value as string | undefined;
   const name = (resource.name ?? {}) as { givenName?: string; familyName?: string };
   // Passwords are never stored: Roster signs people in through their IdP.
-  const attributes = Object.fromEntries(Object.entries(resource).filter(([k]) => !["id", "meta", "schemas", "userName", "active", "externalId", "password"].includes(k)));
+  const attributes = Object.fromEntries(
+    Object.entries(resource).filter(
+      ([k]) => !["id", "meta", "schemas", "userName", "active", "externalId", "password"].includes(k),
+    ),
+  );
   return {
     userName,
     externalId: typeof input.externalId === "string" && input.externalId ? input.externalId : null,
@@ -74,7 +82,11 @@ export function toScimUser(member: ScimMemberView, baseUrl: string): Record<stri
     userName: member.userName,
     ...attributes,
     active: member.active,
-    [SEAT_SCHEMA]: { seatType: member.seatType ?? "unassigned", seatStatus: member.seatStatus, seatReason: member.seatReason },
+    [SEAT_SCHEMA]: {
+      seatType: member.seatType ?? "unassigned",
+      seatStatus: member.seatStatus,
+      seatReason: member.seatReason,
+    },
     meta: {
       resourceType: "User",
       created: member.createdAt.toISOString(),

@@ -7,7 +7,12 @@
 // item's odd text) is retried one create at a time, so one bad item never decides the others' fate.
 import type { Knex } from "knex";
 import { isDatabaseUnavailable } from "../db/to-domain-error.js";
-import { insertMembersWithSeats, type Member, type SeatedMemberItem, type TokenChecked } from "../repositories/members-repository.js";
+import {
+  insertMembersWithSeats,
+  type Member,
+  type SeatedMemberItem,
+  type TokenChecked,
+} from "../repositories/members-repository.js";
 
 const MAX_BATCH = 64;
 
@@ -26,12 +31,19 @@ interface OrgQueue {
 
 const queues = new WeakMap<Knex, Map<string, OrgQueue>>();
 
-export function createWithSeatBatched(db: Knex, orgId: string, batch: { seatTypes: string[]; seatReason: string }, item: SeatedMemberItem): Promise<TokenChecked<Member | null>> {
+export function createWithSeatBatched(
+  db: Knex,
+  orgId: string,
+  batch: { seatTypes: string[]; seatReason: string },
+  item: SeatedMemberItem,
+): Promise<TokenChecked<Member | null>> {
   let byOrg = queues.get(db);
   if (!byOrg) queues.set(db, (byOrg = new Map()));
   let queue = byOrg.get(orgId);
   if (!queue) byOrg.set(orgId, (queue = { ...batch, waiting: [], sending: false }));
-  const promise = new Promise<TokenChecked<Member | null>>((resolve, reject) => queue.waiting.push({ item, resolve, reject }));
+  const promise = new Promise<TokenChecked<Member | null>>((resolve, reject) =>
+    queue.waiting.push({ item, resolve, reject }),
+  );
   if (!queue.sending) void send(db, orgId, byOrg, queue);
   return promise;
 }
@@ -51,14 +63,22 @@ async function send(db: Knex, orgId: string, byOrg: Map<string, OrgQueue>, queue
 }
 
 function one(db: Knex, orgId: string, queue: OrgQueue, w: Waiting): Promise<void> {
-  return insertMembersWithSeats(db, orgId, { seatTypes: queue.seatTypes, seatReason: queue.seatReason, items: [w.item] }).then(([result]) => w.resolve(result), w.reject);
+  return insertMembersWithSeats(db, orgId, {
+    seatTypes: queue.seatTypes,
+    seatReason: queue.seatReason,
+    items: [w.item],
+  }).then(([result]) => w.resolve(result), w.reject);
 }
 
 async function sendBatch(db: Knex, orgId: string, queue: OrgQueue, batch: Waiting[]): Promise<void> {
   if (batch.length === 1) return one(db, orgId, queue, batch[0]);
   let results: TokenChecked<Member | null>[];
   try {
-    results = await insertMembersWithSeats(db, orgId, { seatTypes: queue.seatTypes, seatReason: queue.seatReason, items: batch.map((w) => w.item) });
+    results = await insertMembersWithSeats(db, orgId, {
+      seatTypes: queue.seatTypes,
+      seatReason: queue.seatReason,
+      items: batch.map((w) => w.item),
+    });
   } catch (error) {
     // The database is down: every create gets that answer (503) at once. Anything else may be one item's
     // fault (a taken userName, text jsonb refuses): each create then goes on by itself.

@@ -7,7 +7,13 @@ import { withTransaction } from "../db/transaction.js";
 import type { AssertedIdentity } from "../domain/attribute-profile.js";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { findMember, findMemberByEmail, findMemberByUserName, type Member, updateMember } from "../repositories/members-repository.js";
+import {
+  findMember,
+  findMemberByEmail,
+  findMemberByUserName,
+  type Member,
+  updateMember,
+} from "../repositories/members-repository.js";
 import { changeContext, loadOrg, type ServiceDeps } from "./context.js";
 import { createMember } from "./provisioning-service.js";
 import { changeSeat } from "./seat-allocator.js";
@@ -18,7 +24,12 @@ async function findPerson(trx: Knex.Transaction, orgId: string, email: string): 
   return (await findMemberByUserName(trx, orgId, email)) ?? (await findMemberByEmail(trx, orgId, email));
 }
 
-async function signIn(deps: ServiceDeps, orgId: string, identity: AssertedIdentity, requestId: string | null): Promise<Member> {
+async function signIn(
+  deps: ServiceDeps,
+  orgId: string,
+  identity: AssertedIdentity,
+  requestId: string | null,
+): Promise<Member> {
   return withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const ctx = changeContext(deps, org, { actor: JIT, requestId });
@@ -26,20 +37,40 @@ async function signIn(deps: ServiceDeps, orgId: string, identity: AssertedIdenti
     if (existing) {
       const member = (await findMember(trx, orgId, existing.id, { forUpdate: true })) as Member;
       if (!member.active) throw new DomainError("forbidden", "this account is deactivated");
-      const names = member.scimManaged ? {} : { givenName: identity.givenName, familyName: identity.familyName, displayName: identity.displayName };
-      const groupsChanged = JSON.stringify([...member.idpGroups].sort()) !== JSON.stringify([...identity.groups].sort());
+      const names = member.scimManaged
+        ? {}
+        : { givenName: identity.givenName, familyName: identity.familyName, displayName: identity.displayName };
+      const groupsChanged =
+        JSON.stringify([...member.idpGroups].sort()) !== JSON.stringify([...identity.groups].sort());
       if (groupsChanged) {
-        await appendAudit(trx, orgId, { actor: JIT, action: "member.groups_changed", memberId: member.id, before: { groups: member.idpGroups }, after: { groups: identity.groups }, requestId });
+        await appendAudit(trx, orgId, {
+          actor: JIT,
+          action: "member.groups_changed",
+          memberId: member.id,
+          before: { groups: member.idpGroups },
+          after: { groups: identity.groups },
+          requestId,
+        });
       }
       await updateMember(trx, orgId, member.id, { ...names, idpGroups: identity.groups });
       return (await changeSeat(trx, ctx, member.id, { kind: "reconcile" }, deps.now())).member;
     }
     const { email, givenName, familyName, displayName, groups } = identity;
-    return createMember(trx, ctx, { userName: email, email, givenName, familyName, displayName, idpGroups: groups, source: "jit" }, deps.now());
+    return createMember(
+      trx,
+      ctx,
+      { userName: email, email, givenName, familyName, displayName, idpGroups: groups, source: "jit" },
+      deps.now(),
+    );
   });
 }
 
-export async function signInWithAssertion(deps: ServiceDeps, orgId: string, identity: AssertedIdentity, requestId: string | null = null): Promise<Member> {
+export async function signInWithAssertion(
+  deps: ServiceDeps,
+  orgId: string,
+  identity: AssertedIdentity,
+  requestId: string | null = null,
+): Promise<Member> {
   try {
     return await signIn(deps, orgId, identity, requestId);
   } catch (error) {

@@ -32,13 +32,18 @@ function normalize(org: Org, deps: ServiceDeps, input: MappingsInput): GroupMapp
   const seen = new Set<string>();
   for (const m of input) {
     if (m.seatType && !catalog.seatTypes.some((s) => s.type === m.seatType)) {
-      throw new DomainError("invalid_request", `mapping for "${m.group}": plan ${catalog.id} has no seat type "${m.seatType}"`);
+      throw new DomainError(
+        "invalid_request",
+        `mapping for "${m.group}": plan ${catalog.id} has no seat type "${m.seatType}"`,
+      );
     }
     const key = m.group.toLowerCase();
     if (seen.has(key)) throw new DomainError("invalid_request", `group "${m.group}" is mapped twice`);
     seen.add(key);
   }
-  return sortMappings(input.map((m) => ({ group: m.group, seatType: m.seatType ?? null, role: m.role ?? null, priority: m.priority })));
+  return sortMappings(
+    input.map((m) => ({ group: m.group, seatType: m.seatType ?? null, role: m.role ?? null, priority: m.priority })),
+  );
 }
 
 export async function getMappings(deps: ServiceDeps, orgId: string): Promise<GroupMappingRule[]> {
@@ -81,7 +86,8 @@ async function reconcileAll(deps: ServiceDeps, org: Org, actor: Actor, within?: 
       result.evaluated++;
       if (change.changed) {
         result.changed++;
-        if (result.changes.length < LISTED_CHANGES) result.changes.push({ memberId: id, before: change.before, after: change.after });
+        if (result.changes.length < LISTED_CHANGES)
+          result.changes.push({ memberId: id, before: change.before, after: change.after });
       }
     }
     after = ids[ids.length - 1];
@@ -92,17 +98,33 @@ async function reconcileAll(deps: ServiceDeps, org: Org, actor: Actor, within?: 
 export async function syncOrg(deps: ServiceDeps, orgId: string, actor: Actor): Promise<SyncResult> {
   const org = await loadOrg(deps, deps.db, orgId);
   const result = await reconcileAll(deps, org, actor);
-  await appendAudit(deps.db, orgId, { actor: actor.actor, action: "mapping.sync", after: { evaluated: result.evaluated, changed: result.changed }, requestId: actor.requestId });
+  await appendAudit(deps.db, orgId, {
+    actor: actor.actor,
+    action: "mapping.sync",
+    after: { evaluated: result.evaluated, changed: result.changed },
+    requestId: actor.requestId,
+  });
   return result;
 }
 
-export async function putMappings(deps: ServiceDeps, orgId: string, input: MappingsInput, actor: Actor): Promise<{ mappings: GroupMappingRule[]; sync: SyncResult }> {
+export async function putMappings(
+  deps: ServiceDeps,
+  orgId: string,
+  input: MappingsInput,
+  actor: Actor,
+): Promise<{ mappings: GroupMappingRule[]; sync: SyncResult }> {
   const mappings = await withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const next = normalize(org, deps, input);
     const before = await listMappings(trx, orgId);
     await replaceMappings(trx, orgId, next);
-    await appendAudit(trx, orgId, { actor: actor.actor, action: "mapping.changed", before, after: next, requestId: actor.requestId });
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: "mapping.changed",
+      before,
+      after: next,
+      requestId: actor.requestId,
+    });
     return next;
   });
   return { mappings, sync: await syncOrg(deps, orgId, actor) };
@@ -111,7 +133,12 @@ export async function putMappings(deps: ServiceDeps, orgId: string, input: Mappi
 class PreviewRollback extends Error {}
 
 /** What PUT would change: the same code runs in one transaction that is then rolled back. */
-export async function previewMappings(deps: ServiceDeps, orgId: string, input: MappingsInput, actor: Actor): Promise<SyncResult> {
+export async function previewMappings(
+  deps: ServiceDeps,
+  orgId: string,
+  input: MappingsInput,
+  actor: Actor,
+): Promise<SyncResult> {
   let result: SyncResult | null = null;
   try {
     await deps.db.transaction(async (trx) => {

@@ -4,7 +4,14 @@ import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import { ROLES, type Role, roleAtLeast } from "../domain/roles.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { findMember, listMembers, type Member, type MemberFilter, memberGroupNames, updateMember } from "../repositories/members-repository.js";
+import {
+  findMember,
+  listMembers,
+  type Member,
+  type MemberFilter,
+  memberGroupNames,
+  updateMember,
+} from "../repositories/members-repository.js";
 import { type Actor, changeContext, loadOrg, type ServiceDeps } from "./context.js";
 import { changeSeat, type SeatIntent, swapSeats } from "./seat-allocator.js";
 
@@ -18,7 +25,13 @@ export async function getMember(deps: ServiceDeps, orgId: string, memberId: stri
   return { ...member, groups: await memberGroupNames(deps.db, orgId, member.id) };
 }
 
-export async function listOrgMembers(deps: ServiceDeps, orgId: string, filter: MemberFilter, after: string | null, limit: number): Promise<{ items: Member[]; next: string | null }> {
+export async function listOrgMembers(
+  deps: ServiceDeps,
+  orgId: string,
+  filter: MemberFilter,
+  after: string | null,
+  limit: number,
+): Promise<{ items: Member[]; next: string | null }> {
   await loadOrg(deps, deps.db, orgId);
   // One row more than asked tells whether another page exists.
   const rows = await listMembers(deps.db, orgId, filter, after, limit + 1);
@@ -40,7 +53,13 @@ function seatIntent(seatType: string): SeatIntent {
   return { kind: "manual", seatType: seatType === "unassigned" ? null : seatType };
 }
 
-export async function patchMember(deps: ServiceDeps, orgId: string, memberId: string, input: MemberPatchInput, actor: Actor & { role: Role }): Promise<MemberView> {
+export async function patchMember(
+  deps: ServiceDeps,
+  orgId: string,
+  memberId: string,
+  input: MemberPatchInput,
+  actor: Actor & { role: Role },
+): Promise<MemberView> {
   if (input.role !== undefined && !roleAtLeast(actor.role, "owner")) {
     throw new DomainError("forbidden", "changing roles needs the owner role or higher", { requiredRole: "owner" });
   }
@@ -51,14 +70,28 @@ export async function patchMember(deps: ServiceDeps, orgId: string, memberId: st
       const member = await findMember(trx, orgId, memberId, { forUpdate: true });
       if (!member) throw new DomainError("not_found", "member not found");
       if (member.role === "primary_owner" && input.role !== "primary_owner") {
-        throw new DomainError("primary_owner_protected", "the primary owner's role can only change through an ownership transfer");
+        throw new DomainError(
+          "primary_owner_protected",
+          "the primary owner's role can only change through an ownership transfer",
+        );
       }
       if (input.role === "primary_owner" && member.role !== "primary_owner") {
-        throw new DomainError("invalid_request", "there is one primary owner; make someone primary owner by an ownership transfer");
+        throw new DomainError(
+          "invalid_request",
+          "there is one primary owner; make someone primary owner by an ownership transfer",
+        );
       }
       if (input.role !== member.role) {
         await updateMember(trx, orgId, memberId, { role: input.role, roleSource: "manual" });
-        await appendAudit(trx, orgId, { actor: actor.actor, action: "member.role_changed", memberId, before: { role: member.role }, after: { role: input.role }, reason: "manual", requestId: actor.requestId });
+        await appendAudit(trx, orgId, {
+          actor: actor.actor,
+          action: "member.role_changed",
+          memberId,
+          before: { role: member.role },
+          after: { role: input.role },
+          reason: "manual",
+          requestId: actor.requestId,
+        });
       }
     }
     if (input.seatType !== undefined) await changeSeat(trx, ctx, memberId, seatIntent(input.seatType), deps.now());
@@ -66,7 +99,13 @@ export async function patchMember(deps: ServiceDeps, orgId: string, memberId: st
   return getMember(deps, orgId, memberId);
 }
 
-export async function swapMembers(deps: ServiceDeps, orgId: string, a: string, b: string, actor: Actor): Promise<[MemberView, MemberView]> {
+export async function swapMembers(
+  deps: ServiceDeps,
+  orgId: string,
+  a: string,
+  b: string,
+  actor: Actor,
+): Promise<[MemberView, MemberView]> {
   await withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     await swapSeats(trx, changeContext(deps, org, actor), a, b);

@@ -30,16 +30,33 @@ export interface CreatedOrg {
 }
 
 function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "org";
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "org"
+  );
 }
 
 export async function createOrg(deps: ServiceDeps, input: CreateOrgInput, actor: Actor): Promise<CreatedOrg> {
   const catalog = deps.catalogs.get(input.plan);
   const unknown = Object.keys(input.seats).filter((t) => !catalog.seatTypes.some((s) => s.type === t));
-  if (unknown.length) throw new DomainError("invalid_request", `plan ${catalog.id} has no seat type ${unknown.join(", ")}; it has ${catalog.seatTypes.map((s) => s.type).join(", ")}`);
+  if (unknown.length)
+    throw new DomainError(
+      "invalid_request",
+      `plan ${catalog.id} has no seat type ${unknown.join(", ")}; it has ${catalog.seatTypes.map((s) => s.type).join(", ")}`,
+    );
   const total = Object.values(input.seats).reduce((a, b) => a + b, 0);
-  if (total < catalog.minSeats) throw new DomainError("invalid_request", `plan ${catalog.id} needs at least ${catalog.minSeats} seats in total; got ${total}`);
-  if (total > catalog.maxSeats) throw new DomainError("invalid_request", `plan ${catalog.id} allows at most ${catalog.maxSeats} seats; got ${total}`);
+  if (total < catalog.minSeats)
+    throw new DomainError(
+      "invalid_request",
+      `plan ${catalog.id} needs at least ${catalog.minSeats} seats in total; got ${total}`,
+    );
+  if (total > catalog.maxSeats)
+    throw new DomainError(
+      "invalid_request",
+      `plan ${catalog.id} allows at most ${catalog.maxSeats} seats; got ${total}`,
+    );
   const seats = Object.fromEntries(catalog.seatTypes.map((s) => [s.type, input.seats[s.type] ?? 0]));
   const now = deps.now();
   const termEnd = new Date(now);
@@ -55,7 +72,12 @@ export async function createOrg(deps: ServiceDeps, input: CreateOrgInput, actor:
       termEnd,
     });
     await insertAllocations(trx, org.id, seats);
-    await appendAudit(trx, org.id, { actor: actor.actor, action: "org.created", after: { name: org.name, plan: org.plan, seats }, requestId: actor.requestId });
+    await appendAudit(trx, org.id, {
+      actor: actor.actor,
+      action: "org.created",
+      after: { name: org.name, plan: org.plan, seats },
+      requestId: actor.requestId,
+    });
     const ownerEmail = input.ownerEmail ?? `owner@${slug(input.name)}.example.com`;
     // Buying seats gives the buyer no seat: the owner starts Unassigned by choice, not waiting.
     const owner = await insertMember(trx, org.id, {
@@ -68,7 +90,13 @@ export async function createOrg(deps: ServiceDeps, input: CreateOrgInput, actor:
       seatReason: "manual",
       source: "operator",
     });
-    await appendAudit(trx, org.id, { actor: actor.actor, action: "member.created", memberId: owner.id, after: { userName: owner.userName, role: owner.role, seatType: null }, reason: "primary owner" });
+    await appendAudit(trx, org.id, {
+      actor: actor.actor,
+      action: "member.created",
+      memberId: owner.id,
+      after: { userName: owner.userName, role: owner.role, seatType: null },
+      reason: "primary owner",
+    });
     const scim = await issueToken(deps, trx, org.id, "scim", { name: "initial" }, actor);
     const admin = await issueToken(deps, trx, org.id, "admin", { memberId: owner.id, name: "owner" }, actor);
     const signIn = await issueToken(deps, trx, org.id, "sign_in", { memberId: owner.id }, actor);
@@ -79,7 +107,15 @@ export async function createOrg(deps: ServiceDeps, input: CreateOrgInput, actor:
 export interface SeatOverview {
   plan: string;
   term: { start: Date; end: Date };
-  seatTypes: { type: string; label: string; rank: number; purchased: number; used: number; available: number; waiting: number }[];
+  seatTypes: {
+    type: string;
+    label: string;
+    rank: number;
+    purchased: number;
+    used: number;
+    available: number;
+    waiting: number;
+  }[];
   unassigned: number;
   waitingForAny: number;
 }
@@ -87,14 +123,25 @@ export interface SeatOverview {
 export async function seatOverview(deps: ServiceDeps, orgId: string): Promise<SeatOverview> {
   const org = await loadOrg(deps, deps.db, orgId);
   const catalog = deps.catalogs.get(org.plan);
-  const [allocations, counts] = await Promise.all([listAllocations(deps.db, orgId), countMembersBySeat(deps.db, orgId)]);
+  const [allocations, counts] = await Promise.all([
+    listAllocations(deps.db, orgId),
+    countMembersBySeat(deps.db, orgId),
+  ]);
   const waitingFor = (type: string) => counts.filter((c) => c.waitingFor === type).reduce((a, c) => a + c.count, 0);
   return {
     plan: org.plan,
     term: { start: org.termStart, end: org.termEnd },
     seatTypes: catalog.seatTypes.map((s) => {
       const a = allocations.find((x) => x.seatType === s.type) ?? { purchased: 0, used: 0 };
-      return { type: s.type, label: s.label, rank: s.rank, purchased: a.purchased, used: a.used, available: a.purchased - a.used, waiting: waitingFor(s.type) };
+      return {
+        type: s.type,
+        label: s.label,
+        rank: s.rank,
+        purchased: a.purchased,
+        used: a.used,
+        available: a.purchased - a.used,
+        waiting: waitingFor(s.type),
+      };
     }),
     unassigned: counts.filter((c) => c.seatType === null).reduce((a, c) => a + c.count, 0),
     waitingForAny: waitingFor("any"),

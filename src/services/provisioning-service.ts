@@ -26,7 +26,12 @@ export interface ProvisionInput {
  * every way of creating a member shares (JIT sign-in, operator tools). No uniqueness check: callers know
  * whether the person exists.
  */
-export async function createMember(trx: Knex.Transaction, ctx: ChangeContext, input: ProvisionInput, now: Date): Promise<Member> {
+export async function createMember(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  input: ProvisionInput,
+  now: Date,
+): Promise<Member> {
   const email = input.email ?? null;
   const created = await insertMember(trx, ctx.org.id, {
     id: randomUUID(),
@@ -49,11 +54,17 @@ export async function createMember(trx: Knex.Transaction, ctx: ChangeContext, in
     requestId: ctx.requestId,
   });
   // Just inserted: already locked and in no SCIM group, so the allocator need not read it again.
-  return (await changeSeat(trx, { ...ctx, newMemberId: created.id }, created.id, { kind: "reconcile" }, now, created)).member;
+  return (await changeSeat(trx, { ...ctx, newMemberId: created.id }, created.id, { kind: "reconcile" }, now, created))
+    .member;
 }
 
 /** Creates a member and gives them the seat the rules say. A userName that exists already is a conflict. */
-export async function provisionMember(deps: ServiceDeps, orgId: string, input: ProvisionInput, actor: Actor): Promise<Member> {
+export async function provisionMember(
+  deps: ServiceDeps,
+  orgId: string,
+  input: ProvisionInput,
+  actor: Actor,
+): Promise<Member> {
   return withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     if (await findMemberByUserName(trx, orgId, input.userName)) {

@@ -25,7 +25,12 @@ export interface SamlEndpoints {
 
 export function samlEndpoints(publicUrl: string, orgId: string): SamlEndpoints {
   const base = `${publicUrl}/saml/${orgId}`;
-  return { spEntityId: `${base}/metadata`, acsUrl: `${base}/acs`, metadataUrl: `${base}/metadata`, loginUrl: `${base}/login` };
+  return {
+    spEntityId: `${base}/metadata`,
+    acsUrl: `${base}/acs`,
+    metadataUrl: `${base}/metadata`,
+    loginUrl: `${base}/login`,
+  };
 }
 
 export async function getSamlConnection(deps: ServiceDeps, orgId: string): Promise<SamlConnection | null> {
@@ -33,9 +38,15 @@ export async function getSamlConnection(deps: ServiceDeps, orgId: string): Promi
   return findSamlConnection(deps.db, orgId);
 }
 
-export async function putSamlConnection(deps: ServiceDeps, orgId: string, input: SamlConnectionFields, actor: Actor): Promise<SamlConnection> {
+export async function putSamlConnection(
+  deps: ServiceDeps,
+  orgId: string,
+  input: SamlConnectionFields,
+  actor: Actor,
+): Promise<SamlConnection> {
   const fields = { idpEntityId: input.idpEntityId, ssoUrl: input.ssoUrl, certificates: input.certificates };
-  if (!/^https?:\/\//.test(fields.ssoUrl)) throw new DomainError("invalid_request", "the SSO URL must be an http(s) URL");
+  if (!/^https?:\/\//.test(fields.ssoUrl))
+    throw new DomainError("invalid_request", "the SSO URL must be an http(s) URL");
   if (input.attributeProfile !== undefined) deps.attributeProfiles.get(input.attributeProfile); // refuses an unknown profile
   return withTransaction(deps.db, async (trx) => {
     await loadOrg(deps, trx, orgId);
@@ -45,8 +56,20 @@ export async function putSamlConnection(deps: ServiceDeps, orgId: string, input:
     const allowIdpInitiated = input.allowIdpInitiated ?? before?.allowIdpInitiated ?? false;
     const saved = await upsertSamlConnection(trx, orgId, { ...fields, attributeProfile, allowIdpInitiated });
     const summary = (c: SamlConnection | null) =>
-      c && { idpEntityId: c.idpEntityId, ssoUrl: c.ssoUrl, certificates: c.certificates.length, attributeProfile: c.attributeProfile, allowIdpInitiated: c.allowIdpInitiated };
-    await appendAudit(trx, orgId, { actor: actor.actor, action: "saml.updated", before: summary(before), after: summary(saved), requestId: actor.requestId });
+      c && {
+        idpEntityId: c.idpEntityId,
+        ssoUrl: c.ssoUrl,
+        certificates: c.certificates.length,
+        attributeProfile: c.attributeProfile,
+        allowIdpInitiated: c.allowIdpInitiated,
+      };
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: "saml.updated",
+      before: summary(before),
+      after: summary(saved),
+      requestId: actor.requestId,
+    });
     return saved;
   });
 }

@@ -45,17 +45,25 @@ export interface GroupFields {
 }
 
 function isMapped(mappings: GroupMappingRule[], group: Pick<Group, "id" | "externalId" | "displayName">): boolean {
-  const keys = new Set([group.id, group.displayName, group.externalId].filter((k): k is string => !!k).map((k) => k.toLowerCase()));
+  const keys = new Set(
+    [group.id, group.displayName, group.externalId].filter((k): k is string => !!k).map((k) => k.toLowerCase()),
+  );
   return mappings.some((m) => keys.has(m.group.toLowerCase()));
 }
 
 function matches(group: Group, pre: { ifMatch?: string | null; etag: (g: Group) => string }): boolean {
   if (!pre.ifMatch || pre.ifMatch.trim() === "*") return true;
-  return pre.ifMatch.split(",").map((t) => t.trim()).includes(pre.etag(group));
+  return pre.ifMatch
+    .split(",")
+    .map((t) => t.trim())
+    .includes(pre.etag(group));
 }
 
 function preconditionFailed(): DomainError {
-  return new DomainError("precondition_failed", "the group changed since you read it (If-Match does not match its current ETag)");
+  return new DomainError(
+    "precondition_failed",
+    "the group changed since you read it (If-Match does not match its current ETag)",
+  );
 }
 
 function checkIfMatch(group: Group, ifMatch: string | null | undefined, etag: (g: Group) => string): void {
@@ -64,7 +72,11 @@ function checkIfMatch(group: Group, ifMatch: string | null | undefined, etag: (g
 
 /** Only SCIM-visible members can be put in a group; other values (unknown ids) are ignored. */
 async function onlyKnown(trx: Knex.Transaction, orgId: string, members: GroupMemberRef[]): Promise<GroupMemberRef[]> {
-  const known = await knownMemberIds(trx, orgId, members.map((m) => m.value));
+  const known = await knownMemberIds(
+    trx,
+    orgId,
+    members.map((m) => m.value),
+  );
   const seen = new Set<string>();
   return members.filter((m) => known.has(m.value) && !seen.has(m.value) && seen.add(m.value));
 }
@@ -78,7 +90,12 @@ interface StepsResult {
 }
 
 /** Applies the membership deltas; the group row itself is written by saveGroup. */
-async function applySteps(trx: Knex.Transaction, orgId: string, group: Group, steps: MembershipStep[]): Promise<StepsResult> {
+async function applySteps(
+  trx: Knex.Transaction,
+  orgId: string,
+  group: Group,
+  steps: MembershipStep[],
+): Promise<StepsResult> {
   const touched = new Set<string>();
   let added = 0;
   let removed = 0;
@@ -103,9 +120,19 @@ async function applySteps(trx: Knex.Transaction, orgId: string, group: Group, st
       const wanted = await onlyKnown(trx, orgId, step.members);
       const wantedIds = new Set(wanted.map((m) => m.value));
       const current = await listGroupMemberIds(trx, orgId, group.id);
-      const gone = await removeGroupMembers(trx, orgId, group.id, current.filter((id) => !wantedIds.has(id)));
+      const gone = await removeGroupMembers(
+        trx,
+        orgId,
+        group.id,
+        current.filter((id) => !wantedIds.has(id)),
+      );
       const currentIds = new Set(current);
-      const fresh = await addGroupMembers(trx, orgId, group.id, wanted.filter((m) => !currentIds.has(m.value)));
+      const fresh = await addGroupMembers(
+        trx,
+        orgId,
+        group.id,
+        wanted.filter((m) => !currentIds.has(m.value)),
+      );
       [...gone, ...fresh].forEach((id) => touched.add(id));
       added += fresh.length;
       removed += gone.length;
@@ -141,7 +168,8 @@ async function reconcileAffected(
   if (!mappedBefore && !mappedAfter) return;
   const members = new Set(touched);
   // A rename or new externalId can make every member match (or stop matching) a mapping.
-  const identityChanged = before && after && (before.displayName !== after.displayName || before.externalId !== after.externalId);
+  const identityChanged =
+    before && after && (before.displayName !== after.displayName || before.externalId !== after.externalId);
   if (identityChanged && after) (await listGroupMemberIds(trx, orgId, after.id)).forEach((id) => members.add(id));
   if (members.size === 0) return;
   const org = await loadOrg(deps, trx, orgId);
@@ -150,13 +178,28 @@ async function reconcileAffected(
   for (const id of [...members].sort()) await changeSeat(trx, ctx, id, { kind: "reconcile" }, deps.now());
 }
 
-export async function createScimGroup(deps: ServiceDeps, orgId: string, fields: GroupFields, actor: Actor): Promise<Group> {
+export async function createScimGroup(
+  deps: ServiceDeps,
+  orgId: string,
+  fields: GroupFields,
+  actor: Actor,
+): Promise<Group> {
   return withTransaction(deps.db, async (trx) => {
     await loadOrg(deps, trx, orgId);
-    const group = await insertGroup(trx, orgId, { id: randomUUID(), displayName: fields.displayName, externalId: fields.externalId, attributes: fields.attributes });
+    const group = await insertGroup(trx, orgId, {
+      id: randomUUID(),
+      displayName: fields.displayName,
+      externalId: fields.externalId,
+      attributes: fields.attributes,
+    });
     const result = await applySteps(trx, orgId, group, [{ kind: "add", members: fields.members }]);
     const saved = await saveGroup(trx, orgId, group, result);
-    await appendAudit(trx, orgId, { actor: actor.actor, action: "group.created", after: { id: group.id, displayName: group.displayName, added: result.added }, requestId: actor.requestId });
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: "group.created",
+      after: { id: group.id, displayName: group.displayName, added: result.added },
+      requestId: actor.requestId,
+    });
     await reconcileAffected(trx, deps, orgId, actor, null, saved, result.touched);
     return saved;
   });
@@ -187,7 +230,14 @@ const groupQueues = new WeakMap<Knex, Map<string, GroupQueue>>();
  * version and seat effects, and one commit for all. A lone change goes at once. If the shared transaction
  * fails for anything but a change's own If-Match, each change is retried by itself.
  */
-export function changeScimGroup(deps: ServiceDeps, orgId: string, id: string, steps: MembershipStep[], actor: Actor, pre?: Precondition): Promise<Group> {
+export function changeScimGroup(
+  deps: ServiceDeps,
+  orgId: string,
+  id: string,
+  steps: MembershipStep[],
+  actor: Actor,
+  pre?: Precondition,
+): Promise<Group> {
   let byGroup = groupQueues.get(deps.db);
   if (!byGroup) groupQueues.set(deps.db, (byGroup = new Map()));
   const key = `${orgId}/${id}`;
@@ -198,12 +248,22 @@ export function changeScimGroup(deps: ServiceDeps, orgId: string, id: string, st
   return done;
 }
 
-async function sendGroupChanges(deps: ServiceDeps, orgId: string, id: string, byGroup: Map<string, GroupQueue>, key: string, queue: GroupQueue): Promise<void> {
+async function sendGroupChanges(
+  deps: ServiceDeps,
+  orgId: string,
+  id: string,
+  byGroup: Map<string, GroupQueue>,
+  key: string,
+  queue: GroupQueue,
+): Promise<void> {
   queue.sending = true;
   try {
     while (queue.waiting.length) {
       const batch = queue.waiting.splice(0, MAX_CHANGES_PER_TRANSACTION);
-      const sent = batch.length === 1 ? changeOne(deps, orgId, id, batch[0]).then(batch[0].resolve) : changeTogether(deps, orgId, id, batch);
+      const sent =
+        batch.length === 1
+          ? changeOne(deps, orgId, id, batch[0]).then(batch[0].resolve)
+          : changeTogether(deps, orgId, id, batch);
       // Every change is settled above; this only guards against a bug leaving one hanging.
       await sent.catch((error: unknown) => batch.forEach((c) => c.reject(error)));
     }
@@ -237,7 +297,12 @@ async function changeTogether(deps: ServiceDeps, orgId: string, id: string, batc
         } else {
           const before: Group = current;
           const result = await applySteps(trx, orgId, before, change.steps);
-          audits.push({ actor: change.actor.actor, action: "group.updated", after: { id, displayName: before.displayName, added: result.added, removed: result.removed }, requestId: change.actor.requestId });
+          audits.push({
+            actor: change.actor.actor,
+            action: "group.updated",
+            after: { id, displayName: before.displayName, added: result.added, removed: result.removed },
+            requestId: change.actor.requestId,
+          });
           current = result.touched.size ? { ...before, version: before.version + 1 } : before;
           await reconcileAffected(trx, deps, orgId, change.actor, before, current, result.touched, mappings);
         }
@@ -248,7 +313,8 @@ async function changeTogether(deps: ServiceDeps, orgId: string, id: string, batc
         if (current.version > base.version) {
           const saved = await bumpGroupVersion(trx, orgId, id, current.version - base.version);
           if (!saved) throw new DomainError("not_found", `Group ${id} not found`);
-          for (const r of results) if ("group" in r && r.group.version > base.version) r.group = { ...r.group, updatedAt: saved.updatedAt };
+          for (const r of results)
+            if ("group" in r && r.group.version > base.version) r.group = { ...r.group, updatedAt: saved.updatedAt };
         }
       }
       return results;
@@ -270,16 +336,34 @@ async function changeTogether(deps: ServiceDeps, orgId: string, id: string, batc
   });
 }
 
-async function applyChange(trx: Knex.Transaction, deps: ServiceDeps, orgId: string, before: Group, steps: MembershipStep[], actor: Actor, mappings: GroupMappingRule[]): Promise<Group> {
+async function applyChange(
+  trx: Knex.Transaction,
+  deps: ServiceDeps,
+  orgId: string,
+  before: Group,
+  steps: MembershipStep[],
+  actor: Actor,
+  mappings: GroupMappingRule[],
+): Promise<Group> {
   const result = await applySteps(trx, orgId, before, steps);
   const displayName = result.fields.displayName ?? before.displayName;
-  await appendAudit(trx, orgId, { actor: actor.actor, action: "group.updated", after: { id: before.id, displayName, added: result.added, removed: result.removed }, requestId: actor.requestId });
+  await appendAudit(trx, orgId, {
+    actor: actor.actor,
+    action: "group.updated",
+    after: { id: before.id, displayName, added: result.added, removed: result.removed },
+    requestId: actor.requestId,
+  });
   const after = await saveGroup(trx, orgId, before, result);
   await reconcileAffected(trx, deps, orgId, actor, before, after, result.touched, mappings);
   return after;
 }
 
-async function changeOne(deps: ServiceDeps, orgId: string, id: string, change: Pick<QueuedChange, "steps" | "actor" | "pre">): Promise<Group> {
+async function changeOne(
+  deps: ServiceDeps,
+  orgId: string,
+  id: string,
+  change: Pick<QueuedChange, "steps" | "actor" | "pre">,
+): Promise<Group> {
   const { steps, pre } = change;
   // Adding and removing members are deltas that commute: parallel PATCHes of one group need not wait for
   // each other to apply them, only for the version bump at the end (which locks the group row until the
@@ -295,11 +379,34 @@ async function changeOne(deps: ServiceDeps, orgId: string, id: string, change: P
   });
 }
 
-export function replaceScimGroup(deps: ServiceDeps, orgId: string, id: string, fields: GroupFields, actor: Actor, pre?: Precondition): Promise<Group> {
-  return changeScimGroup(deps, orgId, id, [{ kind: "set", displayName: fields.displayName, externalId: fields.externalId, attributes: fields.attributes }, { kind: "replace", members: fields.members }], actor, pre);
+export function replaceScimGroup(
+  deps: ServiceDeps,
+  orgId: string,
+  id: string,
+  fields: GroupFields,
+  actor: Actor,
+  pre?: Precondition,
+): Promise<Group> {
+  return changeScimGroup(
+    deps,
+    orgId,
+    id,
+    [
+      { kind: "set", displayName: fields.displayName, externalId: fields.externalId, attributes: fields.attributes },
+      { kind: "replace", members: fields.members },
+    ],
+    actor,
+    pre,
+  );
 }
 
-export async function deleteScimGroup(deps: ServiceDeps, orgId: string, id: string, actor: Actor, pre?: { ifMatch?: string | null; etag: (g: Group) => string }): Promise<void> {
+export async function deleteScimGroup(
+  deps: ServiceDeps,
+  orgId: string,
+  id: string,
+  actor: Actor,
+  pre?: { ifMatch?: string | null; etag: (g: Group) => string },
+): Promise<void> {
   await withTransaction(deps.db, async (trx) => {
     await loadOrg(deps, trx, orgId);
     const before = await findGroup(trx, orgId, id, { forUpdate: true });
@@ -307,7 +414,12 @@ export async function deleteScimGroup(deps: ServiceDeps, orgId: string, id: stri
     if (pre) checkIfMatch(before, pre.ifMatch, pre.etag);
     const formerMembers = new Set(await removeAllGroupMembers(trx, orgId, id));
     await deleteGroup(trx, orgId, id);
-    await appendAudit(trx, orgId, { actor: actor.actor, action: "group.deleted", before: { id, displayName: before.displayName, members: formerMembers.size }, requestId: actor.requestId });
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: "group.deleted",
+      before: { id, displayName: before.displayName, members: formerMembers.size },
+      requestId: actor.requestId,
+    });
     await reconcileAffected(trx, deps, orgId, actor, before, null, formerMembers);
   });
 }

@@ -6,7 +6,14 @@ import type { Knex } from "knex";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { deleteMember, findMember, findMemberByUserName, insertMemberIfAbsent, type Member, updateMember } from "../repositories/members-repository.js";
+import {
+  deleteMember,
+  findMember,
+  findMemberByUserName,
+  insertMemberIfAbsent,
+  type Member,
+  updateMember,
+} from "../repositories/members-repository.js";
 import { type Actor, changeContext, loadOrg, orgPlan, type ServiceDeps } from "./context.js";
 import { createWithSeatBatched } from "./create-batches.js";
 import { changeSeat, type ChangeContext } from "./seat-allocator.js";
@@ -36,7 +43,10 @@ function checkPrecondition(member: Member, pre?: Precondition): void {
   if (!pre?.ifMatch || pre.ifMatch.trim() === "*") return;
   const wanted = pre.ifMatch.split(",").map((t) => t.trim());
   if (!wanted.includes(pre.currentEtag(member))) {
-    throw new DomainError("precondition_failed", "the resource changed since you read it (If-Match does not match its current ETag)");
+    throw new DomainError(
+      "precondition_failed",
+      "the resource changed since you read it (If-Match does not match its current ETag)",
+    );
   }
 }
 
@@ -62,15 +72,30 @@ async function lockMember(trx: Knex.Transaction, orgId: string, id: string): Pro
 }
 
 /** Writes the fields, then lets the allocator react to (de)activation. */
-async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Member, given: UserFields, action: string): Promise<Member> {
+async function writeUser(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  before: Member,
+  given: UserFields,
+  action: string,
+): Promise<Member> {
   const fields = { ...given, active: given.active ?? before.active };
   if (before.role === "primary_owner" && !fields.active) {
-    throw new DomainError("primary_owner_protected", "the primary owner cannot be deactivated through SCIM; transfer ownership in Roster first");
+    throw new DomainError(
+      "primary_owner_protected",
+      "the primary owner cannot be deactivated through SCIM; transfer ownership in Roster first",
+    );
   }
   const changed = changedFields(before, fields);
   let member = await updateMember(trx, ctx.org.id, before.id, { ...storedFields(fields), active: fields.active });
   if (changed.length || action !== "member.updated") {
-    await appendAudit(trx, ctx.org.id, { actor: ctx.actor, action, memberId: member.id, after: { changed }, requestId: ctx.requestId });
+    await appendAudit(trx, ctx.org.id, {
+      actor: ctx.actor,
+      action,
+      memberId: member.id,
+      after: { changed },
+      requestId: ctx.requestId,
+    });
   }
   if (before.active && !fields.active) {
     member = (await changeSeat(trx, ctx, member.id, { kind: "release", reason: "deactivated" })).member;
@@ -89,7 +114,13 @@ async function writeUser(trx: Knex.Transaction, ctx: ChangeContext, before: Memb
  * audit and outbox events are written at once. Anything else (no free seat, a busy pool row, a taken
  * userName, an inactive user) goes the transactional way, which handles waiting, adoption and conflicts.
  */
-async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor, token?: TokenCheck): Promise<Member | null> {
+async function createWithFreeSeat(
+  deps: ServiceDeps,
+  orgId: string,
+  fields: UserFields,
+  actor: Actor,
+  token?: TokenCheck,
+): Promise<Member | null> {
   if (fields.active === false) return null;
   const catalog = deps.catalogs.get(await orgPlan(deps, orgId));
   const id = randomUUID();
@@ -103,7 +134,12 @@ async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: User
       {
         tokenId: token?.confirmed ? undefined : token?.tokenId,
         member: newMember,
-        audit: { actor: actor.actor, requestId: actor.requestId ?? null, created: { source: "scim", active: true }, before },
+        audit: {
+          actor: actor.actor,
+          requestId: actor.requestId ?? null,
+          created: { source: "scim", active: true },
+          before,
+        },
       },
     );
     if (!checked.tokenUsable) throw tokenRefused();
@@ -123,7 +159,13 @@ async function createWithFreeSeat(deps: ServiceDeps, orgId: string, fields: User
  * SCIM is a uniqueness conflict. `token`: the caller's token when its revocation is still to be checked
  * (see scim-router's checkedByStatement).
  */
-export async function createScimUser(deps: ServiceDeps, orgId: string, fields: UserFields, actor: Actor, token?: TokenCheck): Promise<Member> {
+export async function createScimUser(
+  deps: ServiceDeps,
+  orgId: string,
+  fields: UserFields,
+  actor: Actor,
+  token?: TokenCheck,
+): Promise<Member> {
   const fast = await createWithFreeSeat(deps, orgId, fields, actor, token);
   if (fast) return fast;
   await confirmToken(deps, token);
@@ -141,17 +183,33 @@ export async function createScimUser(deps: ServiceDeps, orgId: string, fields: U
     });
     if (!created) {
       const existing = await findMemberByUserName(trx, orgId, fields.userName);
-      if (!existing || existing.scimManaged) throw new DomainError("uniqueness", `a User with userName "${fields.userName}" already exists`);
+      if (!existing || existing.scimManaged)
+        throw new DomainError("uniqueness", `a User with userName "${fields.userName}" already exists`);
       const locked = (await findMember(trx, orgId, existing.id, { forUpdate: true })) as Member;
       return writeUser(trx, ctx, locked, fields, "member.adopted");
     }
-    await appendAudit(trx, orgId, { actor: actor.actor, action: "member.created", memberId: created.id, after: { source: "scim", active: created.active }, requestId: actor.requestId });
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: "member.created",
+      memberId: created.id,
+      after: { source: "scim", active: created.active },
+      requestId: actor.requestId,
+    });
     if (!created.active) return created;
-    return (await changeSeat(trx, { ...ctx, newMemberId: created.id }, created.id, { kind: "reconcile" }, deps.now(), created)).member;
+    return (
+      await changeSeat(trx, { ...ctx, newMemberId: created.id }, created.id, { kind: "reconcile" }, deps.now(), created)
+    ).member;
   });
 }
 
-export async function replaceScimUser(deps: ServiceDeps, orgId: string, id: string, fields: UserFields, actor: Actor, pre?: Precondition): Promise<Member> {
+export async function replaceScimUser(
+  deps: ServiceDeps,
+  orgId: string,
+  id: string,
+  fields: UserFields,
+  actor: Actor,
+  pre?: Precondition,
+): Promise<Member> {
   return withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const before = await lockMember(trx, orgId, id);
@@ -182,17 +240,32 @@ export async function patchScimUser(
   });
 }
 
-export async function deleteScimUser(deps: ServiceDeps, orgId: string, id: string, actor: Actor, pre?: Precondition): Promise<void> {
+export async function deleteScimUser(
+  deps: ServiceDeps,
+  orgId: string,
+  id: string,
+  actor: Actor,
+  pre?: Precondition,
+): Promise<void> {
   await withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const before = await lockMember(trx, orgId, id);
     checkPrecondition(before, pre);
     if (before.role === "primary_owner") {
-      throw new DomainError("primary_owner_protected", "the primary owner cannot be deleted through SCIM; transfer ownership in Roster first");
+      throw new DomainError(
+        "primary_owner_protected",
+        "the primary owner cannot be deleted through SCIM; transfer ownership in Roster first",
+      );
     }
     // Free the seat first so the longest waiter is promoted in this same transaction.
     await changeSeat(trx, changeContext(deps, org, actor), id, { kind: "release", reason: "deleted" });
-    await appendAudit(trx, orgId, { actor: actor.actor, action: "member.deleted", memberId: id, before: { userName: before.userName, seatType: before.seatType }, requestId: actor.requestId });
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: "member.deleted",
+      memberId: id,
+      before: { userName: before.userName, seatType: before.seatType },
+      requestId: actor.requestId,
+    });
     await deleteMember(trx, orgId, id);
   });
 }

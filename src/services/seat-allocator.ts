@@ -6,11 +6,32 @@ import type { Knex } from "knex";
 import type { Catalog } from "../domain/catalog.js";
 import { DomainError } from "../domain/errors.js";
 import type { Role } from "../domain/roles.js";
-import { type GroupMappingRule, planSeat, purchaseRequired, reasonFor, type SeatPlan, seatMoves, waitingReason } from "../domain/seat-plan.js";
-import { claimBestSeat, claimSeat, findAllocation, lockAllocation, lockAndClaimSeat, releaseSeat } from "../repositories/allocations-repository.js";
+import {
+  type GroupMappingRule,
+  planSeat,
+  purchaseRequired,
+  reasonFor,
+  type SeatPlan,
+  seatMoves,
+  waitingReason,
+} from "../domain/seat-plan.js";
+import {
+  claimBestSeat,
+  claimSeat,
+  findAllocation,
+  lockAllocation,
+  lockAndClaimSeat,
+  releaseSeat,
+} from "../repositories/allocations-repository.js";
 import { appendAuditWithEvent } from "../repositories/audit-repository.js";
 import { listMappings } from "../repositories/mappings-repository.js";
-import { findMember, lockLongestWaiting, type Member, memberGroupKeys, updateMember } from "../repositories/members-repository.js";
+import {
+  findMember,
+  lockLongestWaiting,
+  type Member,
+  memberGroupKeys,
+  updateMember,
+} from "../repositories/members-repository.js";
 import type { Org } from "../repositories/orgs-repository.js";
 
 /** Who and what is acting: recorded on every audit event. */
@@ -52,17 +73,30 @@ export interface SeatChange {
 }
 
 export function snapshot(m: Member): SeatSnapshot {
-  return { seatType: m.seatType, seatStatus: m.seatStatus, seatReason: m.seatReason, waitingFor: m.waitingFor, role: m.role };
+  return {
+    seatType: m.seatType,
+    seatStatus: m.seatStatus,
+    seatReason: m.seatReason,
+    waitingFor: m.waitingFor,
+    role: m.role,
+  };
 }
 
 function sameSnapshot(a: SeatSnapshot, b: SeatSnapshot): boolean {
-  return a.seatType === b.seatType && a.seatStatus === b.seatStatus && a.seatReason === b.seatReason && a.waitingFor === b.waitingFor && a.role === b.role;
+  return (
+    a.seatType === b.seatType &&
+    a.seatStatus === b.seatStatus &&
+    a.seatReason === b.seatReason &&
+    a.waitingFor === b.waitingFor &&
+    a.role === b.role
+  );
 }
 
 async function planFor(trx: Knex.Transaction, ctx: ChangeContext, member: Member): Promise<SeatPlan> {
   const mappings = ctx.mappings ?? (await listMappings(trx, ctx.org.id));
   // A member created in this transaction is in no SCIM group yet: only their SAML groups can match.
-  const memberGroups = ctx.newMemberId === member.id ? member.idpGroups : await memberGroupKeys(trx, ctx.org.id, member);
+  const memberGroups =
+    ctx.newMemberId === member.id ? member.idpGroups : await memberGroupKeys(trx, ctx.org.id, member);
   return planSeat({ catalog: ctx.catalog, mappings, memberGroups, policy: ctx.org.settings.mappedTypeExhausted });
 }
 
@@ -72,7 +106,8 @@ async function planFor(trx: Knex.Transaction, ctx: ChangeContext, member: Member
  */
 function roleFrom(plan: SeatPlan, member: Member): Pick<Member, "role" | "roleSource"> {
   if (member.role === "primary_owner") return { role: member.role, roleSource: member.roleSource };
-  if (member.roleSource === "manual" && member.role !== "member") return { role: member.role, roleSource: member.roleSource };
+  if (member.roleSource === "manual" && member.role !== "member")
+    return { role: member.role, roleSource: member.roleSource };
   if (plan.role) return { role: plan.role, roleSource: "mapping" };
   // The member left every group that gave them a role: back to member.
   if (member.roleSource === "mapping") return { role: "member", roleSource: "manual" };
@@ -80,22 +115,46 @@ function roleFrom(plan: SeatPlan, member: Member): Pick<Member, "role" | "roleSo
 }
 
 /** Not in the queue. */
-const NOT_WAITING = { waitingFor: null, waitingTypes: [], waitingSince: null } satisfies Pick<Member, "waitingFor" | "waitingTypes" | "waitingSince">;
+const NOT_WAITING = { waitingFor: null, waitingTypes: [], waitingSince: null } satisfies Pick<
+  Member,
+  "waitingFor" | "waitingTypes" | "waitingSince"
+>;
 
 /** In the queue for any of the plan's candidate types; someone already waiting keeps their place. */
-function waitingFields(plan: SeatPlan, member: Member, now: Date): Pick<Member, "waitingFor" | "waitingTypes" | "waitingSince"> {
+function waitingFields(
+  plan: SeatPlan,
+  member: Member,
+  now: Date,
+): Pick<Member, "waitingFor" | "waitingTypes" | "waitingSince"> {
   return { waitingFor: plan.waitingFor, waitingTypes: plan.candidates, waitingSince: member.waitingSince ?? now };
 }
 
-async function record(trx: Knex.Transaction, ctx: ChangeContext, before: Member, after: Member, action: string): Promise<SeatChange> {
+async function record(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  before: Member,
+  after: Member,
+  action: string,
+): Promise<SeatChange> {
   const change = { member: after, before: snapshot(before), after: snapshot(after), changed: false };
   change.changed = !sameSnapshot(change.before, change.after);
   if (change.changed) {
     await appendAuditWithEvent(
       trx,
       ctx.org.id,
-      { actor: ctx.actor, action, memberId: after.id, before: change.before, after: change.after, reason: after.seatReason, requestId: ctx.requestId },
-      { topic: "member.seat_changed", payload: { orgId: ctx.org.id, memberId: after.id, before: change.before, after: change.after } },
+      {
+        actor: ctx.actor,
+        action,
+        memberId: after.id,
+        before: change.before,
+        after: change.after,
+        reason: after.seatReason,
+        requestId: ctx.requestId,
+      },
+      {
+        topic: "member.seat_changed",
+        payload: { orgId: ctx.org.id, memberId: after.id, before: change.before, after: change.after },
+      },
     );
   }
   return change;
@@ -105,7 +164,12 @@ async function record(trx: Knex.Transaction, ctx: ChangeContext, before: Member,
  * Gives back a seat of `seatType`: the longest-waiting member who can use it takes it over in this
  * transaction; only when nobody waits does the pool's counter go down.
  */
-async function freeSeat(trx: Knex.Transaction, ctx: ChangeContext, seatType: string, fromMemberId: string): Promise<void> {
+async function freeSeat(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  seatType: string,
+  fromMemberId: string,
+): Promise<void> {
   // Give the seat back first, then look for a waiter. The release waits for any transaction holding the
   // pool row (one that found no free seat holds it until it commits its member as waiting), so the search
   // that follows sees that member. Searching first missed them and left a free seat with someone waiting.
@@ -113,7 +177,12 @@ async function freeSeat(trx: Knex.Transaction, ctx: ChangeContext, seatType: str
   const waiter = await lockLongestWaiting(trx, ctx.org.id, seatType, fromMemberId);
   // We hold the row since the release, so the seat we just freed is still there to take.
   if (!waiter || !(await claimSeat(trx, ctx.org.id, seatType))) return;
-  const promoted = await updateMember(trx, ctx.org.id, waiter.id, { seatType, seatStatus: "claimed", seatReason: "promoted", ...NOT_WAITING });
+  const promoted = await updateMember(trx, ctx.org.id, waiter.id, {
+    seatType,
+    seatStatus: "claimed",
+    seatReason: "promoted",
+    ...NOT_WAITING,
+  });
   await record(trx, ctx, waiter, promoted, "seat.promoted");
 }
 
@@ -132,7 +201,12 @@ async function claimFirstFree(trx: Knex.Transaction, orgId: string, types: strin
  * 40P01. So before claiming below the held type, lock the held row first. (A plan's candidates never
  * straddle the held type: they all rank above it or all below.)
  */
-async function lockHeldRowFirst(trx: Knex.Transaction, ctx: ChangeContext, held: string | null, tryTypes: string[]): Promise<void> {
+async function lockHeldRowFirst(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  held: string | null,
+  tryTypes: string[],
+): Promise<void> {
   if (!held) return;
   const rank = (type: string) => ctx.catalog.seatTypes.find((s) => s.type === type)?.rank ?? 0;
   if (tryTypes.some((t) => rank(t) > rank(held))) await lockAllocation(trx, ctx.org.id, held);
@@ -150,7 +224,13 @@ async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Memb
   const claimed = await claimFirstFree(trx, ctx.org.id, moves.tryTypes);
   if (claimed) {
     if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
-    return updateMember(trx, ctx.org.id, member.id, { ...role, seatType: claimed, seatStatus: "claimed", seatReason: reasonFor(plan), ...NOT_WAITING });
+    return updateMember(trx, ctx.org.id, member.id, {
+      ...role,
+      seatType: claimed,
+      seatStatus: "claimed",
+      seatReason: reasonFor(plan),
+      ...NOT_WAITING,
+    });
   }
   if (moves.keepCurrent) {
     const seatReason = member.seatReason === "promoted" ? "promoted" : reasonFor(plan);
@@ -167,14 +247,24 @@ async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Memb
   });
 }
 
-async function assignManually(trx: Knex.Transaction, ctx: ChangeContext, member: Member, seatType: string | null): Promise<Member> {
-  if (!member.active) throw new DomainError("conflict", "a deactivated member cannot hold a seat; reactivate them first");
+async function assignManually(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  member: Member,
+  seatType: string | null,
+): Promise<Member> {
+  if (!member.active)
+    throw new DomainError("conflict", "a deactivated member cannot hold a seat; reactivate them first");
   if (seatType !== null && !ctx.catalog.seatTypes.some((s) => s.type === seatType)) {
     throw new DomainError("invalid_request", `unknown seat type "${seatType}" for plan ${ctx.catalog.id}`);
   }
   const plan = await planFor(trx, ctx, member);
   if (member.seatSource === "auto" && plan.mapping) {
-    throw new DomainError("seat_from_mapping", `this member's seat comes from the group mapping "${plan.mapping}"; change the mapping or remove them from the group`, { mapping: plan.mapping });
+    throw new DomainError(
+      "seat_from_mapping",
+      `this member's seat comes from the group mapping "${plan.mapping}"; change the mapping or remove them from the group`,
+      { mapping: plan.mapping },
+    );
   }
   const manual = { seatSource: "manual" as const, seatReason: "manual", ...NOT_WAITING };
   if (seatType === member.seatType) return updateMember(trx, ctx.org.id, member.id, manual);
@@ -182,10 +272,18 @@ async function assignManually(trx: Knex.Transaction, ctx: ChangeContext, member:
   if (seatType !== null && !(await claimFirstFree(trx, ctx.org.id, [seatType]))) {
     const allocation = await findAllocation(trx, ctx.org.id, seatType);
     const required = purchaseRequired(allocation?.purchased ?? 0, allocation?.used ?? 0);
-    throw new DomainError("no_seat_available", `no ${seatType} seat is available; buy ${required} more or unassign someone first`, { seatType, purchaseRequired: required });
+    throw new DomainError(
+      "no_seat_available",
+      `no ${seatType} seat is available; buy ${required} more or unassign someone first`,
+      { seatType, purchaseRequired: required },
+    );
   }
   if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
-  return updateMember(trx, ctx.org.id, member.id, { ...manual, seatType, seatStatus: seatType === null ? "unassigned" : "claimed" });
+  return updateMember(trx, ctx.org.id, member.id, {
+    ...manual,
+    seatType,
+    seatStatus: seatType === null ? "unassigned" : "claimed",
+  });
 }
 
 async function release(trx: Knex.Transaction, ctx: ChangeContext, member: Member, reason: string): Promise<Member> {
@@ -203,7 +301,14 @@ async function release(trx: Knex.Transaction, ctx: ChangeContext, member: Member
  * The one entry point. Must run inside the caller's transaction. `locked` is the member when the caller
  * already holds their row (it inserted or locked it), saving a read.
  */
-export async function changeSeat(trx: Knex.Transaction, ctx: ChangeContext, memberId: string, intent: SeatIntent, now = new Date(), locked?: Member): Promise<SeatChange> {
+export async function changeSeat(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  memberId: string,
+  intent: SeatIntent,
+  now = new Date(),
+  locked?: Member,
+): Promise<SeatChange> {
   const before = locked?.id === memberId ? locked : await findMember(trx, ctx.org.id, memberId, { forUpdate: true });
   if (!before) throw new DomainError("not_found", "member not found");
   let after: Member;
@@ -212,7 +317,8 @@ export async function changeSeat(trx: Knex.Transaction, ctx: ChangeContext, memb
       after = await reconcile(trx, ctx, before, now);
       break;
     case "auto":
-      after = before.seatSource === "auto" ? before : await updateMember(trx, ctx.org.id, before.id, { seatSource: "auto" });
+      after =
+        before.seatSource === "auto" ? before : await updateMember(trx, ctx.org.id, before.id, { seatSource: "auto" });
       after = await reconcile(trx, ctx, after, now);
       break;
     case "manual":
@@ -226,7 +332,12 @@ export async function changeSeat(trx: Knex.Transaction, ctx: ChangeContext, memb
 }
 
 /** The documented swap in one transaction: A and B exchange seat types; both become manual choices. */
-export async function swapSeats(trx: Knex.Transaction, ctx: ChangeContext, aId: string, bId: string): Promise<[SeatChange, SeatChange]> {
+export async function swapSeats(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  aId: string,
+  bId: string,
+): Promise<[SeatChange, SeatChange]> {
   if (aId === bId) throw new DomainError("invalid_request", "a member cannot swap with themselves");
   // Lock in id order so two opposite swaps cannot deadlock.
   const [first, second] = [aId, bId].sort();
@@ -242,11 +353,21 @@ export async function swapSeats(trx: Knex.Transaction, ctx: ChangeContext, aId: 
   for (const m of [a, b]) {
     const plan = await planFor(trx, ctx, m);
     if (m.seatSource === "auto" && plan.mapping) {
-      throw new DomainError("seat_from_mapping", `the seat of ${m.userName} comes from the group mapping "${plan.mapping}"`, { mapping: plan.mapping, memberId: m.id });
+      throw new DomainError(
+        "seat_from_mapping",
+        `the seat of ${m.userName} comes from the group mapping "${plan.mapping}"`,
+        { mapping: plan.mapping, memberId: m.id },
+      );
     }
   }
   // The pool's counts do not change: the two seats only change hands.
-  const manual = (seatType: string | null) => ({ seatType, seatStatus: seatType === null ? ("unassigned" as const) : ("claimed" as const), seatSource: "manual" as const, seatReason: "manual", ...NOT_WAITING });
+  const manual = (seatType: string | null) => ({
+    seatType,
+    seatStatus: seatType === null ? ("unassigned" as const) : ("claimed" as const),
+    seatSource: "manual" as const,
+    seatReason: "manual",
+    ...NOT_WAITING,
+  });
   const newA = await updateMember(trx, ctx.org.id, a.id, manual(b.seatType));
   const newB = await updateMember(trx, ctx.org.id, b.id, manual(a.seatType));
   return [await record(trx, ctx, a, newA, "seat.swapped"), await record(trx, ctx, b, newB, "seat.swapped")];

@@ -3,7 +3,17 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { type ApiToken, consumeToken, findUsableToken, insertToken, isTokenStillUsable, listTokens, revokeToken, type TokenKind, touchToken } from "../repositories/tokens-repository.js";
+import {
+  type ApiToken,
+  consumeToken,
+  findUsableToken,
+  insertToken,
+  isTokenStillUsable,
+  listTokens,
+  revokeToken,
+  type TokenKind,
+  touchToken,
+} from "../repositories/tokens-repository.js";
 import type { Actor, ServiceDeps } from "./context.js";
 import { generateToken, hashToken, tokenHint } from "./secrets.js";
 
@@ -25,9 +35,23 @@ export async function issueToken(
 ): Promise<IssuedToken> {
   const token = generateToken(PREFIX[kind]);
   const expiresAt = kind === "sign_in" ? new Date(deps.now().getTime() + SIGN_IN_LINK_TTL_MS) : null;
-  const record = await insertToken(trx, orgId, { id: randomUUID(), kind, memberId: options.memberId ?? null, name: options.name ?? null, tokenHash: hashToken(token), hint: tokenHint(token), expiresAt });
+  const record = await insertToken(trx, orgId, {
+    id: randomUUID(),
+    kind,
+    memberId: options.memberId ?? null,
+    name: options.name ?? null,
+    tokenHash: hashToken(token),
+    hint: tokenHint(token),
+    expiresAt,
+  });
   if (kind !== "sign_in") {
-    await appendAudit(trx, orgId, { actor: actor.actor, action: `token.${kind}.created`, memberId: record.memberId, after: { id: record.id, name: record.name, hint: record.hint }, requestId: actor.requestId });
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: `token.${kind}.created`,
+      memberId: record.memberId,
+      after: { id: record.id, name: record.name, hint: record.hint },
+      requestId: actor.requestId,
+    });
   }
   return { token, record };
 }
@@ -45,7 +69,11 @@ async function recordUse(deps: ServiceDeps, orgId: string, tokenId: string, now:
 }
 
 /** Checks a presented token. Every process reads the same table, so a revocation holds everywhere at once. */
-export async function authenticateToken(deps: ServiceDeps, kind: "scim" | "admin", token: string): Promise<ApiToken | null> {
+export async function authenticateToken(
+  deps: ServiceDeps,
+  kind: "scim" | "admin",
+  token: string,
+): Promise<ApiToken | null> {
   if (!token.startsWith(`${PREFIX[kind]}_`) || token.length > 200) return null;
   const now = deps.now();
   const record = await findUsableToken(deps.db, hashToken(token), kind, now);
@@ -83,7 +111,11 @@ export class KnownTokens {
 }
 
 /** Who a SCIM token says the caller is; null for a token that is unknown, revoked or not a SCIM token. */
-export async function identifyScimToken(deps: ServiceDeps, known: KnownTokens, token: string): Promise<TokenCheck | null> {
+export async function identifyScimToken(
+  deps: ServiceDeps,
+  known: KnownTokens,
+  token: string,
+): Promise<TokenCheck | null> {
   if (!token.startsWith(`${PREFIX.scim}_`) || token.length > 200) return null;
   const digest = hashToken(token);
   const now = deps.now();
@@ -120,13 +152,25 @@ export function listOrgTokens(deps: ServiceDeps, orgId: string, kind: TokenKind)
   return listTokens(deps.db, orgId, kind);
 }
 
-export async function revokeOrgToken(deps: ServiceDeps, orgId: string, kind: TokenKind, id: string, actor: Actor): Promise<ApiToken> {
+export async function revokeOrgToken(
+  deps: ServiceDeps,
+  orgId: string,
+  kind: TokenKind,
+  id: string,
+  actor: Actor,
+): Promise<ApiToken> {
   return deps.db.transaction(async (trx) => {
     const existing = (await listTokens(trx, orgId, kind)).find((t) => t.id === id);
     if (!existing) throw new DomainError("not_found", "token not found");
     const revoked = await revokeToken(trx, orgId, id, deps.now());
     if (!revoked) return existing; // already revoked: revoking again changes nothing
-    await appendAudit(trx, orgId, { actor: actor.actor, action: `token.${kind}.revoked`, memberId: revoked.memberId, before: { id, hint: revoked.hint }, requestId: actor.requestId });
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: `token.${kind}.revoked`,
+      memberId: revoked.memberId,
+      before: { id, hint: revoked.hint },
+      requestId: actor.requestId,
+    });
     return revoked;
   });
 }

@@ -5,7 +5,16 @@ import type { ServiceDeps } from "../../src/services/context.js";
 import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { provision, testDeps } from "../support/factories.js";
-import { type AdminClient, adminClient, adminTokenFor, type CreatedOrgBody, createOrgViaApi, deactivate, ownerIdOf, path } from "./helpers.js";
+import {
+  type AdminClient,
+  adminClient,
+  adminTokenFor,
+  type CreatedOrgBody,
+  createOrgViaApi,
+  deactivate,
+  ownerIdOf,
+  path,
+} from "./helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -27,7 +36,9 @@ beforeAll(async () => {
 afterAll(async () => tdb?.destroy());
 
 /** A new member of the org with the given role (set by the owner) and an admin API token of their own. */
-async function memberWithToken(role: "member" | "admin" | "owner"): Promise<{ id: string; client: AdminClient; token: string }> {
+async function memberWithToken(
+  role: "member" | "admin" | "owner",
+): Promise<{ id: string; client: AdminClient; token: string }> {
   const m = await provision(deps, org.orgId);
   if (role !== "member") expect((await owner.patch(`members/${m.id}`, { role })).status).toBe(200);
   const token = await adminTokenFor(owner, m.id);
@@ -36,18 +47,34 @@ async function memberWithToken(role: "member" | "admin" | "owner"): Promise<{ id
 
 describe("admin API authentication", () => {
   it("answers 401 with a JSON error without credentials", async () => {
-    for (const rest of ["seats", "members", "group-mappings", "audit-events", "scim-tokens", "admin-tokens", "no-such-thing"]) {
+    for (const rest of [
+      "seats",
+      "members",
+      "group-mappings",
+      "audit-events",
+      "scim-tokens",
+      "admin-tokens",
+      "no-such-thing",
+    ]) {
       const res = await request(app).get(path(org.orgId, rest));
       expect(res.status, rest).toBe(401);
       expect(res.headers["content-type"]).toMatch(/application\/json/);
       expect(res.body).toEqual({ error: "unauthorized", message: expect.any(String) });
     }
-    const patch = await request(app).patch(path(org.orgId, `members/${ownerId}`)).send({ seatType: "chat" });
+    const patch = await request(app)
+      .patch(path(org.orgId, `members/${ownerId}`))
+      .send({ seatType: "chat" });
     expect(patch.status).toBe(401);
   });
 
   it("answers 401 for an unknown token, a malformed header, and a SCIM token", async () => {
-    for (const header of ["Bearer rst_admin_doesnotexist", "Bearer ", "Token abc", `Bearer ${org.scimToken}`, `Bearer ${org.ownerToken} extra`]) {
+    for (const header of [
+      "Bearer rst_admin_doesnotexist",
+      "Bearer ",
+      "Token abc",
+      `Bearer ${org.scimToken}`,
+      `Bearer ${org.ownerToken} extra`,
+    ]) {
       const res = await request(app).get(path(org.orgId, "seats")).set("Authorization", header);
       expect(res.status, header).toBe(401);
       expect(res.body.error).toBe("unauthorized");
@@ -95,7 +122,10 @@ describe("admin API authentication", () => {
     expect(mixed.status).toBe(403);
     expect((await owner.get(`members/${target.id}`)).body.seatType).toBe("chat");
 
-    for (const res of [await admin.client.get("admin-tokens"), await admin.client.post("admin-tokens", { memberId: target.id })]) {
+    for (const res of [
+      await admin.client.get("admin-tokens"),
+      await admin.client.post("admin-tokens", { memberId: target.id }),
+    ]) {
       expect(res.status).toBe(403);
       expect(res.body.requiredRole).toBe("owner");
       expect(res.body.message).toMatch(/\bowner\b/);

@@ -69,12 +69,21 @@ describe("group mappings", () => {
     expect(res.body).toMatchObject({ evaluated: 4, changed: 2 });
     const byMember = Object.fromEntries(res.body.changes.map((c: { memberId: string }) => [c.memberId, c]));
     expect(Object.keys(byMember).sort()).toEqual([f.sales.id, f.engineer.id].sort());
-    expect(byMember[f.sales.id]).toMatchObject({ before: { seatType: "chat_code" }, after: { seatType: "chat", seatReason: "mapping:Sales" } });
-    expect(byMember[f.engineer.id]).toMatchObject({ before: { role: "member" }, after: { seatType: "chat_code", role: "admin", seatReason: "mapping:Engineering" } });
+    expect(byMember[f.sales.id]).toMatchObject({
+      before: { seatType: "chat_code" },
+      after: { seatType: "chat", seatReason: "mapping:Sales" },
+    });
+    expect(byMember[f.engineer.id]).toMatchObject({
+      before: { role: "member" },
+      after: { seatType: "chat_code", role: "admin", seatReason: "mapping:Engineering" },
+    });
 
     // Nothing applied: mappings, members, counters and the audit trail are as they were.
     expect((await f.owner.get("group-mappings")).body).toEqual([]);
-    expect((await f.owner.get(`members/${f.sales.id}`)).body).toMatchObject({ seatType: "chat_code", seatReason: "highest_available" });
+    expect((await f.owner.get(`members/${f.sales.id}`)).body).toMatchObject({
+      seatType: "chat_code",
+      seatReason: "highest_available",
+    });
     expect((await f.owner.get(`members/${f.engineer.id}`)).body.role).toBe("member");
     expect(await seatLedger(tdb.db, f.orgId)).toEqual(ledgerBefore);
     expect(await auditCount(f)).toBe(auditBefore);
@@ -94,10 +103,25 @@ describe("group mappings", () => {
     expect(got.status).toBe(200);
     expect(got.body).toEqual(res.body.mappings);
 
-    expect((await f.owner.get(`members/${f.sales.id}`)).body).toMatchObject({ seatType: "chat", seatReason: "mapping:Sales", seatSource: "auto" });
-    expect((await f.owner.get(`members/${f.engineer.id}`)).body).toMatchObject({ seatType: "chat_code", seatReason: "mapping:Engineering", role: "admin" });
-    expect((await f.owner.get(`members/${f.loner.id}`)).body).toMatchObject({ seatType: "chat_code", seatReason: "highest_available", role: "member" });
-    expect(await seatLedger(tdb.db, f.orgId)).toEqual({ chat_code: { purchased: 10, used: 2, holders: 2 }, chat: { purchased: 10, used: 1, holders: 1 } });
+    expect((await f.owner.get(`members/${f.sales.id}`)).body).toMatchObject({
+      seatType: "chat",
+      seatReason: "mapping:Sales",
+      seatSource: "auto",
+    });
+    expect((await f.owner.get(`members/${f.engineer.id}`)).body).toMatchObject({
+      seatType: "chat_code",
+      seatReason: "mapping:Engineering",
+      role: "admin",
+    });
+    expect((await f.owner.get(`members/${f.loner.id}`)).body).toMatchObject({
+      seatType: "chat_code",
+      seatReason: "highest_available",
+      role: "member",
+    });
+    expect(await seatLedger(tdb.db, f.orgId)).toEqual({
+      chat_code: { purchased: 10, used: 2, holders: 2 },
+      chat: { purchased: 10, used: 1, holders: 1 },
+    });
 
     const audit = await f.owner.get("audit-events?action=mapping.changed");
     expect(audit.body.items).toHaveLength(1);
@@ -113,7 +137,10 @@ describe("group mappings", () => {
     const f = await fixture();
     const res = await f.owner.put("group-mappings", [{ group: f.engineeringId, seatType: "chat", priority: 1 }]);
     expect(res.status).toBe(200);
-    expect((await f.owner.get(`members/${f.engineer.id}`)).body).toMatchObject({ seatType: "chat", seatReason: `mapping:${f.engineeringId}` });
+    expect((await f.owner.get(`members/${f.engineer.id}`)).body).toMatchObject({
+      seatType: "chat",
+      seatReason: `mapping:${f.engineeringId}`,
+    });
   });
 
   it("POST sync is idempotent and picks up group changes", async () => {
@@ -193,7 +220,12 @@ describe("group mappings", () => {
     expect((await admin.post("group-mappings/preview", RULES)).status).toBe(200);
     expect((await admin.post("sync")).status).toBe(200);
     const member = adminClient(app, f.orgId, await adminTokenFor(f.owner, f.sales.id));
-    for (const res of [await member.get("group-mappings"), await member.put("group-mappings", RULES), await member.post("group-mappings/preview", RULES), await member.post("sync")]) {
+    for (const res of [
+      await member.get("group-mappings"),
+      await member.put("group-mappings", RULES),
+      await member.post("group-mappings/preview", RULES),
+      await member.post("sync"),
+    ]) {
       expect(res.status).toBe(403);
       expect(res.body.requiredRole).toBe("admin");
     }

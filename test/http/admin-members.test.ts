@@ -6,7 +6,16 @@ import type { ServiceDeps } from "../../src/services/context.js";
 import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { makeGroup, provision, seatLedger, setMappings, setPurchased, testDeps } from "../support/factories.js";
-import { type AdminClient, adminClient, bearer, createOrgViaApi, deactivate, MISSING_ID, ownerIdOf, path } from "./helpers.js";
+import {
+  type AdminClient,
+  adminClient,
+  bearer,
+  createOrgViaApi,
+  deactivate,
+  MISSING_ID,
+  ownerIdOf,
+  path,
+} from "./helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -55,7 +64,8 @@ describe("GET seats", () => {
       ],
       unassigned: 1, // the primary owner: buying seats gives the buyer none
     });
-    for (const s of res.body.seatTypes) expect(Object.keys(s).sort()).toEqual(["available", "label", "purchased", "rank", "type", "used", "waiting"]);
+    for (const s of res.body.seatTypes)
+      expect(Object.keys(s).sort()).toEqual(["available", "label", "purchased", "rank", "type", "used", "waiting"]);
     const start = Date.parse(res.body.term.start);
     const end = Date.parse(res.body.term.end);
     expect(Number.isNaN(start) || Number.isNaN(end)).toBe(false);
@@ -69,7 +79,9 @@ describe("GET seats", () => {
     await provision(deps, f.orgId); // takes the one chat_code seat
     const waiter = await provision(deps, f.orgId); // waits for any type
     await makeGroup(tdb.db, f.orgId, "Engineering", [waiter.id]);
-    expect((await f.owner.put("group-mappings", [{ group: "Engineering", seatType: "chat_code", priority: 1 }])).status).toBe(200);
+    expect(
+      (await f.owner.put("group-mappings", [{ group: "Engineering", seatType: "chat_code", priority: 1 }])).status,
+    ).toBe(200);
     const res = await f.owner.get("seats");
     expect(res.body.seatTypes.map((s: SeatRow) => [s.type, s.used, s.available, s.waiting])).toEqual([
       ["chat_code", 1, 0, 1],
@@ -88,8 +100,17 @@ describe("GET members", () => {
     alice = await provision(deps, f.orgId, { userName: "alice@acme.test", displayName: "Alice Liddell" });
     bob = await provision(deps, f.orgId, { userName: "bob@acme.test", displayName: "Bob 100% Real" });
     carol = await provision(deps, f.orgId, { userName: "carol@acme.test", displayName: "Carol" });
-    dave = await provision(deps, f.orgId, { userName: "dave@acme.test", email: "d.smith@mail.test", displayName: "Dave" });
-    expect([alice.seatType, bob.seatType, carol.seatType, dave.seatType]).toEqual(["chat_code", "chat_code", "chat", "chat"]);
+    dave = await provision(deps, f.orgId, {
+      userName: "dave@acme.test",
+      email: "d.smith@mail.test",
+      displayName: "Dave",
+    });
+    expect([alice.seatType, bob.seatType, carol.seatType, dave.seatType]).toEqual([
+      "chat_code",
+      "chat_code",
+      "chat",
+      "chat",
+    ]);
     await makeGroup(tdb.db, f.orgId, "Engineering", [alice.id, carol.id]);
     await makeGroup(tdb.db, f.orgId, "Design", [alice.id]);
   });
@@ -107,7 +128,17 @@ describe("GET members", () => {
     expect(res.body.items).toHaveLength(5);
     expect(res.body.nextCursor).toBeNull();
     const a = res.body.items.find((m: { id: string }) => m.id === alice.id);
-    expect(a).toMatchObject({ id: alice.id, userName: "alice@acme.test", email: "alice@acme.test", role: "member", active: true, seatType: "chat_code", seatStatus: "claimed", seatReason: "highest_available", waitingFor: null });
+    expect(a).toMatchObject({
+      id: alice.id,
+      userName: "alice@acme.test",
+      email: "alice@acme.test",
+      role: "member",
+      active: true,
+      seatType: "chat_code",
+      seatStatus: "claimed",
+      seatReason: "highest_available",
+      waitingFor: null,
+    });
     const o = res.body.items.find((m: { id: string }) => m.id === f.ownerId);
     expect(o).toMatchObject({ role: "primary_owner", seatType: "unassigned" });
   });
@@ -172,7 +203,15 @@ describe("GET members", () => {
   });
 
   it("answers 400 for bad query parameters", async () => {
-    for (const query of ["?role=superuser", "?status=asleep", "?limit=0", "?limit=501", "?limit=abc", "?cursor=not-a-cursor", "?role=admin&role=member"]) {
+    for (const query of [
+      "?role=superuser",
+      "?status=asleep",
+      "?limit=0",
+      "?limit=501",
+      "?limit=abc",
+      "?cursor=not-a-cursor",
+      "?role=admin&role=member",
+    ]) {
       const res = await f.owner.get(`members${query}`);
       expect(res.status, query).toBe(400);
       expect(res.body).toEqual({ error: "invalid_request", message: expect.any(String) });
@@ -182,7 +221,17 @@ describe("GET members", () => {
   it("GET members/{id} has the member with their groups", async () => {
     const res = await f.owner.get(`members/${alice.id}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: alice.id, userName: "alice@acme.test", email: "alice@acme.test", role: "member", active: true, seatType: "chat_code", seatStatus: "claimed", seatReason: "highest_available", waitingFor: null });
+    expect(res.body).toMatchObject({
+      id: alice.id,
+      userName: "alice@acme.test",
+      email: "alice@acme.test",
+      role: "member",
+      active: true,
+      seatType: "chat_code",
+      seatStatus: "claimed",
+      seatReason: "highest_available",
+      waitingFor: null,
+    });
     expect(res.body.groups.map((g: { displayName: string }) => g.displayName)).toEqual(["Design", "Engineering"]);
     const none = await f.owner.get(`members/${bob.id}`);
     expect(none.body.groups).toEqual([]);
@@ -221,18 +270,34 @@ describe("PATCH members/{id}", () => {
     expect(m.seatType).toBe("chat_code");
     const res = await f.owner.patch(`members/${m.id}`, { seatType: "chat" });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: m.id, seatType: "chat", seatStatus: "claimed", seatReason: "manual", seatSource: "manual", waitingFor: null });
+    expect(res.body).toMatchObject({
+      id: m.id,
+      seatType: "chat",
+      seatStatus: "claimed",
+      seatReason: "manual",
+      seatSource: "manual",
+      waitingFor: null,
+    });
     const seats = await seatsOf(f);
     expect([seats.chat_code.used, seats.chat.used]).toEqual([0, 1]);
-    expect(await seatLedger(tdb.db, f.orgId)).toEqual({ chat_code: { purchased: 10, used: 0, holders: 0 }, chat: { purchased: 10, used: 1, holders: 1 } });
+    expect(await seatLedger(tdb.db, f.orgId)).toEqual({
+      chat_code: { purchased: 10, used: 0, holders: 0 },
+      chat: { purchased: 10, used: 1, holders: 1 },
+    });
   });
 
-  it("unassigns with \"unassigned\" and hands back to the rules with \"auto\"", async () => {
+  it('unassigns with "unassigned" and hands back to the rules with "auto"', async () => {
     const f = await newOrg();
     const m = await provision(deps, f.orgId);
     const un = await f.owner.patch(`members/${m.id}`, { seatType: "unassigned" });
     expect(un.status).toBe(200);
-    expect(un.body).toMatchObject({ seatType: "unassigned", seatStatus: "unassigned", seatReason: "manual", seatSource: "manual", waitingFor: null });
+    expect(un.body).toMatchObject({
+      seatType: "unassigned",
+      seatStatus: "unassigned",
+      seatReason: "manual",
+      seatSource: "manual",
+      waitingFor: null,
+    });
     expect((await seatsOf(f)).chat_code.used).toBe(0);
     // A manual Unassigned sticks through a sync.
     expect((await f.owner.post("sync")).status).toBe(200);
@@ -240,7 +305,12 @@ describe("PATCH members/{id}", () => {
 
     const auto = await f.owner.patch(`members/${m.id}`, { seatType: "auto" });
     expect(auto.status).toBe(200);
-    expect(auto.body).toMatchObject({ seatType: "chat_code", seatStatus: "claimed", seatReason: "highest_available", seatSource: "auto" });
+    expect(auto.body).toMatchObject({
+      seatType: "chat_code",
+      seatStatus: "claimed",
+      seatReason: "highest_available",
+      seatSource: "auto",
+    });
     expect((await seatsOf(f)).chat_code.used).toBe(1);
   });
 
@@ -252,11 +322,19 @@ describe("PATCH members/{id}", () => {
     expect([holder.seatType, m.seatType]).toEqual(["chat_code", "chat"]);
     const res = await f.owner.patch(`members/${m.id}`, { seatType: "chat_code" });
     expect(res.status).toBe(409);
-    expect(res.body).toEqual({ error: "no_seat_available", seatType: "chat_code", purchaseRequired: 1, message: expect.any(String) });
+    expect(res.body).toEqual({
+      error: "no_seat_available",
+      seatType: "chat_code",
+      purchaseRequired: 1,
+      message: expect.any(String),
+    });
     expect(res.body.message).toContain("chat_code");
     const after = await f.owner.get(`members/${m.id}`);
     expect(after.body).toMatchObject({ seatType: "chat", seatSource: "auto" });
-    expect(await seatLedger(tdb.db, f.orgId)).toEqual({ chat_code: { purchased: 1, used: 1, holders: 1 }, chat: { purchased: 10, used: 1, holders: 1 } });
+    expect(await seatLedger(tdb.db, f.orgId)).toEqual({
+      chat_code: { purchased: 1, used: 1, holders: 1 },
+      chat: { purchased: 10, used: 1, holders: 1 },
+    });
   });
 
   it("changes a role when the owner asks, and records it", async () => {
@@ -268,7 +346,11 @@ describe("PATCH members/{id}", () => {
     expect(res.body.seatType).toBe("chat_code");
     const audit = await f.owner.get(`audit-events?memberId=${m.id}&action=member.role_changed`);
     expect(audit.body.items).toHaveLength(1);
-    expect(audit.body.items[0]).toMatchObject({ actor: `admin:${f.ownerId}`, before: { role: "member" }, after: { role: "admin" } });
+    expect(audit.body.items[0]).toMatchObject({
+      actor: `admin:${f.ownerId}`,
+      before: { role: "member" },
+      after: { role: "admin" },
+    });
     // Role and seat in one request.
     const both = await f.owner.patch(`members/${m.id}`, { role: "owner", seatType: "chat" });
     expect(both.status).toBe(200);
@@ -299,16 +381,33 @@ describe("PATCH members/{id}", () => {
   it("answers 400 for a bad body", async () => {
     const f = await newOrg();
     const m = await provision(deps, f.orgId);
-    const bodies: unknown[] = [{}, { seatType: 5 }, { seatType: "" }, { role: "superuser" }, { seatType: "chat", extra: 1 }, { seatType: "premium" }, [], { seatType: null }];
+    const bodies: unknown[] = [
+      {},
+      { seatType: 5 },
+      { seatType: "" },
+      { role: "superuser" },
+      { seatType: "chat", extra: 1 },
+      { seatType: "premium" },
+      [],
+      { seatType: null },
+    ];
     for (const body of bodies) {
       const res = await f.owner.patch(`members/${m.id}`, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body).toEqual({ error: "invalid_request", message: expect.any(String) });
     }
-    const broken = await request(app).patch(path(f.orgId, `members/${m.id}`)).set(...bearer(f.ownerToken)).set("Content-Type", "application/json").send("{");
+    const broken = await request(app)
+      .patch(path(f.orgId, `members/${m.id}`))
+      .set(...bearer(f.ownerToken))
+      .set("Content-Type", "application/json")
+      .send("{");
     expect(broken.status).toBe(400);
     expect(broken.body.error).toBe("invalid_request");
-    expect((await f.owner.get(`members/${m.id}`)).body).toMatchObject({ seatType: "chat_code", seatSource: "auto", role: "member" });
+    expect((await f.owner.get(`members/${m.id}`)).body).toMatchObject({
+      seatType: "chat_code",
+      seatSource: "auto",
+      role: "member",
+    });
   });
 
   it("answers 404 for an unknown member and 409 for a deactivated one", async () => {
@@ -330,7 +429,9 @@ describe("PATCH members/{id}", () => {
     const f = await newOrg();
     const m = await provision(deps, f.orgId);
     await makeGroup(tdb.db, f.orgId, "Engineering", [m.id]);
-    expect((await f.owner.put("group-mappings", [{ group: "Engineering", seatType: "chat_code", priority: 1 }])).status).toBe(200);
+    expect(
+      (await f.owner.put("group-mappings", [{ group: "Engineering", seatType: "chat_code", priority: 1 }])).status,
+    ).toBe(200);
     expect((await f.owner.get(`members/${m.id}`)).body.seatReason).toBe("mapping:Engineering");
     for (const seatType of ["chat", "unassigned"]) {
       const res = await f.owner.patch(`members/${m.id}`, { seatType });
@@ -356,7 +457,10 @@ describe("POST members/swap", () => {
     expect(res.body.b).toMatchObject({ id: b.id, seatType: "chat_code", seatSource: "manual", seatReason: "manual" });
     const after = await seatsOf(f);
     expect([after.chat_code.used, after.chat.used]).toEqual([before.chat_code.used, before.chat.used]);
-    expect(await seatLedger(tdb.db, f.orgId)).toEqual({ chat_code: { purchased: 1, used: 1, holders: 1 }, chat: { purchased: 10, used: 1, holders: 1 } });
+    expect(await seatLedger(tdb.db, f.orgId)).toEqual({
+      chat_code: { purchased: 1, used: 1, holders: 1 },
+      chat: { purchased: 10, used: 1, holders: 1 },
+    });
     const audit = await f.owner.get("audit-events?action=seat.swapped");
     expect(audit.body.items.map((e: { memberId: string }) => e.memberId).sort()).toEqual([a.id, b.id].sort());
   });

@@ -6,7 +6,17 @@ import { authenticateToken } from "../../src/services/tokens-service.js";
 import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { provision, testDeps } from "../support/factories.js";
-import { type AdminClient, adminClient, adminTokenFor, type CreatedOrgBody, createOrgViaApi, deactivate, MISSING_ID, ownerIdOf, path } from "./helpers.js";
+import {
+  type AdminClient,
+  adminClient,
+  adminTokenFor,
+  type CreatedOrgBody,
+  createOrgViaApi,
+  deactivate,
+  MISSING_ID,
+  ownerIdOf,
+  path,
+} from "./helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -38,7 +48,16 @@ async function withRole(f: Fixture, role: "member" | "admin"): Promise<AdminClie
   return adminClient(app, f.orgId, await adminTokenFor(f.owner, m.id));
 }
 
-type AuditItem = { id: string; at: string; actor: string; action: string; memberId: string | null; before: unknown; after: unknown; reason: string | null };
+type AuditItem = {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  memberId: string | null;
+  before: unknown;
+  after: unknown;
+  reason: string | null;
+};
 
 describe("GET audit-events", () => {
   let f: Fixture;
@@ -67,15 +86,27 @@ describe("GET audit-events", () => {
     const items: AuditItem[] = res.body.items;
     expect(items.length).toBeGreaterThan(5);
     for (const e of items) {
-      for (const key of ["at", "actor", "action", "memberId", "before", "after", "reason"]) expect(e, key).toHaveProperty(key);
+      for (const key of ["at", "actor", "action", "memberId", "before", "after", "reason"])
+        expect(e, key).toHaveProperty(key);
       expect(Number.isNaN(Date.parse(e.at))).toBe(false);
     }
     const ids = items.map((e) => Number(e.id));
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     expect(items[items.length - 1].action).toBe("org.created");
     expect(items[items.length - 1].actor).toBe("operator");
-    const manual = items.find((e) => e.action === "seat.changed" && e.actor === `admin:${f.ownerId}` && e.reason === "manual" && (e.after as { seatType: string }).seatType === "chat");
-    expect(manual).toMatchObject({ memberId, before: { seatType: "chat_code" }, after: { seatType: "chat" }, reason: "manual" });
+    const manual = items.find(
+      (e) =>
+        e.action === "seat.changed" &&
+        e.actor === `admin:${f.ownerId}` &&
+        e.reason === "manual" &&
+        (e.after as { seatType: string }).seatType === "chat",
+    );
+    expect(manual).toMatchObject({
+      memberId,
+      before: { seatType: "chat_code" },
+      after: { seatType: "chat" },
+      reason: "manual",
+    });
   });
 
   it("filters by memberId and by action, and by both", async () => {
@@ -146,7 +177,12 @@ describe("scim-tokens", () => {
     const res = await f.owner.get("scim-tokens");
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(1);
-    expect(res.body[0]).toMatchObject({ id: expect.any(String), name: "initial", hint: `…${f.created.scimToken.slice(-4)}`, revokedAt: null });
+    expect(res.body[0]).toMatchObject({
+      id: expect.any(String),
+      name: "initial",
+      hint: `…${f.created.scimToken.slice(-4)}`,
+      revokedAt: null,
+    });
     expect(res.body[0]).not.toHaveProperty("token");
     expect(JSON.stringify(res.body)).not.toContain(f.created.scimToken);
   });
@@ -155,7 +191,12 @@ describe("scim-tokens", () => {
     const f = await fixture();
     const created = await f.owner.post("scim-tokens", { name: "okta" });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: expect.any(String), name: "okta", revokedAt: null, token: expect.stringMatching(/^rst_scim_/) });
+    expect(created.body).toMatchObject({
+      id: expect.any(String),
+      name: "okta",
+      revokedAt: null,
+      token: expect.stringMatching(/^rst_scim_/),
+    });
     const token: string = created.body.token;
     expect(created.body.hint).toBe(`…${token.slice(-4)}`);
     expect(await authenticateToken(deps, "scim", token)).toMatchObject({ id: created.body.id, orgId: f.orgId });
@@ -185,7 +226,9 @@ describe("scim-tokens", () => {
 
   it("POST works without a body", async () => {
     const f = await fixture();
-    const res = await request(app).post(path(f.orgId, "scim-tokens")).set("Authorization", `Bearer ${f.created.ownerToken}`);
+    const res = await request(app)
+      .post(path(f.orgId, "scim-tokens"))
+      .set("Authorization", `Bearer ${f.created.ownerToken}`);
     expect(res.status).toBe(201);
     expect(res.body.name).toBeNull();
     expect(res.body.token).toMatch(/^rst_scim_/);
@@ -210,7 +253,11 @@ describe("scim-tokens", () => {
     expect((await f.owner.post("scim-tokens", { name: 5 })).status).toBe(400);
     expect((await f.owner.post("scim-tokens", { other: "x" })).status).toBe(400);
     const member = await withRole(f, "member");
-    for (const res of [await member.get("scim-tokens"), await member.post("scim-tokens", {}), await member.delete(`scim-tokens/${MISSING_ID}`)]) {
+    for (const res of [
+      await member.get("scim-tokens"),
+      await member.post("scim-tokens", {}),
+      await member.delete(`scim-tokens/${MISSING_ID}`),
+    ]) {
       expect(res.status).toBe(403);
       expect(res.body.requiredRole).toBe("admin");
     }
@@ -225,7 +272,12 @@ describe("admin-tokens", () => {
     const res = await f.owner.get("admin-tokens");
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(1);
-    expect(res.body[0]).toMatchObject({ name: "owner", memberId: f.ownerId, hint: `…${f.created.ownerToken.slice(-4)}`, revokedAt: null });
+    expect(res.body[0]).toMatchObject({
+      name: "owner",
+      memberId: f.ownerId,
+      hint: `…${f.created.ownerToken.slice(-4)}`,
+      revokedAt: null,
+    });
     expect(JSON.stringify(res.body)).not.toContain(f.created.ownerToken);
   });
 

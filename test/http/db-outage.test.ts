@@ -51,7 +51,10 @@ describe.skipIf(!onPostgres)("database outage", () => {
     expect(read.status).toBe(503);
     expect(read.headers["retry-after"]).toBeDefined();
     expect(read.body.error).toBe("unavailable");
-    const write = await request(app).patch(`/api/v1/orgs/${org.org.id}/members/${memberId}`).set(auth()).send({ seatType: "unassigned" });
+    const write = await request(app)
+      .patch(`/api/v1/orgs/${org.org.id}/members/${memberId}`)
+      .set(auth())
+      .send({ seatType: "unassigned" });
     expect(write.status).toBe(503);
     // SCIM answers in its own error format: 503 with Retry-After, never a 404 or an empty list.
     const scimList = await request(app).get("/scim/v2/Users").set("Authorization", `Bearer ${org.scimToken}`);
@@ -78,35 +81,55 @@ describe.skipIf(!onPostgres)("database outage", () => {
     expect(after.body.seatType).toBe("chat_code");
     expect((await request(app).get("/readyz")).status).toBe(200);
     // Nothing was written while the database was away, and SCIM works again.
-    const users = await request(app).get("/scim/v2/Users?filter=userName eq \"during-outage@example.com\"").set("Authorization", `Bearer ${org.scimToken}`);
+    const users = await request(app)
+      .get('/scim/v2/Users?filter=userName eq "during-outage@example.com"')
+      .set("Authorization", `Bearer ${org.scimToken}`);
     expect(users.status).toBe(200);
     expect(users.body.totalResults).toBe(0);
   });
 
   it("queued SCIM creates and group changes all answer 503 during an outage, none hangs, and all work after it", async () => {
-    const scim = (r: request.Test) => r.set("Authorization", `Bearer ${org.scimToken}`).set("Content-Type", "application/scim+json");
+    const scim = (r: request.Test) =>
+      r.set("Authorization", `Bearer ${org.scimToken}`).set("Content-Type", "application/scim+json");
     const user = (name: string) => ({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: name });
-    const addMember = (id: string) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "add", path: "members", value: [{ value: id }] }] });
-    const lookup = (name: string) => scim(request(app).get(`/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`));
+    const addMember = (id: string) => ({
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "add", path: "members", value: [{ value: id }] }],
+    });
+    const lookup = (name: string) =>
+      scim(request(app).get(`/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`));
     // Warm up: the token is remembered, the hot statements are prepared on pooled connections.
     const seed = await scim(request(app).post("/scim/v2/Users")).send(user("outage-seed@example.com"));
     expect(seed.status).toBe(201);
     expect((await lookup("outage-seed@example.com")).body.totalResults).toBe(1);
-    const group = await scim(request(app).post("/scim/v2/Groups")).send({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"], displayName: "Outage" });
+    const group = await scim(request(app).post("/scim/v2/Groups")).send({
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+      displayName: "Outage",
+    });
     expect(group.status).toBe(201);
 
     await proxy.cut();
     const during = await Promise.all([
-      ...Array.from({ length: 10 }, (_, i) => scim(request(app).post("/scim/v2/Users")).send(user(`outage-${i}@example.com`))),
-      ...Array.from({ length: 5 }, () => scim(request(app).patch(`/scim/v2/Groups/${group.body.id}`)).send(addMember(seed.body.id))),
+      ...Array.from({ length: 10 }, (_, i) =>
+        scim(request(app).post("/scim/v2/Users")).send(user(`outage-${i}@example.com`)),
+      ),
+      ...Array.from({ length: 5 }, () =>
+        scim(request(app).patch(`/scim/v2/Groups/${group.body.id}`)).send(addMember(seed.body.id)),
+      ),
       lookup("outage-seed@example.com"),
     ]);
     expect(during.map((r) => r.status)).toEqual(Array(16).fill(503));
 
     await proxy.restore();
-    const after = await Promise.all(Array.from({ length: 10 }, (_, i) => scim(request(app).post("/scim/v2/Users")).send(user(`after-outage-${i}@example.com`))));
+    const after = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        scim(request(app).post("/scim/v2/Users")).send(user(`after-outage-${i}@example.com`)),
+      ),
+    );
     expect(after.map((r) => r.status)).toEqual(Array(10).fill(201));
-    expect((await scim(request(app).patch(`/scim/v2/Groups/${group.body.id}`)).send(addMember(seed.body.id))).status).toBe(204);
+    expect(
+      (await scim(request(app).patch(`/scim/v2/Groups/${group.body.id}`)).send(addMember(seed.body.id))).status,
+    ).toBe(204);
     expect((await lookup("after-outage-3@example.com")).body.totalResults).toBe(1);
     // Nothing asked for during the outage was written.
     expect((await lookup("outage-3@example.com")).body.totalResults).toBe(0);

@@ -58,7 +58,9 @@ describe("health, readiness, metrics and unknown paths", () => {
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
     expect(res.text).toContain("# TYPE roster_http_request_duration_seconds histogram");
-    expect(res.text).toMatch(/roster_http_request_duration_seconds_count\{[^}]*route="\/healthz"[^}]*status="200"[^}]*\} \d+/);
+    expect(res.text).toMatch(
+      /roster_http_request_duration_seconds_count\{[^}]*route="\/healthz"[^}]*status="200"[^}]*\} \d+/,
+    );
     expect(res.text).toContain("process_cpu_user_seconds_total");
     const token = new URL(created.ownerSignInUrl).pathname.split("/").pop() as string;
     expect(res.text).not.toContain(token);
@@ -93,7 +95,9 @@ describe("health, readiness, metrics and unknown paths", () => {
 
   it("echoes a sane X-Request-Id and makes one up otherwise", async () => {
     expect((await request(app).get("/healthz").set("X-Request-Id", "abc-123")).headers["x-request-id"]).toBe("abc-123");
-    const made = (await request(app).get("/healthz").set("X-Request-Id", "bad id\twith spaces")).headers["x-request-id"];
+    const made = (await request(app).get("/healthz").set("X-Request-Id", "bad id\twith spaces")).headers[
+      "x-request-id"
+    ];
     expect(made).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
@@ -104,7 +108,9 @@ describe("sign-in links and the session", () => {
     const res = await request(app).get(signInPath(created.ownerSignInUrl));
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe("/me");
-    const raw = (res.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("roster_session=")) as string;
+    const raw = (res.headers["set-cookie"] as unknown as string[]).find((c) =>
+      c.startsWith("roster_session="),
+    ) as string;
     expect(raw).toMatch(/;\s*HttpOnly/i);
     expect(raw).toMatch(/;\s*SameSite=Lax/i);
     expect(raw).toMatch(/;\s*Path=\//i);
@@ -139,7 +145,14 @@ describe("sign-in links and the session", () => {
     const cookie = await signIn(app, `http://roster.test/signin/${link.token}`);
     const res = await request(app).get("/api/v1/me").set("Cookie", cookie);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ email: "eve@acme.test", orgId: created.orgId, role: "member", seatType: "chat_code", seatStatus: "claimed", groups: ["Engineering", "Design"] });
+    expect(res.body).toMatchObject({
+      email: "eve@acme.test",
+      orgId: created.orgId,
+      role: "member",
+      seatType: "chat_code",
+      seatStatus: "claimed",
+      groups: ["Engineering", "Design"],
+    });
     // A member's session does not open the admin API.
     const admin = await withCookie(cookie, "members", created.orgId);
     expect(admin.status).toBe(403);
@@ -172,7 +185,10 @@ describe("sign-in links and the session", () => {
     expect(seats.status).toBe(200);
     expect(seats.body.plan).toBe("enterprise_usage");
     const m = await provision(deps, created.orgId);
-    const patch = await request(app).patch(path(created.orgId, `members/${m.id}`)).set("Cookie", cookie).send({ seatType: "chat" });
+    const patch = await request(app)
+      .patch(path(created.orgId, `members/${m.id}`))
+      .set("Cookie", cookie)
+      .send({ seatType: "chat" });
     expect(patch.status).toBe(200);
     const owner = adminClient(app, created.orgId, created.ownerToken);
     const audit = await owner.get(`audit-events?memberId=${m.id}&action=seat.changed`);
@@ -189,7 +205,9 @@ describe("sign-in links and the session", () => {
     const session = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
     expect(session).toMatchObject({ orgId: created.orgId, expiresAt: expect.any(Number) });
 
-    const forgedPayload = Buffer.from(JSON.stringify({ ...session, memberId: m.id, expiresAt: session.expiresAt + 1e9 })).toString("base64url");
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...session, memberId: m.id, expiresAt: session.expiresAt + 1e9 }),
+    ).toString("base64url");
     const flipped = signature.slice(0, -1) + (signature.endsWith("A") ? "B" : "A");
     const bad = [
       `roster_session=${forgedPayload}.${signature}`,
@@ -225,7 +243,9 @@ describe("sign-in links and the session", () => {
   it("POST /signout clears the cookie", async () => {
     const res = await request(app).post("/signout");
     expect(res.status).toBe(204);
-    const raw = (res.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("roster_session=")) as string;
+    const raw = (res.headers["set-cookie"] as unknown as string[]).find((c) =>
+      c.startsWith("roster_session="),
+    ) as string;
     expect(raw).toMatch(/Expires=Thu, 01 Jan 1970/);
   });
 

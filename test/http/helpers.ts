@@ -20,12 +20,20 @@ export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 export const MISSING_ID = "00000000-0000-4000-8000-000000000000";
 
 export function operatorPost(app: Express, body: unknown) {
-  return request(app).post("/api/v1/orgs").set("Authorization", `Bearer ${OPERATOR_TOKEN}`).send(body as object);
+  return request(app)
+    .post("/api/v1/orgs")
+    .set("Authorization", `Bearer ${OPERATOR_TOKEN}`)
+    .send(body as object);
 }
 
 /** Creates an org through the operator API (seats default to 10 chat_code + 10 chat). */
 export async function createOrgViaApi(app: Express, body: Record<string, unknown> = {}): Promise<CreatedOrgBody> {
-  const res = await operatorPost(app, { name: "Acme", plan: "enterprise_usage", seats: { chat_code: 10, chat: 10 }, ...body });
+  const res = await operatorPost(app, {
+    name: "Acme",
+    plan: "enterprise_usage",
+    seats: { chat_code: 10, chat: 10 },
+    ...body,
+  });
   if (res.status !== 201) throw new Error(`creating an org failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as CreatedOrgBody;
 }
@@ -47,8 +55,16 @@ export function adminClient(app: Express, orgId: string, token: string) {
       const r = request(app).post(path(orgId, rest)).set("Authorization", auth);
       return body === undefined ? r : r.send(body as object);
     },
-    put: (rest: string, body: unknown) => request(app).put(path(orgId, rest)).set("Authorization", auth).send(body as object),
-    patch: (rest: string, body: unknown) => request(app).patch(path(orgId, rest)).set("Authorization", auth).send(body as object),
+    put: (rest: string, body: unknown) =>
+      request(app)
+        .put(path(orgId, rest))
+        .set("Authorization", auth)
+        .send(body as object),
+    patch: (rest: string, body: unknown) =>
+      request(app)
+        .patch(path(orgId, rest))
+        .set("Authorization", auth)
+        .send(body as object),
     delete: (rest: string) => request(app).delete(path(orgId, rest)).set("Authorization", auth),
   };
 }
@@ -63,7 +79,8 @@ export async function adminTokenFor(owner: AdminClient, memberId: string): Promi
 
 export async function ownerIdOf(owner: AdminClient): Promise<string> {
   const res = await owner.get("members?role=primary_owner");
-  if (res.status !== 200 || res.body.items.length !== 1) throw new Error(`no primary owner: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 200 || res.body.items.length !== 1)
+    throw new Error(`no primary owner: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.items[0].id as string;
 }
 
@@ -71,7 +88,13 @@ export async function ownerIdOf(owner: AdminClient): Promise<string> {
 export async function deactivate(deps: ServiceDeps, orgId: string, memberId: string): Promise<void> {
   await withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
-    await changeSeat(trx, changeContext(deps, org, { actor: "scim:test" }), memberId, { kind: "release", reason: "deactivated" }, deps.now());
+    await changeSeat(
+      trx,
+      changeContext(deps, org, { actor: "scim:test" }),
+      memberId,
+      { kind: "release", reason: "deactivated" },
+      deps.now(),
+    );
     await updateMember(trx, orgId, memberId, { active: false });
   });
 }

@@ -20,7 +20,15 @@ describe("GET /api/v1/openapi.json", () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe("3.1.0");
     const paths = Object.keys(res.body.paths);
-    for (const p of ["/api/v1/orgs", "/api/v1/orgs/{orgId}/seats", "/api/v1/orgs/{orgId}/members", "/api/v1/orgs/{orgId}/members/swap", "/api/v1/orgs/{orgId}/group-mappings/preview", "/api/v1/orgs/{orgId}/audit-events", "/api/v1/orgs/{orgId}/saml"]) {
+    for (const p of [
+      "/api/v1/orgs",
+      "/api/v1/orgs/{orgId}/seats",
+      "/api/v1/orgs/{orgId}/members",
+      "/api/v1/orgs/{orgId}/members/swap",
+      "/api/v1/orgs/{orgId}/group-mappings/preview",
+      "/api/v1/orgs/{orgId}/audit-events",
+      "/api/v1/orgs/{orgId}/saml",
+    ]) {
       expect(paths).toContain(p);
     }
     const patch = res.body.paths["/api/v1/orgs/{orgId}/members/{memberId}"].patch;
@@ -28,12 +36,16 @@ describe("GET /api/v1/openapi.json", () => {
   });
 
   it("documents only routes that exist: each answers 401 without credentials, never 404", async () => {
-    const doc = (await request(app).get("/api/v1/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await request(app).get("/api/v1/openapi.json")).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const id = "00000000-0000-4000-8000-000000000000";
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const method of Object.keys(operations)) {
         const url = path.replace(/\{\w+\}/g, id);
-        const res = await (request(app) as unknown as Record<string, (u: string) => request.Test>)[method](url).send({});
+        const res = await (request(app) as unknown as Record<string, (u: string) => request.Test>)
+          [method](url)
+          .send({});
         expect([401], `${method.toUpperCase()} ${path} answered ${res.status}`).toContain(res.status);
       }
     }

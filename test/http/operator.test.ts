@@ -45,7 +45,12 @@ describe("POST /api/v1/orgs", () => {
     const members = await owner.get("members");
     expect(members.status).toBe(200);
     expect(members.body.items).toHaveLength(1);
-    expect(members.body.items[0]).toMatchObject({ role: "primary_owner", email: "owner@acme.example.com", seatType: "unassigned", active: true });
+    expect(members.body.items[0]).toMatchObject({
+      role: "primary_owner",
+      email: "owner@acme.example.com",
+      seatType: "unassigned",
+      active: true,
+    });
     // It can do owner-only things too.
     expect((await owner.get("admin-tokens")).status).toBe(200);
   });
@@ -119,13 +124,22 @@ describe("POST /api/v1/orgs", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body).toEqual({ error: "invalid_request", message: expect.any(String) });
     }
-    const broken = await request(app).post("/api/v1/orgs").set("Authorization", `Bearer ${OPERATOR_TOKEN}`).set("Content-Type", "application/json").send("{not json");
+    const broken = await request(app)
+      .post("/api/v1/orgs")
+      .set("Authorization", `Bearer ${OPERATOR_TOKEN}`)
+      .set("Content-Type", "application/json")
+      .send("{not json");
     expect(broken.status).toBe(400);
     expect(broken.body.error).toBe("invalid_request");
   });
 
   it("is off (404) when no operator token is configured", async () => {
-    const off = buildApp({ ...testDeps(tdb.db), logger: createLogger("silent"), sessions: createSessionCodec("k"), operatorToken: null });
+    const off = buildApp({
+      ...testDeps(tdb.db),
+      logger: createLogger("silent"),
+      sessions: createSessionCodec("k"),
+      operatorToken: null,
+    });
     const res = await request(off).post("/api/v1/orgs").set("Authorization", `Bearer ${OPERATOR_TOKEN}`).send(valid);
     expect(res.status).toBe(404);
     expect(res.body.error).toBe("not_found");

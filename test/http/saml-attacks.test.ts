@@ -46,7 +46,8 @@ let genericPage: string;
 
 const SKEW_MS = 30_000;
 const LIFETIME_MS = 5 * 60 * 1000;
-const REASON_WORDS = /signature|audience|expired|issuer|destination|recipient|replay|inresponseto|doctype|entity|sha-?1|comment|status|node-saml|assertion|too large|base64/i;
+const REASON_WORDS =
+  /signature|audience|expired|issuer|destination|recipient|replay|inresponseto|doctype|entity|sha-?1|comment|status|node-saml|assertion|too large|base64/i;
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
@@ -71,7 +72,10 @@ const email = (label: string) => `${label}-${++counter}-${randomUUID().slice(0, 
 
 async function setupOrg(options: { allowIdpInitiated: boolean }): Promise<SamlOrg> {
   const org = await makeOrg(deps);
-  const res = await adminClient(app, org.org.id, org.ownerToken).put("saml", { metadataXml: idpMetadataXml(), allowIdpInitiated: options.allowIdpInitiated });
+  const res = await adminClient(app, org.org.id, org.ownerToken).put("saml", {
+    metadataXml: idpMetadataXml(),
+    allowIdpInitiated: options.allowIdpInitiated,
+  });
   expect(res.status).toBe(200);
   const urls = samlEndpoints(deps.publicUrl, org.org.id);
   return { orgId: org.org.id, acsUrl: urls.acsUrl, audience: urls.spEntityId };
@@ -101,7 +105,8 @@ type ResponseOptions = Partial<AssertionOptions> & { solicited?: boolean; email?
 async function idpResponse(org: SamlOrg, options: ResponseOptions = {}, target: Express = app): Promise<Signed> {
   const { solicited = true, email: wanted, groups = ["Engineering"], ...rest } = options;
   const address = wanted ?? email("user");
-  const inResponseTo = rest.inResponseTo !== undefined ? rest.inResponseTo : solicited ? await issuedRequestId(org, target) : null;
+  const inResponseTo =
+    rest.inResponseTo !== undefined ? rest.inResponseTo : solicited ? await issuedRequestId(org, target) : null;
   const signed = await signedResponse({
     acsUrl: org.acsUrl,
     audience: org.audience,
@@ -136,7 +141,12 @@ async function memberByEmail(orgId: string, address: string) {
   return tdb.db("members").where({ org_id: orgId }).whereRaw("lower(email) = lower(?)", [address]).first();
 }
 
-async function expectAccepted(org: SamlOrg, samlResponse: string, address: string, target: Express = app): Promise<void> {
+async function expectAccepted(
+  org: SamlOrg,
+  samlResponse: string,
+  address: string,
+  target: Express = app,
+): Promise<void> {
   const res = await post(org, samlResponse, target);
   expect(res.status, res.text).toBe(303);
   expect(sessionCookies(res)).toHaveLength(1);
@@ -144,7 +154,12 @@ async function expectAccepted(org: SamlOrg, samlResponse: string, address: strin
 }
 
 /** 401, the generic page, no session cookie, nothing in the org changed; none of `absent` exists as a member. */
-async function expectRejected(org: SamlOrg, samlResponse: string, absent: string[] = [], target: Express = app): Promise<void> {
+async function expectRejected(
+  org: SamlOrg,
+  samlResponse: string,
+  absent: string[] = [],
+  target: Express = app,
+): Promise<void> {
   const before = await snapshot(org.orgId);
   const res = await post(org, samlResponse, target);
   expect(res.status).toBe(401);
@@ -188,14 +203,21 @@ describe("signature", () => {
     const org = await setupOrg({ allowIdpInitiated: false });
     await provenAccepted(org);
     const r = await idpResponse(org);
-    const envelopeOnly = signResponseEnvelope(stripAssertionSignature(r.xml), fixture("idp-key.pem"), fixture("idp-cert.pem"));
+    const envelopeOnly = signResponseEnvelope(
+      stripAssertionSignature(r.xml),
+      fixture("idp-key.pem"),
+      fixture("idp-cert.pem"),
+    );
     await expectRejected(org, toBase64(envelopeOnly), [r.email]);
   });
 
   it("an assertion signed by an untrusted key (the attacker's certificate) is refused", async () => {
     const org = await setupOrg({ allowIdpInitiated: false });
     await provenAccepted(org);
-    const r = await idpResponse(org, { signingKey: fixture("attacker-key.pem"), signingCert: fixture("attacker-cert.pem") });
+    const r = await idpResponse(org, {
+      signingKey: fixture("attacker-key.pem"),
+      signingCert: fixture("attacker-cert.pem"),
+    });
     await expectRejected(org, r.samlResponse, [r.email]);
   });
 
@@ -204,7 +226,11 @@ describe("signature", () => {
     await provenAccepted(org);
     const victim = await victimIn(org);
     const r = await idpResponse(org);
-    const forged = resignAssertion(setNameId(setAttributeValues(r.xml, "email", [victim]), victim), fixture("attacker-key.pem"), fixture("attacker-cert.pem"));
+    const forged = resignAssertion(
+      setNameId(setAttributeValues(r.xml, "email", [victim]), victim),
+      fixture("attacker-key.pem"),
+      fixture("attacker-cert.pem"),
+    );
     expect(signatureValueOf(forged)).not.toBe(signatureValueOf(r.xml));
     await expectRejected(org, toBase64(forged), [r.email]);
   });
@@ -230,7 +256,9 @@ describe("signature", () => {
     const org = await setupOrg({ allowIdpInitiated: false });
     await provenAccepted(org);
     const r = await idpResponse(org, { groups: ["Engineering"] });
-    await expectRejected(org, toBase64(setAttributeValues(r.xml, "groups", ["Engineering", "Roster Admins"])), [r.email]);
+    await expectRejected(org, toBase64(setAttributeValues(r.xml, "groups", ["Engineering", "Roster Admins"])), [
+      r.email,
+    ]);
   });
 
   it("a tampered SignatureValue is refused", async () => {
@@ -253,7 +281,11 @@ describe("signature", () => {
     await provenAccepted(org);
     const r = await idpResponse(org, { algorithm: "sha1" });
     // Canonicalization turns &#x23; back into '#', so the IdP's signature still verifies.
-    const disguised = r.xml.split("xmldsig#rsa-sha1").join("xmldsig&#x23;rsa-sha1").split("xmldsig#sha1").join("xmldsig&#x23;sha1");
+    const disguised = r.xml
+      .split("xmldsig#rsa-sha1")
+      .join("xmldsig&#x23;rsa-sha1")
+      .split("xmldsig#sha1")
+      .join("xmldsig&#x23;sha1");
     expect(disguised).not.toMatch(/xmldsig#(rsa-)?sha1/);
     await expectRejected(org, toBase64(disguised), [r.email]);
   });
@@ -331,7 +363,9 @@ describe("comments and DOCTYPE", () => {
     const org = await setupOrg({ allowIdpInitiated: false });
     await provenAccepted(org);
     const r = await idpResponse(org, { groups: ["Roster Admins.attacker"] });
-    await expectRejected(org, toBase64(rewriteText(r.xml, "Roster Admins.attacker", "Roster Admins<!---->.attacker")), [r.email]);
+    await expectRejected(org, toBase64(rewriteText(r.xml, "Roster Admins.attacker", "Roster Admins<!---->.attacker")), [
+      r.email,
+    ]);
   });
 
   it("a DOCTYPE with entity expansion (billion laughs) is refused", async () => {
@@ -339,7 +373,11 @@ describe("comments and DOCTYPE", () => {
     await provenAccepted(org);
     const r = await idpResponse(org, { groups: ["Engineering"] });
     const started = Date.now();
-    await expectRejected(org, toBase64(withDoctype(r.xml, BILLION_LAUGHS, { replace: "Engineering", with: "&lol9;" })), [r.email]);
+    await expectRejected(
+      org,
+      toBase64(withDoctype(r.xml, BILLION_LAUGHS, { replace: "Engineering", with: "&lol9;" })),
+      [r.email],
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -389,7 +427,11 @@ describe("conditions", () => {
     await provenAccepted(org, { solicited: false });
     const r = await idpResponse(org, { solicited: false });
     // An IdP may give Conditions a longer life than the bearer confirmation; the confirmation is what counts.
-    const stale = resignAssertion(setSubjectConfirmationData(r.xml, "NotOnOrAfter", new Date(Date.now() - 2 * 60 * 1000).toISOString()), fixture("idp-key.pem"), fixture("idp-cert.pem"));
+    const stale = resignAssertion(
+      setSubjectConfirmationData(r.xml, "NotOnOrAfter", new Date(Date.now() - 2 * 60 * 1000).toISOString()),
+      fixture("idp-key.pem"),
+      fixture("idp-cert.pem"),
+    );
     await expectRejected(org, toBase64(stale), [r.email]);
   });
 
@@ -451,7 +493,10 @@ describe("conditions", () => {
     await expectRejected(org, toBase64(setResponseIssuer(r.xml, null)), [r.email]);
   });
 
-  for (const status of ["urn:oasis:names:tc:SAML:2.0:status:Requester", "urn:oasis:names:tc:SAML:2.0:status:Responder"]) {
+  for (const status of [
+    "urn:oasis:names:tc:SAML:2.0:status:Requester",
+    "urn:oasis:names:tc:SAML:2.0:status:Responder",
+  ]) {
     it(`a non-Success status (${status.split(":").pop()}) is refused even with a signed assertion`, async () => {
       const org = await setupOrg({ allowIdpInitiated: false });
       await provenAccepted(org);
@@ -508,7 +553,11 @@ describe("InResponseTo and IdP-initiated sign-in", () => {
     // SAML profiles §4.1.4.2: the bearer SubjectConfirmationData carries the request's ID; without it the
     // request would stay open for a second answer.
     const r = await idpResponse(org);
-    const vague = resignAssertion(setSubjectConfirmationData(r.xml, "InResponseTo", null), fixture("idp-key.pem"), fixture("idp-cert.pem"));
+    const vague = resignAssertion(
+      setSubjectConfirmationData(r.xml, "InResponseTo", null),
+      fixture("idp-key.pem"),
+      fixture("idp-cert.pem"),
+    );
     await expectRejected(org, toBase64(vague), [r.email]);
   });
 
@@ -556,42 +605,58 @@ describe("replay", () => {
     await expectAccepted(org, r.samlResponse, r.email);
     // Housekeeping that any process runs after any sign-in, at this very moment.
     await pruneSamlStores(tdb.db, new Date(), 10 * 60 * 1000);
-    expect(await tdb.db("saml_used_assertions").where({ org_id: org.orgId, assertion_id: r.assertionId }).first()).toBeTruthy();
+    expect(
+      await tdb.db("saml_used_assertions").where({ org_id: org.orgId, assertion_id: r.assertionId }).first(),
+    ).toBeTruthy();
     await expectRejected(org, r.samlResponse);
   });
 
-  describe.skipIf(!onPostgres)("across processes (a second app with its own pool on the same PostgreSQL database)", () => {
-    let secondDb: ReturnType<typeof createDatabase>;
-    let second: Express;
-    beforeAll(() => {
-      secondDb = createDatabase({ url: tdb.url, dataDir: "", poolMax: 4 });
-      second = testApp(secondDb);
-    });
-    afterAll(async () => secondDb?.destroy());
+  describe.skipIf(!onPostgres)(
+    "across processes (a second app with its own pool on the same PostgreSQL database)",
+    () => {
+      let secondDb: ReturnType<typeof createDatabase>;
+      let second: Express;
+      beforeAll(() => {
+        secondDb = createDatabase({ url: tdb.url, dataDir: "", poolMax: 4 });
+        second = testApp(secondDb);
+      });
+      afterAll(async () => secondDb?.destroy());
 
-    it("a response accepted by one process is refused by the other", async () => {
-      const org = await setupOrg({ allowIdpInitiated: true });
-      const r = await idpResponse(org, { solicited: false });
-      await expectAccepted(org, r.samlResponse, r.email);
-      await expectRejected(org, r.samlResponse, [], second);
-    });
+      it("a response accepted by one process is refused by the other", async () => {
+        const org = await setupOrg({ allowIdpInitiated: true });
+        const r = await idpResponse(org, { solicited: false });
+        await expectAccepted(org, r.samlResponse, r.email);
+        await expectRejected(org, r.samlResponse, [], second);
+      });
 
-    it("a request issued by one process is answered at the other, and the answer is refused back at the first", async () => {
-      const org = await setupOrg({ allowIdpInitiated: false });
-      const r = await idpResponse(org, {}, second);
-      await expectAccepted(org, r.samlResponse, r.email, app);
-      await expectRejected(org, r.samlResponse, [], second);
-    });
+      it("a request issued by one process is answered at the other, and the answer is refused back at the first", async () => {
+        const org = await setupOrg({ allowIdpInitiated: false });
+        const r = await idpResponse(org, {}, second);
+        await expectAccepted(org, r.samlResponse, r.email, app);
+        await expectRejected(org, r.samlResponse, [], second);
+      });
 
-    it("the same response posted to both processes at once is accepted exactly once", async () => {
-      const org = await setupOrg({ allowIdpInitiated: true });
-      const r = await idpResponse(org, { solicited: false });
-      const results = await Promise.all([post(org, r.samlResponse, app), post(org, r.samlResponse, second), post(org, r.samlResponse, app), post(org, r.samlResponse, second)]);
-      expect(results.map((x) => x.status).sort()).toEqual([303, 401, 401, 401]);
-      expect(results.flatMap((x) => sessionCookies(x))).toHaveLength(1);
-      expect(await tdb.db("members").where({ org_id: org.orgId }).whereRaw("lower(email) = lower(?)", [r.email]).count({ n: "*" })).toEqual([{ n: 1 }]);
-    });
-  });
+      it("the same response posted to both processes at once is accepted exactly once", async () => {
+        const org = await setupOrg({ allowIdpInitiated: true });
+        const r = await idpResponse(org, { solicited: false });
+        const results = await Promise.all([
+          post(org, r.samlResponse, app),
+          post(org, r.samlResponse, second),
+          post(org, r.samlResponse, app),
+          post(org, r.samlResponse, second),
+        ]);
+        expect(results.map((x) => x.status).sort()).toEqual([303, 401, 401, 401]);
+        expect(results.flatMap((x) => sessionCookies(x))).toHaveLength(1);
+        expect(
+          await tdb
+            .db("members")
+            .where({ org_id: org.orgId })
+            .whereRaw("lower(email) = lower(?)", [r.email])
+            .count({ n: "*" }),
+        ).toEqual([{ n: 1 }]);
+      });
+    },
+  );
 });
 
 describe("size", () => {
@@ -638,6 +703,10 @@ describe("sanity of the attack helpers", () => {
   it("an assertion re-signed with the IdP's own key is accepted (so re-signing is not what gets refused)", async () => {
     const org = await setupOrg({ allowIdpInitiated: false });
     const r = await idpResponse(org);
-    await expectAccepted(org, toBase64(resignAssertion(r.xml, fixture("idp-key.pem"), fixture("idp-cert.pem"))), r.email);
+    await expectAccepted(
+      org,
+      toBase64(resignAssertion(r.xml, fixture("idp-key.pem"), fixture("idp-cert.pem"))),
+      r.email,
+    );
   });
 });

@@ -102,7 +102,8 @@ describe("GET|PUT saml with explicit fields", () => {
       loginUrl: `http://roster.test/saml/${f.orgId}/login`,
     });
     expect(get.body.certificates).toHaveLength(2);
-    for (const pem of get.body.certificates) expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
+    for (const pem of get.body.certificates)
+      expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
     expect(get.body.certificates.map(der)).toEqual([der(IDP_CERT), der(ROTATED_CERT)]);
   });
 
@@ -125,15 +126,27 @@ describe("GET|PUT saml with explicit fields", () => {
 
   it("a first PUT without options gets the defaults: generic profile, SP-initiated only", async () => {
     const f = await newOrg();
-    const res = await f.owner.put("saml", { idpEntityId: IDP_ENTITY_ID, ssoUrl: IDP_SSO_URL, certificates: [IDP_CERT] });
+    const res = await f.owner.put("saml", {
+      idpEntityId: IDP_ENTITY_ID,
+      ssoUrl: IDP_SSO_URL,
+      certificates: [IDP_CERT],
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ attributeProfile: "generic", allowIdpInitiated: false });
   });
 
   it.each([
-    ["an unknown attribute profile", { attributeProfile: "pingfederate" }, /unknown attribute profile "pingfederate".*generic/],
+    [
+      "an unknown attribute profile",
+      { attributeProfile: "pingfederate" },
+      /unknown attribute profile "pingfederate".*generic/,
+    ],
     ["a certificate that is not base64", { certificates: ["this is not a certificate!"] }, /certificate/],
-    ["a certificate that is base64 but not X.509", { certificates: ["-----BEGIN CERTIFICATE-----\nAAAABBBBCCCC\n-----END CERTIFICATE-----\n"] }, /X\.509/],
+    [
+      "a certificate that is base64 but not X.509",
+      { certificates: ["-----BEGIN CERTIFICATE-----\nAAAABBBBCCCC\n-----END CERTIFICATE-----\n"] },
+      /X\.509/,
+    ],
     ["no certificate", { certificates: [] }, /certificates/],
     ["a non-http(s) SSO URL", { ssoUrl: "javascript:alert(1)" }, /ssoUrl/],
     ["an unknown field", { extra: true }, undefined],
@@ -142,7 +155,12 @@ describe("GET|PUT saml with explicit fields", () => {
     const f = await newOrg();
     await configureSaml(f.owner);
     const before = await f.owner.get("saml");
-    const res = await f.owner.put("saml", { idpEntityId: IDP_ENTITY_ID, ssoUrl: IDP_SSO_URL, certificates: [IDP_CERT], ...override });
+    const res = await f.owner.put("saml", {
+      idpEntityId: IDP_ENTITY_ID,
+      ssoUrl: IDP_SSO_URL,
+      certificates: [IDP_CERT],
+      ...override,
+    });
     expectJsonError(res, 400, "invalid_request", message);
     expect((await f.owner.get("saml")).body).toEqual(before.body);
     expect((await f.owner.get("audit-events?action=saml.updated")).body.items).toHaveLength(1);
@@ -152,10 +170,21 @@ describe("GET|PUT saml with explicit fields", () => {
 describe("PUT saml with metadataXml", () => {
   it("reads entity id, SSO URL and signing certificate from the IdP's metadata; options come alongside", async () => {
     const f = await newOrg();
-    const put = await f.owner.put("saml", { metadataXml: idpMetadataXml(), attributeProfile: "okta", allowIdpInitiated: true });
+    const put = await f.owner.put("saml", {
+      metadataXml: idpMetadataXml(),
+      attributeProfile: "okta",
+      allowIdpInitiated: true,
+    });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     const get = await f.owner.get("saml");
-    expect(get.body).toMatchObject({ configured: true, idpEntityId: IDP_ENTITY_ID, ssoUrl: IDP_SSO_URL, attributeProfile: "okta", allowIdpInitiated: true, ...spUrls(f.orgId) });
+    expect(get.body).toMatchObject({
+      configured: true,
+      idpEntityId: IDP_ENTITY_ID,
+      ssoUrl: IDP_SSO_URL,
+      attributeProfile: "okta",
+      allowIdpInitiated: true,
+      ...spUrls(f.orgId),
+    });
     expect(get.body.certificates.map(der)).toEqual([der(IDP_CERT)]);
   });
 
@@ -168,9 +197,13 @@ describe("PUT saml with metadataXml", () => {
 
   it("prefers the HTTP-Redirect SSO endpoint, takes the POST one when it is the only one", async () => {
     const f = await newOrg();
-    const both = metadataWith(`${keyDescriptor(IDP_CERT, "signing")}${ssoService("HTTP-POST", "https://idp.example.test/post")}${ssoService("HTTP-Redirect", "https://idp.example.test/redirect")}`);
+    const both = metadataWith(
+      `${keyDescriptor(IDP_CERT, "signing")}${ssoService("HTTP-POST", "https://idp.example.test/post")}${ssoService("HTTP-Redirect", "https://idp.example.test/redirect")}`,
+    );
     expect((await f.owner.put("saml", { metadataXml: both })).body.ssoUrl).toBe("https://idp.example.test/redirect");
-    const postOnly = metadataWith(`${keyDescriptor(IDP_CERT)}${ssoService("HTTP-POST", "https://idp.example.test/post")}`);
+    const postOnly = metadataWith(
+      `${keyDescriptor(IDP_CERT)}${ssoService("HTTP-POST", "https://idp.example.test/post")}`,
+    );
     expect((await f.owner.put("saml", { metadataXml: postOnly })).body.ssoUrl).toBe("https://idp.example.test/post");
   });
 
@@ -200,14 +233,49 @@ describe("PUT saml with metadataXml", () => {
   });
 
   it.each([
-    ["a DOCTYPE (XXE, entity expansion)", `<?xml version="1.0"?><!DOCTYPE md [<!ENTITY x SYSTEM "file:///etc/passwd">]>${idpMetadataXml().replace(/^<\?xml[^>]*>/, "")}`, /DOCTYPE/],
-    ["a certificate that is not X.509", metadataWith(`<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>bm90IGEgY2VydGlmaWNhdGU=</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>${ssoService("HTTP-Redirect", IDP_SSO_URL)}`), /X\.509/],
-    ["no signing certificate", metadataWith(`${keyDescriptor(IDP_CERT, "encryption")}${ssoService("HTTP-Redirect", IDP_SSO_URL)}`), /signing certificate/],
-    ["no usable SingleSignOnService", metadataWith(`${keyDescriptor(IDP_CERT)}<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="${IDP_SSO_URL}"/>`), /SingleSignOnService/],
-    ["an SSO URL that is not http(s)", metadataWith(`${keyDescriptor(IDP_CERT)}${ssoService("HTTP-Redirect", "javascript:alert(1)")}`), /SSO URL/],
-    ["no entityID", metadataWith(`${keyDescriptor(IDP_CERT)}${ssoService("HTTP-Redirect", IDP_SSO_URL)}`, "").replace(' entityID=""', ""), /entityID/],
+    [
+      "a DOCTYPE (XXE, entity expansion)",
+      `<?xml version="1.0"?><!DOCTYPE md [<!ENTITY x SYSTEM "file:///etc/passwd">]>${idpMetadataXml().replace(/^<\?xml[^>]*>/, "")}`,
+      /DOCTYPE/,
+    ],
+    [
+      "a certificate that is not X.509",
+      metadataWith(
+        `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>bm90IGEgY2VydGlmaWNhdGU=</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>${ssoService("HTTP-Redirect", IDP_SSO_URL)}`,
+      ),
+      /X\.509/,
+    ],
+    [
+      "no signing certificate",
+      metadataWith(`${keyDescriptor(IDP_CERT, "encryption")}${ssoService("HTTP-Redirect", IDP_SSO_URL)}`),
+      /signing certificate/,
+    ],
+    [
+      "no usable SingleSignOnService",
+      metadataWith(
+        `${keyDescriptor(IDP_CERT)}<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="${IDP_SSO_URL}"/>`,
+      ),
+      /SingleSignOnService/,
+    ],
+    [
+      "an SSO URL that is not http(s)",
+      metadataWith(`${keyDescriptor(IDP_CERT)}${ssoService("HTTP-Redirect", "javascript:alert(1)")}`),
+      /SSO URL/,
+    ],
+    [
+      "no entityID",
+      metadataWith(`${keyDescriptor(IDP_CERT)}${ssoService("HTTP-Redirect", IDP_SSO_URL)}`, "").replace(
+        ' entityID=""',
+        "",
+      ),
+      /entityID/,
+    ],
     ["text that is not XML", "this is not XML at all", /not well-formed XML/],
-    ["XML that is not well-formed", "<md:EntityDescriptor xmlns:md='urn:oasis:names:tc:SAML:2.0:metadata'><md:IDPSSODescriptor>", /not well-formed XML/],
+    [
+      "XML that is not well-formed",
+      "<md:EntityDescriptor xmlns:md='urn:oasis:names:tc:SAML:2.0:metadata'><md:IDPSSODescriptor>",
+      /not well-formed XML/,
+    ],
   ])("400 JSON for metadata with %s; the stored connection is untouched", async (_name, xml, message) => {
     const f = await newOrg();
     await configureSaml(f.owner);
@@ -218,7 +286,12 @@ describe("PUT saml with metadataXml", () => {
 
   it("400 for an unknown attribute profile next to valid metadata", async () => {
     const f = await newOrg();
-    expectJsonError(await f.owner.put("saml", { metadataXml: idpMetadataXml(), attributeProfile: "ENTRA" }), 400, "invalid_request", /attribute profile/);
+    expectJsonError(
+      await f.owner.put("saml", { metadataXml: idpMetadataXml(), attributeProfile: "ENTRA" }),
+      400,
+      "invalid_request",
+      /attribute profile/,
+    );
     expect((await f.owner.get("saml")).body.configured).toBe(false);
   });
 });
@@ -227,7 +300,9 @@ describe("who may read and change SAML settings", () => {
   it("401 without credentials", async () => {
     const f = await newOrg();
     expect((await request(app).get(`/api/v1/orgs/${f.orgId}/saml`)).status).toBe(401);
-    expect((await request(app).put(`/api/v1/orgs/${f.orgId}/saml`).send({ metadataXml: idpMetadataXml() })).status).toBe(401);
+    expect(
+      (await request(app).put(`/api/v1/orgs/${f.orgId}/saml`).send({ metadataXml: idpMetadataXml() })).status,
+    ).toBe(401);
   });
 
   it("a member gets 403 naming the admin role, for GET and PUT; nothing changes", async () => {
@@ -265,15 +340,29 @@ describe("audit of SAML settings", () => {
   it("each PUT writes saml.updated with before and after (certificates counted, never copied)", async () => {
     const f = await newOrg();
     await configureSaml(f.owner);
-    await configureSaml(f.owner, { certificates: [IDP_CERT, ROTATED_CERT], attributeProfile: "entra", allowIdpInitiated: true });
+    await configureSaml(f.owner, {
+      certificates: [IDP_CERT, ROTATED_CERT],
+      attributeProfile: "entra",
+      allowIdpInitiated: true,
+    });
     const res = await f.owner.get("audit-events?action=saml.updated");
     expect(res.status).toBe(200);
     const items = res.body.items as { actor: string; action: string; before: unknown; after: unknown; at: string }[];
     expect(items).toHaveLength(2);
     const [older, newer] = [...items].sort((a, b) => a.at.localeCompare(b.at) || (a.before === null ? -1 : 1));
-    const first = { idpEntityId: IDP_ENTITY_ID, ssoUrl: IDP_SSO_URL, certificates: 1, attributeProfile: "generic", allowIdpInitiated: false };
+    const first = {
+      idpEntityId: IDP_ENTITY_ID,
+      ssoUrl: IDP_SSO_URL,
+      certificates: 1,
+      attributeProfile: "generic",
+      allowIdpInitiated: false,
+    };
     expect(older).toMatchObject({ actor: `admin:${f.ownerId}`, action: "saml.updated", before: null, after: first });
-    expect(newer).toMatchObject({ actor: `admin:${f.ownerId}`, before: first, after: { ...first, certificates: 2, attributeProfile: "entra", allowIdpInitiated: true } });
+    expect(newer).toMatchObject({
+      actor: `admin:${f.ownerId}`,
+      before: first,
+      after: { ...first, certificates: 2, attributeProfile: "entra", allowIdpInitiated: true },
+    });
     expect(JSON.stringify(items)).not.toContain(der(IDP_CERT).slice(0, 40));
   });
 });
@@ -292,7 +381,9 @@ describe("SP metadata and endpoints without a connection", () => {
     const sp = doc.getElementsByTagNameNS(MD, "SPSSODescriptor")[0];
     expect(sp.getAttribute("WantAssertionsSigned")).toBe("true");
     const acs = Array.from(doc.getElementsByTagNameNS(MD, "AssertionConsumerService"));
-    expect(acs.map((a) => [a.getAttribute("Binding"), a.getAttribute("Location")])).toEqual([["urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST", spUrls(f.orgId).acsUrl]]);
+    expect(acs.map((a) => [a.getAttribute("Binding"), a.getAttribute("Location")])).toEqual([
+      ["urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST", spUrls(f.orgId).acsUrl],
+    ]);
     // The entity id in the metadata is the audience Roster checks, and what GET saml tells the admin.
     expect((await f.owner.get("saml")).body.spEntityId).toBe(root.getAttribute("entityID"));
   });
@@ -307,7 +398,10 @@ describe("SP metadata and endpoints without a connection", () => {
     expect(login.status).toBe(404);
     expect(login.headers["content-type"]).toMatch(/^text\/html/);
     expect(login.headers.location).toBeUndefined();
-    const { samlResponse } = await responseFor(f.orgId, { nameId: "x@acme.example", attributes: { email: "x@acme.example" } });
+    const { samlResponse } = await responseFor(f.orgId, {
+      nameId: "x@acme.example",
+      attributes: { email: "x@acme.example" },
+    });
     expect((await postAcs(app, f.orgId, samlResponse)).status).toBe(404);
   });
 
@@ -326,7 +420,11 @@ describe("certificate rotation", () => {
     const f = await newOrg();
     await configureSaml(f.owner, { certificates: [IDP_CERT, ROTATED_CERT] });
     await signInOk(app, f.orgId, { email: "old-key@acme.example" });
-    const cookie = await signInOk(app, f.orgId, { email: "new-key@acme.example", signingKey: ROTATED_KEY, signingCert: ROTATED_CERT });
+    const cookie = await signInOk(app, f.orgId, {
+      email: "new-key@acme.example",
+      signingKey: ROTATED_KEY,
+      signingCert: ROTATED_CERT,
+    });
     expect((await me(app, cookie)).body.email).toBe("new-key@acme.example");
   });
 
@@ -344,7 +442,11 @@ describe("certificate rotation", () => {
   it("a key that was never configured is refused even while two are trusted", async () => {
     const f = await newOrg();
     await configureSaml(f.owner, { certificates: [IDP_CERT, ROTATED_CERT] });
-    const refused = await signIn(app, f.orgId, { email: "mallory@acme.example", signingKey: pemFixture("attacker-key.pem"), signingCert: pemFixture("attacker-cert.pem") });
+    const refused = await signIn(app, f.orgId, {
+      email: "mallory@acme.example",
+      signingKey: pemFixture("attacker-key.pem"),
+      signingCert: pemFixture("attacker-cert.pem"),
+    });
     expect(refused.res.status).toBe(401);
     expect(refused.cookie).toBeNull();
   });

@@ -13,7 +13,12 @@ export const PUBLIC_URL = "http://roster.test";
 
 export function spUrls(orgId: string) {
   const base = `${PUBLIC_URL}/saml/${orgId}`;
-  return { spEntityId: `${base}/metadata`, acsUrl: `${base}/acs`, metadataUrl: `${base}/metadata`, loginUrl: `${base}/login` };
+  return {
+    spEntityId: `${base}/metadata`,
+    acsUrl: `${base}/acs`,
+    metadataUrl: `${base}/metadata`,
+    loginUrl: `${base}/login`,
+  };
 }
 
 export interface SamlSettings {
@@ -74,7 +79,10 @@ export function postAcs(app: Express, orgId: string, samlResponse: string, relay
 }
 
 /** A response signed by the test IdP for this org's SP (audience, ACS); the rest as given. */
-export function responseFor(orgId: string, options: Omit<AssertionOptions, "acsUrl" | "audience"> & Partial<AssertionOptions>) {
+export function responseFor(
+  orgId: string,
+  options: Omit<AssertionOptions, "acsUrl" | "audience"> & Partial<AssertionOptions>,
+) {
   const urls = spUrls(orgId);
   return signedResponse({ acsUrl: urls.acsUrl, audience: urls.spEntityId, ...options });
 }
@@ -111,11 +119,18 @@ export async function signIn(app: Express, orgId: string, options: SignInOptions
   let inResponseTo: string | null = null;
   let relayState: string | null = null;
   if (!options.idpInitiated) {
-    const login = await startLogin(app, orgId, options.returnTo === undefined ? "" : `?returnTo=${encodeURIComponent(options.returnTo)}`);
+    const login = await startLogin(
+      app,
+      orgId,
+      options.returnTo === undefined ? "" : `?returnTo=${encodeURIComponent(options.returnTo)}`,
+    );
     inResponseTo = login.requestId;
     relayState = login.relayState;
   }
-  const attributes = options.attributes ?? { email: options.email, ...(options.groups ? { groups: options.groups } : {}) };
+  const attributes = options.attributes ?? {
+    email: options.email,
+    ...(options.groups ? { groups: options.groups } : {}),
+  };
   const { samlResponse } = await responseFor(orgId, {
     nameId: options.nameId ?? options.email,
     attributes,

@@ -12,7 +12,17 @@ import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { setPurchased, testDeps } from "../support/factories.js";
 import { IDP_SSO_URL } from "../support/test-idp.js";
 import { type AdminClient, adminClient, createOrgViaApi, ownerIdOf } from "./helpers.js";
-import { configureSaml, me, postAcs, responseFor, type SamlSettings, signIn, signInOk, spUrls, startLogin } from "./saml-flow-helpers.js";
+import {
+  configureSaml,
+  me,
+  postAcs,
+  responseFor,
+  type SamlSettings,
+  signIn,
+  signInOk,
+  spUrls,
+  startLogin,
+} from "./saml-flow-helpers.js";
 import { createGroup, createUser, patchBody, scimClient } from "./scim-helpers.js";
 
 let tdb: TestDatabase;
@@ -33,11 +43,21 @@ interface Fixture {
 }
 
 /** An org (10 chat_code + 10 chat unless told) with the test IdP configured over the admin API. */
-async function newOrg(saml: SamlSettings = {}, body: Record<string, unknown> = {}, onApp: Express = app): Promise<Fixture> {
+async function newOrg(
+  saml: SamlSettings = {},
+  body: Record<string, unknown> = {},
+  onApp: Express = app,
+): Promise<Fixture> {
   const created = await createOrgViaApi(onApp, body);
   const owner = adminClient(onApp, created.orgId, created.ownerToken);
   await configureSaml(owner, saml);
-  return { orgId: created.orgId, owner, ownerId: await ownerIdOf(owner), scimToken: created.scimToken, ownerToken: created.ownerToken };
+  return {
+    orgId: created.orgId,
+    owner,
+    ownerId: await ownerIdOf(owner),
+    scimToken: created.scimToken,
+    ownerToken: created.ownerToken,
+  };
 }
 
 async function putMappings(f: Fixture, mappings: Record<string, unknown>[]): Promise<void> {
@@ -45,7 +65,20 @@ async function putMappings(f: Fixture, mappings: Record<string, unknown>[]): Pro
   expect(res.status, JSON.stringify(res.body)).toBe(200);
 }
 
-type MemberBody = { id: string; email: string; userName: string; role: string; seatType: string; seatStatus: string; seatReason: string; waitingFor: string | null; active: boolean; name: { givenName: string | null; familyName: string | null }; displayName: string | null; source: string };
+type MemberBody = {
+  id: string;
+  email: string;
+  userName: string;
+  role: string;
+  seatType: string;
+  seatStatus: string;
+  seatReason: string;
+  waitingFor: string | null;
+  active: boolean;
+  name: { givenName: string | null; familyName: string | null };
+  displayName: string | null;
+  source: string;
+};
 
 /** The members whose email contains `q` (the admin API's search). */
 async function membersMatching(f: Fixture, q: string): Promise<MemberBody[]> {
@@ -60,7 +93,15 @@ async function memberByEmail(f: Fixture, email: string): Promise<MemberBody> {
   return found[0];
 }
 
-type AuditItem = { actor: string; action: string; memberId: string | null; before: Record<string, unknown> | null; after: Record<string, unknown> | null; reason: string | null; at: string };
+type AuditItem = {
+  actor: string;
+  action: string;
+  memberId: string | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  reason: string | null;
+  at: string;
+};
 async function auditOf(f: Fixture, memberId: string): Promise<AuditItem[]> {
   const res = await f.owner.get(`audit-events?memberId=${memberId}&limit=500`);
   expect(res.status).toBe(200);
@@ -96,7 +137,11 @@ describe("SP-initiated sign-in", () => {
 
   it("a signed response to that request signs the person in: 303 to the RelayState path, HttpOnly session cookie", async () => {
     const login = await startLogin(app, f.orgId, `?returnTo=${encodeURIComponent("/me?tab=seat")}`);
-    const { samlResponse } = await responseFor(f.orgId, { nameId: "ada@acme.example", attributes: { email: "ada@acme.example" }, inResponseTo: login.requestId });
+    const { samlResponse } = await responseFor(f.orgId, {
+      nameId: "ada@acme.example",
+      attributes: { email: "ada@acme.example" },
+      inResponseTo: login.requestId,
+    });
     const res = await postAcs(app, f.orgId, samlResponse, login.relayState);
     expect(res.status, res.text).toBe(303);
     expect(res.headers.location).toBe("/me?tab=seat");
@@ -107,7 +152,14 @@ describe("SP-initiated sign-in", () => {
     expect(setCookie).toMatch(/;\s*Path=\//i);
     const cookie = (setCookie as string).split(";")[0];
     const body = (await me(app, cookie)).body;
-    expect(body).toMatchObject({ email: "ada@acme.example", orgId: f.orgId, role: "member", seatType: "chat_code", seatStatus: "claimed", groups: [] });
+    expect(body).toMatchObject({
+      email: "ada@acme.example",
+      orgId: f.orgId,
+      role: "member",
+      seatType: "chat_code",
+      seatStatus: "claimed",
+      groups: [],
+    });
     const page = await request(app).get("/me").set("Cookie", cookie);
     expect(page.status).toBe(200);
     expect(page.text).toContain("ada@acme.example");
@@ -116,16 +168,28 @@ describe("SP-initiated sign-in", () => {
 
   it("the same request id cannot be used twice, even with a fresh assertion", async () => {
     const login = await startLogin(app, f.orgId);
-    const first = await responseFor(f.orgId, { nameId: "bob@acme.example", attributes: { email: "bob@acme.example" }, inResponseTo: login.requestId });
+    const first = await responseFor(f.orgId, {
+      nameId: "bob@acme.example",
+      attributes: { email: "bob@acme.example" },
+      inResponseTo: login.requestId,
+    });
     expect((await postAcs(app, f.orgId, first.samlResponse, login.relayState)).status).toBe(303);
-    const second = await responseFor(f.orgId, { nameId: "bob@acme.example", attributes: { email: "bob@acme.example" }, inResponseTo: login.requestId });
+    const second = await responseFor(f.orgId, {
+      nameId: "bob@acme.example",
+      attributes: { email: "bob@acme.example" },
+      inResponseTo: login.requestId,
+    });
     const res = await postAcs(app, f.orgId, second.samlResponse, login.relayState);
     expect(res.status).toBe(401);
     expect(res.headers["set-cookie"]).toBeUndefined();
   });
 
   it("a response to a request Roster never sent is refused, and nobody is provisioned", async () => {
-    const { samlResponse } = await responseFor(f.orgId, { nameId: "nobody@acme.example", attributes: { email: "nobody@acme.example" }, inResponseTo: "_never_issued_by_roster" });
+    const { samlResponse } = await responseFor(f.orgId, {
+      nameId: "nobody@acme.example",
+      attributes: { email: "nobody@acme.example" },
+      inResponseTo: "_never_issued_by_roster",
+    });
     const res = await postAcs(app, f.orgId, samlResponse);
     expect(res.status).toBe(401);
     expect(res.headers["set-cookie"]).toBeUndefined();
@@ -143,7 +207,11 @@ describe("SP-initiated sign-in", () => {
   ])("returnTo %s falls back to /me, both in the RelayState sent and after sign-in", async (_name, returnTo) => {
     const login = await startLogin(app, f.orgId, `?returnTo=${encodeURIComponent(returnTo)}`);
     expect(login.relayState).toBe("/me");
-    const { samlResponse } = await responseFor(f.orgId, { nameId: "carol@acme.example", attributes: { email: "carol@acme.example" }, inResponseTo: login.requestId });
+    const { samlResponse } = await responseFor(f.orgId, {
+      nameId: "carol@acme.example",
+      attributes: { email: "carol@acme.example" },
+      inResponseTo: login.requestId,
+    });
     const res = await postAcs(app, f.orgId, samlResponse, login.relayState);
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe("/me");
@@ -161,7 +229,11 @@ describe("SP-initiated sign-in", () => {
   it("a RelayState posted to the ACS that is not a relative path is not followed", async () => {
     for (const relayState of ["https://evil.example", "//evil.example", "/\\evil.example"]) {
       const login = await startLogin(app, f.orgId);
-      const { samlResponse } = await responseFor(f.orgId, { nameId: "dave@acme.example", attributes: { email: "dave@acme.example" }, inResponseTo: login.requestId });
+      const { samlResponse } = await responseFor(f.orgId, {
+        nameId: "dave@acme.example",
+        attributes: { email: "dave@acme.example" },
+        inResponseTo: login.requestId,
+      });
       const res = await postAcs(app, f.orgId, samlResponse, relayState);
       expect(res.status).toBe(303);
       expect(res.headers.location).toBe("/me");
@@ -172,7 +244,11 @@ describe("SP-initiated sign-in", () => {
     const other = await newOrg();
     // A response for org A's SP posted to org B's ACS: wrong audience and destination.
     const login = await startLogin(app, f.orgId);
-    const { samlResponse } = await responseFor(f.orgId, { nameId: "erin@acme.example", attributes: { email: "erin@acme.example" }, inResponseTo: login.requestId });
+    const { samlResponse } = await responseFor(f.orgId, {
+      nameId: "erin@acme.example",
+      attributes: { email: "erin@acme.example" },
+      inResponseTo: login.requestId,
+    });
     expect((await postAcs(app, other.orgId, samlResponse)).status).toBe(401);
     expect(await membersMatching(other, "erin@acme.example")).toEqual([]);
   });
@@ -191,7 +267,10 @@ describe("IdP-initiated sign-in (no InResponseTo)", () => {
     const result = await signIn(app, f.orgId, { email: "idp-start@acme.example", idpInitiated: true });
     expect(result.res.status, result.res.text).toBe(303);
     expect(result.res.headers.location).toBe("/me");
-    expect((await me(app, result.cookie as string)).body).toMatchObject({ email: "idp-start@acme.example", orgId: f.orgId });
+    expect((await me(app, result.cookie as string)).body).toMatchObject({
+      email: "idp-start@acme.example",
+      orgId: f.orgId,
+    });
     // SP-initiated still works next to it.
     await signInOk(app, f.orgId, { email: "sp-start@acme.example" });
   });
@@ -202,7 +281,10 @@ describe("IdP-initiated sign-in (no InResponseTo)", () => {
       ["/me?from=portal", "/me?from=portal"],
       ["https://evil.example", "/me"],
     ]) {
-      const { samlResponse } = await responseFor(f.orgId, { nameId: "portal@acme.example", attributes: { email: "portal@acme.example" } });
+      const { samlResponse } = await responseFor(f.orgId, {
+        nameId: "portal@acme.example",
+        attributes: { email: "portal@acme.example" },
+      });
       const res = await postAcs(app, f.orgId, samlResponse, relayState);
       expect(res.status).toBe(303);
       expect(res.headers.location).toBe(location);
@@ -211,7 +293,11 @@ describe("IdP-initiated sign-in (no InResponseTo)", () => {
 
   it("is refused when the org does not allow it: 401 page that tells little, no session, nothing provisioned", async () => {
     const f = await newOrg({ allowIdpInitiated: false });
-    const result = await signIn(app, f.orgId, { email: "uninvited@acme.example", groups: ["Engineering"], idpInitiated: true });
+    const result = await signIn(app, f.orgId, {
+      email: "uninvited@acme.example",
+      groups: ["Engineering"],
+      idpInitiated: true,
+    });
     expect(result.res.status).toBe(401);
     expect(result.res.headers["content-type"]).toMatch(/^text\/html/);
     expect(result.res.text).toMatch(/sign-in could not be completed/i);
@@ -238,9 +324,28 @@ describe("just-in-time provisioning through the seat allocator", () => {
     const cookie = await signInOk(app, f.orgId, { email: "grace@acme.example", groups: ["Engineering"] });
 
     const member = await memberByEmail(f, "grace@acme.example");
-    expect(member).toMatchObject({ userName: "grace@acme.example", email: "grace@acme.example", role: "member", active: true, seatType: "chat_code", seatStatus: "claimed", seatReason: "mapping:Engineering", waitingFor: null, source: "jit" });
+    expect(member).toMatchObject({
+      userName: "grace@acme.example",
+      email: "grace@acme.example",
+      role: "member",
+      active: true,
+      seatType: "chat_code",
+      seatStatus: "claimed",
+      seatReason: "mapping:Engineering",
+      waitingFor: null,
+      source: "jit",
+    });
     const body = (await me(app, cookie)).body;
-    expect(body).toMatchObject({ id: member.id, email: "grace@acme.example", orgId: f.orgId, role: "member", seatType: "chat_code", seatStatus: "claimed", seatReason: "mapping:Engineering", groups: ["Engineering"] });
+    expect(body).toMatchObject({
+      id: member.id,
+      email: "grace@acme.example",
+      orgId: f.orgId,
+      role: "member",
+      seatType: "chat_code",
+      seatStatus: "claimed",
+      seatReason: "mapping:Engineering",
+      groups: ["Engineering"],
+    });
     expect(await seatsUsed(f)).toEqual({ chat_code: 1, chat: 0 });
 
     const history = await auditOf(f, member.id);
@@ -248,7 +353,11 @@ describe("just-in-time provisioning through the seat allocator", () => {
       ["member.created", "jit"],
       ["seat.changed", "jit"],
     ]);
-    expect(history[1]).toMatchObject({ reason: "mapping:Engineering", before: { seatType: null }, after: { seatType: "chat_code", seatStatus: "claimed" } });
+    expect(history[1]).toMatchObject({
+      reason: "mapping:Engineering",
+      before: { seatType: null },
+      after: { seatType: "chat_code", seatStatus: "claimed" },
+    });
   });
 
   it("a second sign-in is the same member: no new member, no second seat, no new events when nothing changed", async () => {
@@ -268,9 +377,24 @@ describe("just-in-time provisioning through the seat allocator", () => {
     await signInOk(app, f.orgId, { email: "ivy@acme.example", groups: ["Engineering"] });
     const cookie = await signInOk(app, f.orgId, { email: "jack@acme.example", groups: ["Engineering"] });
 
-    expect(await memberByEmail(f, "jack@acme.example")).toMatchObject({ seatType: "unassigned", seatStatus: "unassigned", seatReason: "waiting:chat_code", waitingFor: "chat_code" });
-    expect((await me(app, cookie)).body).toMatchObject({ email: "jack@acme.example", seatType: "unassigned", seatStatus: "unassigned", waitingFor: "chat_code" });
-    const seats = (await f.owner.get("seats")).body.seatTypes as { type: string; used: number; purchased: number; waiting: number }[];
+    expect(await memberByEmail(f, "jack@acme.example")).toMatchObject({
+      seatType: "unassigned",
+      seatStatus: "unassigned",
+      seatReason: "waiting:chat_code",
+      waitingFor: "chat_code",
+    });
+    expect((await me(app, cookie)).body).toMatchObject({
+      email: "jack@acme.example",
+      seatType: "unassigned",
+      seatStatus: "unassigned",
+      waitingFor: "chat_code",
+    });
+    const seats = (await f.owner.get("seats")).body.seatTypes as {
+      type: string;
+      used: number;
+      purchased: number;
+      waiting: number;
+    }[];
     expect(seats.find((s) => s.type === "chat_code")).toMatchObject({ purchased: 1, used: 1, waiting: 1 });
     // The mapped type, not any free one: the chat seats stay free under the default policy.
     expect(seats.find((s) => s.type === "chat")).toMatchObject({ used: 0 });
@@ -285,7 +409,11 @@ describe("just-in-time provisioning through the seat allocator", () => {
       { group: "Sales", seatType: "chat", priority: 2 },
     ]);
     const cookie = await signInOk(app, f.orgId, { email: "kim@acme.example", groups: ["Sales"] });
-    expect((await me(app, cookie)).body).toMatchObject({ seatType: "chat", seatReason: "mapping:Sales", groups: ["Sales"] });
+    expect((await me(app, cookie)).body).toMatchObject({
+      seatType: "chat",
+      seatReason: "mapping:Sales",
+      groups: ["Sales"],
+    });
 
     await signInOk(app, f.orgId, { email: "kim@acme.example", groups: [] });
     const member = await memberByEmail(f, "kim@acme.example");
@@ -294,19 +422,28 @@ describe("just-in-time provisioning through the seat allocator", () => {
     expect(await seatsUsed(f)).toEqual({ chat_code: 1, chat: 0 });
 
     await signInOk(app, f.orgId, { email: "kim@acme.example", groups: ["Sales", "Engineering"] });
-    expect(await memberByEmail(f, "kim@acme.example")).toMatchObject({ seatType: "chat_code", seatReason: "mapping:Engineering" });
+    expect(await memberByEmail(f, "kim@acme.example")).toMatchObject({
+      seatType: "chat_code",
+      seatReason: "mapping:Engineering",
+    });
     await signInOk(app, f.orgId, { email: "kim@acme.example", groups: ["Sales"] });
     expect(await memberByEmail(f, "kim@acme.example")).toMatchObject({ seatType: "chat", seatReason: "mapping:Sales" });
     expect(await seatsUsed(f)).toEqual({ chat_code: 0, chat: 1 });
 
     const history = await auditOf(f, member.id);
-    expect(history.filter((e) => e.action === "seat.changed").map((e) => [e.actor, e.after?.seatType, e.reason])).toEqual([
+    expect(
+      history.filter((e) => e.action === "seat.changed").map((e) => [e.actor, e.after?.seatType, e.reason]),
+    ).toEqual([
       ["jit", "chat", "mapping:Sales"],
       ["jit", "chat_code", "highest_available"],
       ["jit", "chat_code", "mapping:Engineering"],
       ["jit", "chat", "mapping:Sales"],
     ]);
-    expect(history.filter((e) => e.action === "member.groups_changed").map((e) => [e.actor, e.before?.groups, e.after?.groups])).toEqual([
+    expect(
+      history
+        .filter((e) => e.action === "member.groups_changed")
+        .map((e) => [e.actor, e.before?.groups, e.after?.groups]),
+    ).toEqual([
       ["jit", ["Sales"], []],
       ["jit", [], ["Sales", "Engineering"]],
       ["jit", ["Sales", "Engineering"], ["Sales"]],
@@ -320,7 +457,10 @@ describe("just-in-time provisioning through the seat allocator", () => {
     const member = await memberByEmail(f, "lee@acme.example");
     expect(member.seatType).toBe("chat_code");
 
-    expect((await f.owner.patch(`members/${member.id}`, { seatType: "chat" })).body).toMatchObject({ seatType: "chat", seatReason: "manual" });
+    expect((await f.owner.patch(`members/${member.id}`, { seatType: "chat" })).body).toMatchObject({
+      seatType: "chat",
+      seatReason: "manual",
+    });
     await signInOk(app, f.orgId, { email: "lee@acme.example", groups: ["Engineering"] });
     await signInOk(app, f.orgId, { email: "lee@acme.example", groups: [] });
     expect((await me(app, cookie)).body).toMatchObject({ seatType: "chat", seatReason: "manual" });
@@ -332,8 +472,13 @@ describe("just-in-time provisioning through the seat allocator", () => {
     expect((await me(app, cookie)).body).toMatchObject({ seatType: "unassigned", seatReason: "manual" });
 
     // Back to automatic: the mapping applies (the member's groups are the ones last asserted).
-    expect((await f.owner.patch(`members/${member.id}`, { seatType: "auto" })).body).toMatchObject({ seatType: "chat_code", seatReason: "mapping:Engineering" });
-    const actors = (await auditOf(f, member.id)).filter((e) => e.action === "seat.changed").map((e) => [e.actor, e.reason]);
+    expect((await f.owner.patch(`members/${member.id}`, { seatType: "auto" })).body).toMatchObject({
+      seatType: "chat_code",
+      seatReason: "mapping:Engineering",
+    });
+    const actors = (await auditOf(f, member.id))
+      .filter((e) => e.action === "seat.changed")
+      .map((e) => [e.actor, e.reason]);
     expect(actors).toEqual([
       ["jit", "highest_available"],
       [`admin:${f.ownerId}`, "manual"],
@@ -346,7 +491,11 @@ describe("just-in-time provisioning through the seat allocator", () => {
     const f = await newOrg();
     await putMappings(f, [{ group: "IT Admins", role: "admin", priority: 1 }]);
     const cookie = await signInOk(app, f.orgId, { email: "mia@acme.example", groups: ["IT Admins"] });
-    expect((await me(app, cookie)).body).toMatchObject({ role: "admin", seatType: "chat_code", seatReason: "highest_available" });
+    expect((await me(app, cookie)).body).toMatchObject({
+      role: "admin",
+      seatType: "chat_code",
+      seatReason: "highest_available",
+    });
     expect((await request(app).get(`/api/v1/orgs/${f.orgId}/saml`).set("Cookie", cookie)).status).toBe(200);
     await signInOk(app, f.orgId, { email: "mia@acme.example", groups: [] });
     expect((await me(app, cookie)).body.role).toBe("member");
@@ -354,9 +503,18 @@ describe("just-in-time provisioning through the seat allocator", () => {
 
   it("later sign-ins refresh a JIT member's names", async () => {
     const f = await newOrg();
-    await signInOk(app, f.orgId, { email: "nora@acme.example", attributes: { email: "nora@acme.example", firstName: "Nora", lastName: "Old", displayName: "Nora Old" } });
-    await signInOk(app, f.orgId, { email: "nora@acme.example", attributes: { email: "nora@acme.example", firstName: "Nora", lastName: "New", displayName: "Nora New" } });
-    expect(await memberByEmail(f, "nora@acme.example")).toMatchObject({ name: { givenName: "Nora", familyName: "New" }, displayName: "Nora New" });
+    await signInOk(app, f.orgId, {
+      email: "nora@acme.example",
+      attributes: { email: "nora@acme.example", firstName: "Nora", lastName: "Old", displayName: "Nora Old" },
+    });
+    await signInOk(app, f.orgId, {
+      email: "nora@acme.example",
+      attributes: { email: "nora@acme.example", firstName: "Nora", lastName: "New", displayName: "Nora New" },
+    });
+    expect(await memberByEmail(f, "nora@acme.example")).toMatchObject({
+      name: { givenName: "Nora", familyName: "New" },
+      displayName: "Nora New",
+    });
   });
 });
 
@@ -366,7 +524,10 @@ describe("the same person over SCIM, the operator API and SAML", () => {
     const scim = scimClient(app, f.scimToken);
     const user = await createUser(scim, "olga@acme.example", { name: { givenName: "Olga", familyName: "Scim" } });
     const before = await memberByEmail(f, "olga@acme.example");
-    const cookie = await signInOk(app, f.orgId, { email: "olga@acme.example", attributes: { email: "olga@acme.example", firstName: "Someone", lastName: "Else" } });
+    const cookie = await signInOk(app, f.orgId, {
+      email: "olga@acme.example",
+      attributes: { email: "olga@acme.example", firstName: "Someone", lastName: "Else" },
+    });
     const body = (await me(app, cookie)).body;
     expect(body.id).toBe(user.id);
     expect(body).toMatchObject({ email: "olga@acme.example", seatType: before.seatType, seatStatus: "claimed" });
@@ -380,7 +541,9 @@ describe("the same person over SCIM, the operator API and SAML", () => {
   it("matches a SCIM user whose userName is not the email by their email address", async () => {
     const f = await newOrg();
     const scim = scimClient(app, f.scimToken);
-    const user = await createUser(scim, "pjones", { emails: [{ value: "Pat.Jones@acme.example", primary: true, type: "work" }] });
+    const user = await createUser(scim, "pjones", {
+      emails: [{ value: "Pat.Jones@acme.example", primary: true, type: "work" }],
+    });
     const cookie = await signInOk(app, f.orgId, { email: "pat.jones@acme.example" });
     expect((await me(app, cookie)).body.id).toBe(user.id);
     expect(await membersMatching(f, "jones")).toHaveLength(1);
@@ -436,21 +599,39 @@ describe("attribute profiles", () => {
         [ENTRA.groups]: [engineering, "0a0b0c0d-0000-4000-8000-000000000001"],
       },
     });
-    expect((await me(app, cookie)).body).toMatchObject({ email: "rosa@acme.example", seatType: "chat", seatReason: `mapping:${engineering}` });
-    expect(await memberByEmail(f, "rosa@acme.example")).toMatchObject({ name: { givenName: "Rosa", familyName: "Diaz" }, displayName: "Rosa Diaz" });
+    expect((await me(app, cookie)).body).toMatchObject({
+      email: "rosa@acme.example",
+      seatType: "chat",
+      seatReason: `mapping:${engineering}`,
+    });
+    expect(await memberByEmail(f, "rosa@acme.example")).toMatchObject({
+      name: { givenName: "Rosa", familyName: "Diaz" },
+      displayName: "Rosa Diaz",
+    });
   });
 
   it("entra: falls back to the name claim (the UPN) when there is no emailaddress claim", async () => {
     const f = await newOrg({ attributeProfile: "entra" });
-    const cookie = await signInOk(app, f.orgId, { email: "upn@acme.example", nameId: "opaque-id-123", attributes: { [ENTRA.name]: "upn@acme.example" } });
+    const cookie = await signInOk(app, f.orgId, {
+      email: "upn@acme.example",
+      nameId: "opaque-id-123",
+      attributes: { [ENTRA.name]: "upn@acme.example" },
+    });
     expect((await me(app, cookie)).body.email).toBe("upn@acme.example");
   });
 
   it("entra: plain 'email'/'groups' attributes are not Entra's claims and are not read", async () => {
     const f = await newOrg({ attributeProfile: "entra" });
     await putMappings(f, [{ group: "Engineering", seatType: "chat", priority: 1 }]);
-    const cookie = await signInOk(app, f.orgId, { email: "sam@acme.example", attributes: { [ENTRA.email]: "sam@acme.example", groups: ["Engineering"] } });
-    expect((await me(app, cookie)).body).toMatchObject({ seatType: "chat_code", seatReason: "highest_available", groups: [] });
+    const cookie = await signInOk(app, f.orgId, {
+      email: "sam@acme.example",
+      attributes: { [ENTRA.email]: "sam@acme.example", groups: ["Engineering"] },
+    });
+    expect((await me(app, cookie)).body).toMatchObject({
+      seatType: "chat_code",
+      seatReason: "highest_available",
+      groups: [],
+    });
   });
 
   it("okta: email, firstName, lastName and a multi-valued groups attribute", async () => {
@@ -460,39 +641,74 @@ describe("attribute profiles", () => {
       email: "tara@acme.example",
       attributes: { email: "tara@acme.example", firstName: "Tara", lastName: "Okta", groups: ["Everyone", "Support"] },
     });
-    expect((await me(app, cookie)).body).toMatchObject({ email: "tara@acme.example", seatType: "chat", seatReason: "mapping:Support", groups: ["Everyone", "Support"] });
-    expect(await memberByEmail(f, "tara@acme.example")).toMatchObject({ name: { givenName: "Tara", familyName: "Okta" } });
+    expect((await me(app, cookie)).body).toMatchObject({
+      email: "tara@acme.example",
+      seatType: "chat",
+      seatReason: "mapping:Support",
+      groups: ["Everyone", "Support"],
+    });
+    expect(await memberByEmail(f, "tara@acme.example")).toMatchObject({
+      name: { givenName: "Tara", familyName: "Okta" },
+    });
   });
 
   it("okta: the user.* attribute names of Okta's default statements", async () => {
     const f = await newOrg({ attributeProfile: "okta" });
-    const cookie = await signInOk(app, f.orgId, { email: "uma@acme.example", nameId: "00u1abcd", attributes: { "user.email": "uma@acme.example", "user.firstName": "Uma", "user.lastName": "Lee" } });
+    const cookie = await signInOk(app, f.orgId, {
+      email: "uma@acme.example",
+      nameId: "00u1abcd",
+      attributes: { "user.email": "uma@acme.example", "user.firstName": "Uma", "user.lastName": "Lee" },
+    });
     expect((await me(app, cookie)).body.email).toBe("uma@acme.example");
     expect(await memberByEmail(f, "uma@acme.example")).toMatchObject({ name: { givenName: "Uma", familyName: "Lee" } });
   });
 
   it("google: primaryEmail", async () => {
     const f = await newOrg({ attributeProfile: "google" });
-    const cookie = await signInOk(app, f.orgId, { email: "vic@acme.example", nameId: "1234567890", attributes: { primaryEmail: "vic@acme.example", givenName: "Vic" } });
+    const cookie = await signInOk(app, f.orgId, {
+      email: "vic@acme.example",
+      nameId: "1234567890",
+      attributes: { primaryEmail: "vic@acme.example", givenName: "Vic" },
+    });
     expect((await me(app, cookie)).body.email).toBe("vic@acme.example");
   });
 
   it("generic: email, names and groups by their plain names", async () => {
     const f = await newOrg({ attributeProfile: "generic" });
-    const cookie = await signInOk(app, f.orgId, { email: "wes@acme.example", attributes: { email: "wes@acme.example", firstName: "Wes", lastName: "G", displayName: "Wes G", groups: ["A", "B"] } });
+    const cookie = await signInOk(app, f.orgId, {
+      email: "wes@acme.example",
+      attributes: {
+        email: "wes@acme.example",
+        firstName: "Wes",
+        lastName: "G",
+        displayName: "Wes G",
+        groups: ["A", "B"],
+      },
+    });
     expect((await me(app, cookie)).body).toMatchObject({ email: "wes@acme.example", groups: ["A", "B"] });
-    expect(await memberByEmail(f, "wes@acme.example")).toMatchObject({ name: { givenName: "Wes", familyName: "G" }, displayName: "Wes G" });
+    expect(await memberByEmail(f, "wes@acme.example")).toMatchObject({
+      name: { givenName: "Wes", familyName: "G" },
+      displayName: "Wes G",
+    });
   });
 
   it("generic: without an email attribute, an email-shaped NameID is the email", async () => {
     const f = await newOrg({ attributeProfile: "generic" });
-    const cookie = await signInOk(app, f.orgId, { email: "ignored", nameId: "Xena@Acme.example", attributes: { firstName: "Xena" } });
+    const cookie = await signInOk(app, f.orgId, {
+      email: "ignored",
+      nameId: "Xena@Acme.example",
+      attributes: { firstName: "Xena" },
+    });
     expect((await me(app, cookie)).body.email).toBe("xena@acme.example");
   });
 
   it("generic: no email attribute and an opaque NameID is refused (401), nothing provisioned", async () => {
     const f = await newOrg({ attributeProfile: "generic" });
-    const result = await signIn(app, f.orgId, { email: "ignored", nameId: "opaque-user-42", attributes: { firstName: "Nobody" } });
+    const result = await signIn(app, f.orgId, {
+      email: "ignored",
+      nameId: "opaque-user-42",
+      attributes: { firstName: "Nobody" },
+    });
     expect(result.res.status).toBe(401);
     expect(result.cookie).toBeNull();
     expect((await f.owner.get("members?limit=500")).body.items).toHaveLength(1); // the owner only
@@ -514,7 +730,11 @@ describe("who may sign in", () => {
     expect(refused.res.headers["content-type"]).toMatch(/^text\/html/);
     expect(refused.res.text).toMatch(/deactivated/);
     expect(refused.cookie).toBeNull();
-    expect(await memberByEmail(f, "yuri@acme.example")).toMatchObject({ id: user.id, active: false, seatType: "unassigned" });
+    expect(await memberByEmail(f, "yuri@acme.example")).toMatchObject({
+      id: user.id,
+      active: false,
+      seatType: "unassigned",
+    });
     expect(await seatsUsed(f)).toEqual({ chat_code: 0, chat: 0 });
     // The refused sign-in changed nothing (its transaction rolled back): no group change recorded.
     expect((await auditOf(f, user.id)).filter((e) => e.action === "member.groups_changed")).toEqual([]);
@@ -526,7 +746,13 @@ describe("who may sign in", () => {
     await setPurchased(tdb.db, f.orgId, "chat_code", 0);
     await setPurchased(tdb.db, f.orgId, "chat", 0);
     const cookie = await signInOk(app, f.orgId, { email: "zoe@acme.example" });
-    expect((await me(app, cookie)).body).toMatchObject({ email: "zoe@acme.example", seatType: "unassigned", seatStatus: "unassigned", seatReason: "exhausted", waitingFor: "any" });
+    expect((await me(app, cookie)).body).toMatchObject({
+      email: "zoe@acme.example",
+      seatType: "unassigned",
+      seatStatus: "unassigned",
+      seatReason: "exhausted",
+      waitingFor: "any",
+    });
     const page = await request(app).get("/me").set("Cookie", cookie);
     expect(page.status).toBe(200);
     expect(page.text).toMatch(/You have no seat yet/);
@@ -535,7 +761,11 @@ describe("who may sign in", () => {
   it("an owner who is Unassigned by choice is not on a waiting list", async () => {
     const f = await newOrg({}, { ownerEmail: "boss@acme.example" });
     const cookie = await signInOk(app, f.orgId, { email: "boss@acme.example" });
-    expect((await me(app, cookie)).body).toMatchObject({ role: "primary_owner", seatType: "unassigned", waitingFor: null });
+    expect((await me(app, cookie)).body).toMatchObject({
+      role: "primary_owner",
+      seatType: "unassigned",
+      waitingFor: null,
+    });
     const page = await request(app).get("/me").set("Cookie", cookie);
     // Buying seats gives no seat; the owner is told how to give themselves one, not to ask someone.
     expect(page.text).toMatch(/You have no seat yet\. As primary owner, you can give yourself one/);
@@ -549,15 +779,32 @@ describe("what reaches the log", () => {
     const { pino } = await import("pino");
     // No redaction here on purpose: the app must not hand these values to the logger in the first place.
     const logger = pino({ level: "trace" }, { write: (line: string) => void lines.push(line) });
-    const logged = buildApp({ ...testDeps(tdb.db), logger, sessions: createSessionCodec("log-test-session-key"), operatorToken: OPERATOR_TOKEN });
+    const logged = buildApp({
+      ...testDeps(tdb.db),
+      logger,
+      sessions: createSessionCodec("log-test-session-key"),
+      operatorToken: OPERATOR_TOKEN,
+    });
 
     const f = await newOrg({}, {}, logged);
     const email = "secret.person@hidden-domain.example";
     const result = await signIn(logged, f.orgId, { email, groups: ["Engineering"] });
     expect(result.res.status).toBe(303);
     const cookieValue = (result.cookie as string).slice("roster_session=".length);
-    expect((await request(logged).get("/api/v1/me").set("Cookie", result.cookie as string)).status).toBe(200);
-    expect((await request(logged).get("/me").set("Cookie", result.cookie as string)).status).toBe(200);
+    expect(
+      (
+        await request(logged)
+          .get("/api/v1/me")
+          .set("Cookie", result.cookie as string)
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(logged)
+          .get("/me")
+          .set("Cookie", result.cookie as string)
+      ).status,
+    ).toBe(200);
 
     // Refused sign-ins log their reason: still no response, no email.
     const refused = await responseFor(f.orgId, { nameId: email, attributes: { email } }); // IdP-initiated, not allowed
@@ -584,13 +831,19 @@ describe("what reaches the log", () => {
       ["the session cookie's signature", cookieValue.split(".")[1]],
       ["the owner's token", f.ownerToken],
       ["the SCIM token", f.scimToken],
-      ["the IdP's signature", /<ds:SignatureValue>([^<]{40})/.exec(Buffer.from(result.samlResponse, "base64").toString("utf8"))?.[1] ?? "missing"],
+      [
+        "the IdP's signature",
+        /<ds:SignatureValue>([^<]{40})/.exec(Buffer.from(result.samlResponse, "base64").toString("utf8"))?.[1] ??
+          "missing",
+      ],
     ];
     for (const [name, secret] of secrets) {
       expect(secret.length, name).toBeGreaterThan(8);
       expect(text.includes(secret), `${name} is in the log`).toBe(false);
     }
     // Sanity check of the capture: request lines for the ACS are there.
-    expect(lines.some((l) => l.includes(`/saml/${f.orgId}/acs`) || l.includes('"path":"/acs"') || l.includes("/acs"))).toBe(true);
+    expect(
+      lines.some((l) => l.includes(`/saml/${f.orgId}/acs`) || l.includes('"path":"/acs"') || l.includes("/acs")),
+    ).toBe(true);
   });
 });

@@ -57,16 +57,25 @@ describe("SCIM authentication", () => {
     ["an unknown SCIM-shaped token", "Bearer rst_scim_0000000000000000000000000000000000000000"],
     ["random text", "Bearer not-a-token"],
   ])("answers 401 with a SCIM error body for %s", async (_label, header) => {
-    for (const call of [request(app).get(`${SCIM}/Users`), request(app).post(`${SCIM}/Users`).send(userBody("nobody@example.com")), request(app).get(`${SCIM}/Nope`)]) {
+    for (const call of [
+      request(app).get(`${SCIM}/Users`),
+      request(app).post(`${SCIM}/Users`).send(userBody("nobody@example.com")),
+      request(app).get(`${SCIM}/Nope`),
+    ]) {
       const res = header === null ? await call : await call.set("Authorization", header);
       expectUnauthorized(res);
     }
   });
 
   it("refuses an admin API token on SCIM (and creates nothing)", async () => {
-    const res = await request(app).post(`${SCIM}/Users`).set("Authorization", `Bearer ${org.ownerToken}`).send(userBody("sneaky@example.com"));
+    const res = await request(app)
+      .post(`${SCIM}/Users`)
+      .set("Authorization", `Bearer ${org.ownerToken}`)
+      .send(userBody("sneaky@example.com"));
     expectUnauthorized(res);
-    const list = await scimClient(app, org.scimToken).get(`/Users?filter=${encodeURIComponent('userName eq "sneaky@example.com"')}`);
+    const list = await scimClient(app, org.scimToken).get(
+      `/Users?filter=${encodeURIComponent('userName eq "sneaky@example.com"')}`,
+    );
     expect(list.body.totalResults).toBe(0);
   });
 
@@ -112,7 +121,10 @@ describe("SCIM authentication", () => {
     const remembered = scimClient(other, issued.body.token);
     const existing = await createUser(remembered, "remembered-existing@example.com");
     expect((await remembered.get("/Users")).status).toBe(200);
-    expect((await remembered.get(`/Users?filter=${encodeURIComponent('userName eq "remembered-existing@example.com"')}`)).body.totalResults).toBe(1);
+    expect(
+      (await remembered.get(`/Users?filter=${encodeURIComponent('userName eq "remembered-existing@example.com"')}`))
+        .body.totalResults,
+    ).toBe(1);
 
     expect((await owner.delete(`scim-tokens/${issued.body.id}`)).status).toBe(204);
     const attempts = [
@@ -181,7 +193,11 @@ describe("tenant isolation", () => {
   it("org A gets 404 for org B's user and group by id, for every method, and B's data stays as it was", async () => {
     expectScimError(await a.get(`/Users/${bUser.id}`), 404, null);
     expectScimError(await a.put(`/Users/${bUser.id}`, userBody(bName, { displayName: "hijacked" })), 404, null);
-    expectScimError(await a.patch(`/Users/${bUser.id}`, patchBody({ op: "replace", path: "displayName", value: "hijacked" })), 404, null);
+    expectScimError(
+      await a.patch(`/Users/${bUser.id}`, patchBody({ op: "replace", path: "displayName", value: "hijacked" })),
+      404,
+      null,
+    );
     expectScimError(await a.delete(`/Users/${bUser.id}`), 404, null);
     expectScimError(await a.get(`/Groups/${bGroupId}`), 404, null);
     expectScimError(await a.patch(`/Groups/${bGroupId}`, patchBody({ op: "remove", path: "members" })), 404, null);
@@ -194,13 +210,20 @@ describe("tenant isolation", () => {
   it("org A cannot put org B's user in its own group, nor reach it through Bulk", async () => {
     const group = await createGroup(a, "A team", [bUser.id]);
     expect(group.members ?? []).toEqual([]);
-    const patched = await a.patch(`/Groups/${group.id}?attributes=members`, patchBody({ op: "add", path: "members", value: [{ value: bUser.id }] }));
+    const patched = await a.patch(
+      `/Groups/${group.id}?attributes=members`,
+      patchBody({ op: "add", path: "members", value: [{ value: bUser.id }] }),
+    );
     expect(patched.status).toBe(200);
     expect(patched.body.members ?? []).toEqual([]);
     const bulk = await a.post("/Bulk", {
       schemas: ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
       Operations: [
-        { method: "PATCH", path: `/Users/${bUser.id}`, data: patchBody({ op: "replace", path: "displayName", value: "hijacked" }) },
+        {
+          method: "PATCH",
+          path: `/Users/${bUser.id}`,
+          data: patchBody({ op: "replace", path: "displayName", value: "hijacked" }),
+        },
         { method: "DELETE", path: `/Users/${bUser.id}` },
       ],
     });
@@ -237,7 +260,9 @@ describe("discovery", () => {
       etag: { supported: true },
       meta: { resourceType: "ServiceProviderConfig", location: `${BASE_URL}/ServiceProviderConfig` },
     });
-    expect(res.body.authenticationSchemes).toEqual(expect.arrayContaining([expect.objectContaining({ type: "oauthbearertoken" })]));
+    expect(res.body.authenticationSchemes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: "oauthbearertoken" })]),
+    );
   });
 
   it("GET /serviceConfiguration (Microsoft's path) answers the same document", async () => {
@@ -252,7 +277,11 @@ describe("discovery", () => {
     expect(res.body).toMatchObject({ schemas: [LIST_RESPONSE], totalResults: 2, itemsPerPage: 2, startIndex: 1 });
     const user = res.body.Resources.find((r: { id: string }) => r.id === "User");
     const group = res.body.Resources.find((r: { id: string }) => r.id === "Group");
-    expect(user).toMatchObject({ endpoint: "/Users", schema: USER_SCHEMA, meta: { resourceType: "ResourceType", location: `${BASE_URL}/ResourceTypes/User` } });
+    expect(user).toMatchObject({
+      endpoint: "/Users",
+      schema: USER_SCHEMA,
+      meta: { resourceType: "ResourceType", location: `${BASE_URL}/ResourceTypes/User` },
+    });
     expect(user.schemaExtensions).toEqual(
       expect.arrayContaining([
         { schema: ENTERPRISE, required: false },
@@ -276,7 +305,11 @@ describe("discovery", () => {
     expect(ids).toEqual(expect.arrayContaining([USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE, SEAT]));
     expect(res.body.totalResults).toBe(ids.length);
     const seat = res.body.Resources.find((r: { id: string }) => r.id === SEAT);
-    expect(seat.attributes.map((a: { name: string }) => a.name).sort()).toEqual(["seatReason", "seatStatus", "seatType"]);
+    expect(seat.attributes.map((a: { name: string }) => a.name).sort()).toEqual([
+      "seatReason",
+      "seatStatus",
+      "seatType",
+    ]);
     for (const attribute of seat.attributes) expect(attribute.mutability, attribute.name).toBe("readOnly");
     // Every schema's meta.location is where GET answers it.
     for (const schema of res.body.Resources) {
@@ -286,7 +319,11 @@ describe("discovery", () => {
       expect(one.body).toEqual(schema);
     }
     const user = res.body.Resources.find((r: { id: string }) => r.id === USER_SCHEMA);
-    expect(user.attributes.find((a: { name: string }) => a.name === "userName")).toMatchObject({ uniqueness: "server", caseExact: false, required: true });
+    expect(user.attributes.find((a: { name: string }) => a.name === "userName")).toMatchObject({
+      uniqueness: "server",
+      caseExact: false,
+      required: true,
+    });
   });
 
   it("GET /Schemas/{urn} answers one schema, including the seat extension, or a SCIM 404", async () => {
@@ -299,7 +336,15 @@ describe("discovery", () => {
 
   it("endpoints are matched case-insensitively (/users, /groups, /schemas …)", async () => {
     const user = await createUser(scim, "lower.case@example.com");
-    for (const p of ["/users", "/USERS", "/groups", "/serviceproviderconfig", "/resourcetypes", "/schemas", `/users/${user.id}`]) {
+    for (const p of [
+      "/users",
+      "/USERS",
+      "/groups",
+      "/serviceproviderconfig",
+      "/resourcetypes",
+      "/schemas",
+      `/users/${user.id}`,
+    ]) {
       const res = await scim.get(p);
       expect(res.status, p).toBe(200);
     }

@@ -54,7 +54,12 @@ async function bulkOk(operations: unknown[], extra: Record<string, unknown> = {}
   return res.body.Operations as BulkResult[];
 }
 
-const postUser = (bulkId: string, userName: string, extra: Record<string, unknown> = {}) => ({ method: "POST", path: "/Users", bulkId, data: userBody(userName, extra) });
+const postUser = (bulkId: string, userName: string, extra: Record<string, unknown> = {}) => ({
+  method: "POST",
+  path: "/Users",
+  bulkId,
+  data: userBody(userName, extra),
+});
 
 function idFrom(location: string | undefined, type: "Users" | "Groups"): string {
   expect(location).toMatch(new RegExp(`^${BASE_URL}/${type}/[0-9a-f-]{36}$`));
@@ -73,7 +78,16 @@ function expectErrorResult(result: BulkResult, status: number, scimType?: string
 describe("POST /Bulk", () => {
   it("creates users and a group that refers to them by bulkId (even before they are created)", async () => {
     const results = await bulkOk([
-      { method: "POST", path: "/Groups", bulkId: "team", data: { schemas: [GROUP_SCHEMA], displayName: "Bulk team", members: [{ value: "bulkId:ann" }, { value: "bulkId:ben" }] } },
+      {
+        method: "POST",
+        path: "/Groups",
+        bulkId: "team",
+        data: {
+          schemas: [GROUP_SCHEMA],
+          displayName: "Bulk team",
+          members: [{ value: "bulkId:ann" }, { value: "bulkId:ben" }],
+        },
+      },
       postUser("ann", "ann@bulk.test", { displayName: "Ann" }),
       postUser("ben", "ben@bulk.test", { displayName: "Ben" }),
     ]);
@@ -89,7 +103,11 @@ describe("POST /Bulk", () => {
     for (const r of results) expect(r.version).toMatch(/^W\/".+"$/);
 
     const ann = await scim.get(`/Users/${annId}`);
-    expect(ann.body).toMatchObject({ userName: "ann@bulk.test", displayName: "Ann", meta: { location: results[1].location, version: results[1].version } });
+    expect(ann.body).toMatchObject({
+      userName: "ann@bulk.test",
+      displayName: "Ann",
+      meta: { location: results[1].location, version: results[1].version },
+    });
     const group = await scim.get(`/Groups/${groupId}`);
     expect(group.body.displayName).toBe("Bulk team");
     expect(group.body.members.map((m: { value: string }) => m.value).sort()).toEqual([annId, benId].sort());
@@ -100,9 +118,17 @@ describe("POST /Bulk", () => {
     const other = await createUser(scim, "bulk.delete@bulk.test");
     const results = await bulkOk([
       { method: "PUT", path: `/Users/${user.id}`, data: userBody("bulk.update@bulk.test", { displayName: "Put" }) },
-      { method: "PATCH", path: `/Users/${user.id}`, data: patchBody({ op: "replace", path: "title", value: "Patched" }) },
+      {
+        method: "PATCH",
+        path: `/Users/${user.id}`,
+        data: patchBody({ op: "replace", path: "title", value: "Patched" }),
+      },
       { method: "DELETE", path: `/Users/${other.id}` },
-      { method: "patch", path: `/users/${user.id}`, data: patchBody({ op: "add", path: "nickName", value: "Lower-case method and path" }) },
+      {
+        method: "patch",
+        path: `/users/${user.id}`,
+        data: patchBody({ op: "add", path: "nickName", value: "Lower-case method and path" }),
+      },
     ]);
     expect(results.map((r) => [r.method, r.status, r.location])).toEqual([
       ["PUT", "200", `${BASE_URL}/Users/${user.id}`],
@@ -117,10 +143,15 @@ describe("POST /Bulk", () => {
   });
 
   it("resolves bulkId references in a PATCH of an existing group, and deletes groups", async () => {
-    const existing = (await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Existing" })).body.id as string;
+    const existing = (await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Existing" })).body
+      .id as string;
     const doomed = (await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Doomed" })).body.id as string;
     const results = await bulkOk([
-      { method: "PATCH", path: `/Groups/${existing}`, data: patchBody({ op: "add", path: "members", value: [{ value: "bulkId:newcomer" }] }) },
+      {
+        method: "PATCH",
+        path: `/Groups/${existing}`,
+        data: patchBody({ op: "add", path: "members", value: [{ value: "bulkId:newcomer" }] }),
+      },
       postUser("newcomer", "newcomer@bulk.test"),
       { method: "DELETE", path: `/Groups/${doomed}` },
     ]);
@@ -142,7 +173,11 @@ describe("POST /Bulk", () => {
     const results = await bulkOk([
       postUser("dup", "TAKEN@bulk.test"),
       postUser("ok1", "ok1@bulk.test"),
-      { method: "PATCH", path: "/Users/00000000-0000-4000-8000-000000000000", data: patchBody({ op: "replace", path: "displayName", value: "x" }) },
+      {
+        method: "PATCH",
+        path: "/Users/00000000-0000-4000-8000-000000000000",
+        data: patchBody({ op: "replace", path: "displayName", value: "x" }),
+      },
       postUser("bad", ""),
       { method: "GET", path: "/Users" },
       { method: "POST", path: "/Devices", bulkId: "dev", data: {} },
@@ -160,14 +195,26 @@ describe("POST /Bulk", () => {
 
   it("failOnErrors stops after that many errors: later operations are not run", async () => {
     await createUser(scim, "fail.dup@bulk.test");
-    const results = await bulkOk([postUser("a", "fail.a@bulk.test"), postUser("dup", "fail.dup@bulk.test"), postUser("b", "fail.b@bulk.test")], { failOnErrors: 1 });
+    const results = await bulkOk(
+      [postUser("a", "fail.a@bulk.test"), postUser("dup", "fail.dup@bulk.test"), postUser("b", "fail.b@bulk.test")],
+      { failOnErrors: 1 },
+    );
     expect(results.map((r) => [r.bulkId, r.status])).toEqual([
       ["a", "201"],
       ["dup", "409"],
     ]);
     expect((await listWithFilter(scim, 'userName eq "fail.b@bulk.test"')).body.totalResults).toBe(0);
 
-    const two = await bulkOk([postUser("d1", "fail.dup@bulk.test"), postUser("c", "fail.c@bulk.test"), postUser("d2", "FAIL.DUP@bulk.test"), postUser("d3", "fail.dup@bulk.test"), postUser("e", "fail.e@bulk.test")], { failOnErrors: 2 });
+    const two = await bulkOk(
+      [
+        postUser("d1", "fail.dup@bulk.test"),
+        postUser("c", "fail.c@bulk.test"),
+        postUser("d2", "FAIL.DUP@bulk.test"),
+        postUser("d3", "fail.dup@bulk.test"),
+        postUser("e", "fail.e@bulk.test"),
+      ],
+      { failOnErrors: 2 },
+    );
     expect(two.map((r) => [r.bulkId, r.status])).toEqual([
       ["d1", "409"],
       ["c", "201"],
@@ -183,9 +230,24 @@ describe("POST /Bulk", () => {
 
   it("reports circular references as errors and creates nothing of the cycle", async () => {
     const results = await bulkOk([
-      { method: "POST", path: "/Groups", bulkId: "g1", data: { schemas: [GROUP_SCHEMA], displayName: "Cycle one", members: [{ value: "bulkId:g2" }] } },
-      { method: "POST", path: "/Groups", bulkId: "g2", data: { schemas: [GROUP_SCHEMA], displayName: "Cycle two", members: [{ value: "bulkId:g1" }] } },
-      { method: "POST", path: "/Groups", bulkId: "self", data: { schemas: [GROUP_SCHEMA], displayName: "Cycle self", members: [{ value: "bulkId:self" }] } },
+      {
+        method: "POST",
+        path: "/Groups",
+        bulkId: "g1",
+        data: { schemas: [GROUP_SCHEMA], displayName: "Cycle one", members: [{ value: "bulkId:g2" }] },
+      },
+      {
+        method: "POST",
+        path: "/Groups",
+        bulkId: "g2",
+        data: { schemas: [GROUP_SCHEMA], displayName: "Cycle two", members: [{ value: "bulkId:g1" }] },
+      },
+      {
+        method: "POST",
+        path: "/Groups",
+        bulkId: "self",
+        data: { schemas: [GROUP_SCHEMA], displayName: "Cycle self", members: [{ value: "bulkId:self" }] },
+      },
       postUser("fine", "outside.cycle@bulk.test"),
     ]);
     expect(results.map((r) => [r.bulkId, r.status])).toEqual([
@@ -205,8 +267,18 @@ describe("POST /Bulk", () => {
     await createUser(scim, "ref.taken@bulk.test");
     const results = await bulkOk([
       postUser("broken", "ref.taken@bulk.test"),
-      { method: "POST", path: "/Groups", bulkId: "g", data: { schemas: [GROUP_SCHEMA], displayName: "Refers to broken", members: [{ value: "bulkId:broken" }] } },
-      { method: "POST", path: "/Groups", bulkId: "h", data: { schemas: [GROUP_SCHEMA], displayName: "Refers to nothing", members: [{ value: "bulkId:nowhere" }] } },
+      {
+        method: "POST",
+        path: "/Groups",
+        bulkId: "g",
+        data: { schemas: [GROUP_SCHEMA], displayName: "Refers to broken", members: [{ value: "bulkId:broken" }] },
+      },
+      {
+        method: "POST",
+        path: "/Groups",
+        bulkId: "h",
+        data: { schemas: [GROUP_SCHEMA], displayName: "Refers to nothing", members: [{ value: "bulkId:nowhere" }] },
+      },
     ]);
     expectErrorResult(results[0], 409, "uniqueness");
     expect(results[1].status).toBe("409");
@@ -219,8 +291,18 @@ describe("POST /Bulk", () => {
     const user = await createUser(scim, "bulk.version@bulk.test");
     const current = (user.meta as { version: string }).version;
     const results = await bulkOk([
-      { method: "PATCH", path: `/Users/${user.id}`, version: current, data: patchBody({ op: "replace", path: "displayName", value: "First" }) },
-      { method: "PATCH", path: `/Users/${user.id}`, version: current, data: patchBody({ op: "replace", path: "displayName", value: "Stale" }) },
+      {
+        method: "PATCH",
+        path: `/Users/${user.id}`,
+        version: current,
+        data: patchBody({ op: "replace", path: "displayName", value: "First" }),
+      },
+      {
+        method: "PATCH",
+        path: `/Users/${user.id}`,
+        version: current,
+        data: patchBody({ op: "replace", path: "displayName", value: "Stale" }),
+      },
     ]);
     expect(results[0].status).toBe("200");
     expectErrorResult(results[1], 412);
@@ -244,7 +326,11 @@ describe("POST /Bulk", () => {
   it("refuses a request that is not a BulkRequest: 400 invalidSyntax", async () => {
     expectScimError(await scim.post("/Bulk", { Operations: [postUser("x", "x@bulk.test")] }), 400, "invalidSyntax");
     expectScimError(await scim.post("/Bulk", { schemas: [BULK_REQUEST], Operations: "none" }), 400, "invalidSyntax");
-    expectScimError(await bulk([{ method: "POST", path: "/Users", data: userBody("no.bulkid@bulk.test") }]), 400, "invalidSyntax");
+    expectScimError(
+      await bulk([{ method: "POST", path: "/Users", data: userBody("no.bulkid@bulk.test") }]),
+      400,
+      "invalidSyntax",
+    );
     expectScimError(await bulk([{ path: "/Users" }]), 400, "invalidSyntax");
   });
 });

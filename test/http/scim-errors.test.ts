@@ -8,7 +8,21 @@ import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { makeOrg, testDeps, type TestOrg } from "../support/factories.js";
 import { MISSING_ID } from "./helpers.js";
-import { createGroup, createUser, expectScimError, GROUP_SCHEMA, listWithFilter, patchBody, SCIM, type ScimClient, scimClient, type ScimResource, SEAT, USER_SCHEMA, userBody } from "./scim-helpers.js";
+import {
+  createGroup,
+  createUser,
+  expectScimError,
+  GROUP_SCHEMA,
+  listWithFilter,
+  patchBody,
+  SCIM,
+  type ScimClient,
+  scimClient,
+  type ScimResource,
+  SEAT,
+  USER_SCHEMA,
+  userBody,
+} from "./scim-helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -28,7 +42,11 @@ beforeAll(async () => {
 afterAll(async () => tdb?.destroy());
 
 function raw(method: "post" | "put" | "patch", path: string, body: string, contentType = "application/scim+json") {
-  return request(app)[method](SCIM + path).set("Authorization", `Bearer ${org.scimToken}`).set("Content-Type", contentType).send(body);
+  return request(app)
+    [method](SCIM + path)
+    .set("Authorization", `Bearer ${org.scimToken}`)
+    .set("Content-Type", contentType)
+    .send(body);
 }
 
 describe("malformed requests: 400 invalidSyntax", () => {
@@ -43,7 +61,16 @@ describe("malformed requests: 400 invalidSyntax", () => {
   ] as const)("malformed JSON on %s", async (_label, method, template) => {
     const path = template.replace(":user", user.id).replace(":group", group.id);
     for (const contentType of ["application/scim+json", "application/json"]) {
-      expectScimError(await raw(method, path, '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": ', contentType), 400, "invalidSyntax");
+      expectScimError(
+        await raw(
+          method,
+          path,
+          '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": ',
+          contentType,
+        ),
+        400,
+        "invalidSyntax",
+      );
     }
   });
 
@@ -54,10 +81,22 @@ describe("malformed requests: 400 invalidSyntax", () => {
   });
 
   it("a PATCH without the PatchOp schema, without operations, or with an unknown op", async () => {
-    expectScimError(await scim.patch(`/Users/${user.id}`, { Operations: [{ op: "replace", path: "displayName", value: "x" }] }), 400, "invalidSyntax");
+    expectScimError(
+      await scim.patch(`/Users/${user.id}`, { Operations: [{ op: "replace", path: "displayName", value: "x" }] }),
+      400,
+      "invalidSyntax",
+    );
     expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody()), 400, "invalidSyntax");
-    expectScimError(await scim.patch(`/Users/${user.id}`, patchBody({ op: "merge", path: "displayName", value: "x" })), 400, "invalidSyntax");
-    expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody({ op: "merge", path: "displayName", value: "x" })), 400, "invalidSyntax");
+    expectScimError(
+      await scim.patch(`/Users/${user.id}`, patchBody({ op: "merge", path: "displayName", value: "x" })),
+      400,
+      "invalidSyntax",
+    );
+    expectScimError(
+      await scim.patch(`/Groups/${group.id}`, patchBody({ op: "merge", path: "displayName", value: "x" })),
+      400,
+      "invalidSyntax",
+    );
   });
 
   it("an empty body where one is needed", async () => {
@@ -77,7 +116,9 @@ describe("unknown endpoints: SCIM 404, not HTML", () => {
     ["GET", "/v2/Users"],
   ])("%s %s", async (method, template) => {
     const path = template.replace("{id}", user.id);
-    const call = request(app)[method.toLowerCase() as "get" | "post" | "delete" | "put"](SCIM + path).set("Authorization", `Bearer ${org.scimToken}`);
+    const call = request(app)
+      [method.toLowerCase() as "get" | "post" | "delete" | "put"](SCIM + path)
+      .set("Authorization", `Bearer ${org.scimToken}`);
     const res = await call;
     expectScimError(res, 404, null);
     expect(res.text).not.toMatch(/<html|<!DOCTYPE/i);
@@ -88,7 +129,11 @@ describe("unknown endpoints: SCIM 404, not HTML", () => {
     expectScimError(await scim.get(`/Groups/${MISSING_ID}`), 404, null);
     expectScimError(await scim.get("/Groups/not-a-uuid"), 404, null);
     expectScimError(await scim.delete(`/Groups/${MISSING_ID}`), 404, null);
-    expectScimError(await scim.patch(`/Groups/${MISSING_ID}`, patchBody({ op: "add", path: "members", value: [{ value: user.id }] })), 404, null);
+    expectScimError(
+      await scim.patch(`/Groups/${MISSING_ID}`, patchBody({ op: "add", path: "members", value: [{ value: user.id }] })),
+      404,
+      null,
+    );
   });
 });
 
@@ -104,17 +149,33 @@ describe("each error with its status and scimType", () => {
 
   it("400 invalidValue for missing or wrongly typed values", async () => {
     expectScimError(await scim.post("/Users", { schemas: [USER_SCHEMA] }), 400, "invalidValue");
-    expectScimError(await scim.post("/Users", userBody("typed@example.com", { active: "perhaps" })), 400, "invalidValue");
+    expectScimError(
+      await scim.post("/Users", userBody("typed@example.com", { active: "perhaps" })),
+      400,
+      "invalidValue",
+    );
     expectScimError(await scim.post("/Users", userBody("long@example.com".padStart(300, "x"))), 400, "invalidValue");
     expectScimError(await scim.post("/Groups", { schemas: [GROUP_SCHEMA] }), 400, "invalidValue");
-    expectScimError(await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Bad members", members: "everyone" }), 400, "invalidValue");
+    expectScimError(
+      await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Bad members", members: "everyone" }),
+      400,
+      "invalidValue",
+    );
     expectScimError(await scim.get("/Users?count=lots"), 400, "invalidValue");
   });
 
   it("400 invalidValue for text with a NUL character (PostgreSQL cannot store it), and nothing is created", async () => {
     expectScimError(await scim.post("/Users", userBody("nul\u0000@example.com")), 400, "invalidValue");
-    expectScimError(await scim.post("/Users", userBody("nul-name@example.com", { name: { givenName: "A\u0000" } })), 400, "invalidValue");
-    expectScimError(await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Nul\u0000" }), 400, "invalidValue");
+    expectScimError(
+      await scim.post("/Users", userBody("nul-name@example.com", { name: { givenName: "A\u0000" } })),
+      400,
+      "invalidValue",
+    );
+    expectScimError(
+      await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Nul\u0000" }),
+      400,
+      "invalidValue",
+    );
     const found = await scim.get(`/Users?filter=${encodeURIComponent('userName eq "nul-name@example.com"')}`);
     expect(found.body.totalResults).toBe(0);
   });
@@ -128,42 +189,90 @@ describe("each error with its status and scimType", () => {
   });
 
   it("400 mutability for the read-only seat extension and group ids", async () => {
-    expectScimError(await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: `${SEAT}:seatType`, value: "chat" })), 400, "mutability");
-    expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody({ op: "replace", path: "id", value: MISSING_ID })), 400, "mutability");
+    expectScimError(
+      await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: `${SEAT}:seatType`, value: "chat" })),
+      400,
+      "mutability",
+    );
+    expectScimError(
+      await scim.patch(`/Groups/${group.id}`, patchBody({ op: "replace", path: "id", value: MISSING_ID })),
+      400,
+      "mutability",
+    );
   });
 
   it("400 noTarget / invalidPath for PATCH paths that select nothing usable", async () => {
     expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody({ op: "remove" })), 400, "noTarget");
-    expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody({ op: "replace", path: "shoeSize", value: "44" })), 400, "invalidPath");
-    expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody({ op: "add", path: `members[value eq "${user.id}"]`, value: [] })), 400, "invalidPath");
+    expectScimError(
+      await scim.patch(`/Groups/${group.id}`, patchBody({ op: "replace", path: "shoeSize", value: "44" })),
+      400,
+      "invalidPath",
+    );
+    expectScimError(
+      await scim.patch(
+        `/Groups/${group.id}`,
+        patchBody({ op: "add", path: `members[value eq "${user.id}"]`, value: [] }),
+      ),
+      400,
+      "invalidPath",
+    );
   });
 
   it("412 without a scimType for a stale If-Match", async () => {
-    expectScimError(await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "displayName", value: "x" }), { "If-Match": 'W/"0"' }), 412, null);
+    expectScimError(
+      await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "displayName", value: "x" }), {
+        "If-Match": 'W/"0"',
+      }),
+      412,
+      null,
+    );
   });
 
   it("413 without a scimType for too many Bulk operations", async () => {
-    const operations = Array.from({ length: 1001 }, (_, i) => ({ method: "DELETE", path: `/Users/${MISSING_ID}`, bulkId: `d${i}` }));
-    expectScimError(await scim.post("/Bulk", { schemas: ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], Operations: operations }), 413, null);
+    const operations = Array.from({ length: 1001 }, (_, i) => ({
+      method: "DELETE",
+      path: `/Users/${MISSING_ID}`,
+      bulkId: `d${i}`,
+    }));
+    expectScimError(
+      await scim.post("/Bulk", {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        Operations: operations,
+      }),
+      413,
+      null,
+    );
   });
 
   it("413 for a single-resource body over the size limit", async () => {
-    expectScimError(await scim.post("/Users", userBody("huge@example.com", { nickName: "x".repeat(4 * 1024 * 1024 + 1) })), 413, null);
+    expectScimError(
+      await scim.post("/Users", userBody("huge@example.com", { nickName: "x".repeat(4 * 1024 * 1024 + 1) })),
+      413,
+      null,
+    );
   });
 
   it("401 without a scimType, for every path", async () => {
     for (const path of ["/Users", "/Groups", "/Bulk", "/Nope"]) {
-      const res = await request(app).get(SCIM + path).set("Authorization", "Bearer rst_scim_wrong");
+      const res = await request(app)
+        .get(SCIM + path)
+        .set("Authorization", "Bearer rst_scim_wrong");
       expectScimError(res, 401, null);
     }
   });
 
   it("the primary owner is protected: a SCIM user with the owner's userName is adopted, and cannot be deactivated (403)", async () => {
-    const owner = await request(app).get(`/api/v1/orgs/${org.org.id}/members?role=primary_owner`).set("Authorization", `Bearer ${org.ownerToken}`);
+    const owner = await request(app)
+      .get(`/api/v1/orgs/${org.org.id}/members?role=primary_owner`)
+      .set("Authorization", `Bearer ${org.ownerToken}`);
     const adopted = await scim.post("/Users", userBody(owner.body.items[0].userName));
     expect(adopted.status).toBe(201);
     expect(adopted.body.id).toBe(owner.body.items[0].id);
-    expectScimError(await scim.patch(`/Users/${adopted.body.id}`, patchBody({ op: "replace", path: "active", value: false })), 403, null);
+    expectScimError(
+      await scim.patch(`/Users/${adopted.body.id}`, patchBody({ op: "replace", path: "active", value: false })),
+      403,
+      null,
+    );
     expectScimError(await scim.delete(`/Users/${adopted.body.id}`), 403, null);
     expect((await scim.get(`/Users/${adopted.body.id}`)).body.active).toBe(true);
   });
@@ -171,7 +280,15 @@ describe("each error with its status and scimType", () => {
 
 describe("responses are SCIM JSON", () => {
   it("successful responses have the SCIM content type too", async () => {
-    for (const path of ["/Users", `/Users/${user.id}`, "/Groups", `/Groups/${group.id}`, "/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]) {
+    for (const path of [
+      "/Users",
+      `/Users/${user.id}`,
+      "/Groups",
+      `/Groups/${group.id}`,
+      "/ServiceProviderConfig",
+      "/ResourceTypes",
+      "/Schemas",
+    ]) {
       const res = await scim.get(path);
       expect(res.status, path).toBe(200);
       expect(res.headers["content-type"], path).toMatch(/^application\/scim\+json/);

@@ -5,7 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { makeOrg, testDeps } from "../support/factories.js";
-import { createGroup, createUser, expectScimError, GROUP_SCHEMA, patchBody, type ScimClient, scimClient, userBody } from "./scim-helpers.js";
+import {
+  createGroup,
+  createUser,
+  expectScimError,
+  GROUP_SCHEMA,
+  patchBody,
+  type ScimClient,
+  scimClient,
+  userBody,
+} from "./scim-helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -69,9 +78,27 @@ describe("ETags on Users", () => {
     const before = await scim.get(`/Users/${user.id}`);
     expect(before.headers.etag).not.toBe(stale);
 
-    expectScimError(await scim.put(`/Users/${user.id}`, userBody("etag.stale@example.com", { displayName: "Lost update" }), { "If-Match": stale }), 412, null);
-    expectScimError(await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "displayName", value: "Lost update" }), { "If-Match": stale }), 412, null);
-    expectScimError(await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "active", value: false }), { "If-Match": stale }), 412, null);
+    expectScimError(
+      await scim.put(`/Users/${user.id}`, userBody("etag.stale@example.com", { displayName: "Lost update" }), {
+        "If-Match": stale,
+      }),
+      412,
+      null,
+    );
+    expectScimError(
+      await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "displayName", value: "Lost update" }), {
+        "If-Match": stale,
+      }),
+      412,
+      null,
+    );
+    expectScimError(
+      await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "active", value: false }), {
+        "If-Match": stale,
+      }),
+      412,
+      null,
+    );
     expectScimError(await scim.delete(`/Users/${user.id}`, { "If-Match": stale }), 412, null);
 
     const after = await scim.get(`/Users/${user.id}`);
@@ -83,12 +110,22 @@ describe("ETags on Users", () => {
   it("If-Match with the current ETag (or *, or a list containing it) succeeds", async () => {
     const user = await createUser(scim, "etag.current@example.com");
     let etag = await etagOf(`/Users/${user.id}`);
-    const put = await scim.put(`/Users/${user.id}`, userBody("etag.current@example.com", { displayName: "Put" }), { "If-Match": etag });
+    const put = await scim.put(`/Users/${user.id}`, userBody("etag.current@example.com", { displayName: "Put" }), {
+      "If-Match": etag,
+    });
     expect(put.status).toBe(200);
     etag = put.headers.etag as string;
-    const patch = await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "displayName", value: "Patched" }), { "If-Match": `W/"0", ${etag}` });
+    const patch = await scim.patch(
+      `/Users/${user.id}`,
+      patchBody({ op: "replace", path: "displayName", value: "Patched" }),
+      { "If-Match": `W/"0", ${etag}` },
+    );
     expect(patch.status).toBe(204);
-    const star = await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "displayName", value: "Star" }), { "If-Match": "*" });
+    const star = await scim.patch(
+      `/Users/${user.id}`,
+      patchBody({ op: "replace", path: "displayName", value: "Star" }),
+      { "If-Match": "*" },
+    );
     expect(star.status).toBe(204);
     etag = await etagOf(`/Users/${user.id}`);
     expect((await scim.delete(`/Users/${user.id}`, { "If-Match": etag })).status).toBe(204);
@@ -96,7 +133,13 @@ describe("ETags on Users", () => {
   });
 
   it("If-Match on a user that does not exist is 404, not 412", async () => {
-    expectScimError(await scim.put("/Users/00000000-0000-4000-8000-000000000000", userBody("ghost@example.com"), { "If-Match": 'W/"1"' }), 404, null);
+    expectScimError(
+      await scim.put("/Users/00000000-0000-4000-8000-000000000000", userBody("ghost@example.com"), {
+        "If-Match": 'W/"1"',
+      }),
+      404,
+      null,
+    );
   });
 });
 
@@ -108,19 +151,39 @@ describe("ETags on Groups", () => {
     const first = await etagOf(`/Groups/${group.id}`);
     expect((await scim.get(`/Groups/${group.id}`, { "If-None-Match": first })).status).toBe(304);
 
-    const added = await scim.patch(`/Groups/${group.id}`, patchBody({ op: "add", path: "members", value: [{ value: bob.id }] }), { "If-Match": first });
+    const added = await scim.patch(
+      `/Groups/${group.id}`,
+      patchBody({ op: "add", path: "members", value: [{ value: bob.id }] }),
+      { "If-Match": first },
+    );
     expect(added.status).toBe(204);
     expect(added.headers.etag).not.toBe(first);
     const before = await scim.get(`/Groups/${group.id}`);
 
-    expectScimError(await scim.patch(`/Groups/${group.id}`, patchBody({ op: "remove", path: "members" }), { "If-Match": first }), 412, null);
-    expectScimError(await scim.put(`/Groups/${group.id}`, { schemas: [GROUP_SCHEMA], displayName: "Renamed", members: [] }, { "If-Match": first }), 412, null);
+    expectScimError(
+      await scim.patch(`/Groups/${group.id}`, patchBody({ op: "remove", path: "members" }), { "If-Match": first }),
+      412,
+      null,
+    );
+    expectScimError(
+      await scim.put(
+        `/Groups/${group.id}`,
+        { schemas: [GROUP_SCHEMA], displayName: "Renamed", members: [] },
+        { "If-Match": first },
+      ),
+      412,
+      null,
+    );
     expectScimError(await scim.delete(`/Groups/${group.id}`, { "If-Match": first }), 412, null);
     const after = await scim.get(`/Groups/${group.id}`);
     expect(after.body).toEqual(before.body);
     expect(after.body.members).toHaveLength(2);
 
-    const put = await scim.put(`/Groups/${group.id}`, { schemas: [GROUP_SCHEMA], displayName: "Renamed", members: [{ value: alice.id }] }, { "If-Match": after.headers.etag as string });
+    const put = await scim.put(
+      `/Groups/${group.id}`,
+      { schemas: [GROUP_SCHEMA], displayName: "Renamed", members: [{ value: alice.id }] },
+      { "If-Match": after.headers.etag as string },
+    );
     expect(put.status).toBe(200);
     expect(put.body.displayName).toBe("Renamed");
     expect(put.headers.etag).toBe(put.body.meta.version);

@@ -6,7 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { makeOrg, testDeps } from "../support/factories.js";
-import { createGroup, createUser, ENTERPRISE, expectScimError, idsOf, LIST_RESPONSE, listWithFilter, patchBody, type ScimClient, scimClient, type ScimResource, SEAT, USER_SCHEMA } from "./scim-helpers.js";
+import {
+  createGroup,
+  createUser,
+  ENTERPRISE,
+  expectScimError,
+  idsOf,
+  LIST_RESPONSE,
+  listWithFilter,
+  patchBody,
+  type ScimClient,
+  scimClient,
+  type ScimResource,
+  SEAT,
+  USER_SCHEMA,
+} from "./scim-helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -138,7 +152,7 @@ describe("filters on Users", () => {
     ['(userName sw "a" or userName sw "b") and not (externalId eq "ext-b2")', ["alice"]],
     ['not (userName sw "a" or userName sw "b")', ["carol", "dave"]],
     ['not (not (userName sw "c"))', ["carol"]],
-    ['((title pr) and ((active eq true)))', ["alice", "bob"]],
+    ["((title pr) and ((active eq true)))", ["alice", "bob"]],
     // keywords, operators and attribute names in any case; the core schema URN as a prefix
     ['USERNAME EQ "bob@example.com"', ["bob"]],
     ['userName Sw "a" OR userName sW "d"', ["alice", "dave"]],
@@ -179,15 +193,26 @@ describe("filters on Users", () => {
     expect(await matching('meta.created gt "2000-01-01T00:00:00Z"')).toEqual(["alice", "bob", "carol", "dave"]);
     expect(await matching('meta.created lt "2000-01-01"')).toEqual([]);
     // Finer than milliseconds, with an offset (as Microsoft's suite sends): still a valid comparison.
-    expect(await matching('meta.created gt "2015-10-10T14:38:21.8617979-07:00"')).toEqual(["alice", "bob", "carol", "dave"]);
+    expect(await matching('meta.created gt "2015-10-10T14:38:21.8617979-07:00"')).toEqual([
+      "alice",
+      "bob",
+      "carol",
+      "dave",
+    ]);
     expect(await matching(`meta.created eq "${created("carol").replace("Z", "1Z")}"`)).toEqual([]);
   });
 
   it("meta.lastModified gt finds what changed since a point in time", async () => {
-    const latest = [users.alice, users.bob, users.carol, users.dave].map((u) => (u.meta as { lastModified: string }).lastModified).sort().pop() as string;
+    const latest = [users.alice, users.bob, users.carol, users.dave]
+      .map((u) => (u.meta as { lastModified: string }).lastModified)
+      .sort()
+      .pop() as string;
     expect(await matching(`meta.lastModified gt "${latest}"`)).toEqual([]);
     await sleep(5);
-    const patched = await scim.patch(`/Users/${users.bob.id}?attributes=meta`, patchBody({ op: "add", path: "nickName", value: "Bobby" }));
+    const patched = await scim.patch(
+      `/Users/${users.bob.id}?attributes=meta`,
+      patchBody({ op: "add", path: "nickName", value: "Bobby" }),
+    );
     expect(patched.status).toBe(200);
     const bobModified = patched.body.meta.lastModified as string;
     expect(bobModified > latest).toBe(true);
@@ -201,10 +226,18 @@ describe("filters on Users", () => {
   });
 
   it("filter and count, startIndex and sortBy work together", async () => {
-    const res = await listWithFilter(scim, 'userName co "example"', "/Users", "&sortBy=userName&sortOrder=descending&count=2&startIndex=2");
+    const res = await listWithFilter(
+      scim,
+      'userName co "example"',
+      "/Users",
+      "&sortBy=userName&sortOrder=descending&count=2&startIndex=2",
+    );
     expect(res.status).toBe(200);
     expect(res.body.totalResults).toBe(4);
-    expect(res.body.Resources.map((r: { userName: string }) => r.userName)).toEqual(["carol@example.net", "bob@example.com"]);
+    expect(res.body.Resources.map((r: { userName: string }) => r.userName)).toEqual([
+      "carol@example.net",
+      "bob@example.com",
+    ]);
   });
 
   it("a filter containing SQL or LIKE wildcards is just text", async () => {
@@ -239,7 +272,10 @@ describe("filters on Groups", () => {
   it("members[value eq …] and members.value eq find the groups of a user", async () => {
     expect(await groupsMatching(`members[value eq "${users.carol.id}"]`)).toEqual(["sales"]);
     expect(await groupsMatching(`members.value eq "${users.alice.id}"`)).toEqual(["engineering"]);
-    expect(await groupsMatching(`members[value eq "${users.alice.id}" or value eq "${users.carol.id}"]`)).toEqual(["engineering", "sales"]);
+    expect(await groupsMatching(`members[value eq "${users.alice.id}" or value eq "${users.carol.id}"]`)).toEqual([
+      "engineering",
+      "sales",
+    ]);
     expect(await groupsMatching(`members[value eq "${users.bob.id}"]`)).toEqual([]);
   });
 
@@ -251,7 +287,7 @@ describe("filters on Groups", () => {
 
 describe("filters that are refused: 400 invalidFilter", () => {
   it.each([
-    ['unknown attribute', 'favouriteColour eq "blue"'],
+    ["unknown attribute", 'favouriteColour eq "blue"'],
     ["unknown sub-attribute", 'name.middle eq "x"'],
     ["unknown enterprise attribute", `${ENT}:shoeSize eq "44"`],
     ["unknown schema", 'urn:example:params:scim:schemas:Custom:attr eq "x"'],
@@ -283,7 +319,11 @@ describe("filters that are refused: 400 invalidFilter", () => {
   });
 
   it("deeply nested parentheses and nots, quickly", async () => {
-    for (const filter of [`${"(".repeat(300)}userName eq "x"${")".repeat(300)}`, `${"not (".repeat(150)}userName eq "x"${")".repeat(150)}`, `emails[${"(".repeat(200)}value pr${")".repeat(200)}]`]) {
+    for (const filter of [
+      `${"(".repeat(300)}userName eq "x"${")".repeat(300)}`,
+      `${"not (".repeat(150)}userName eq "x"${")".repeat(150)}`,
+      `emails[${"(".repeat(200)}value pr${")".repeat(200)}]`,
+    ]) {
       expect(filter.length).toBeLessThan(1000); // refused for its depth, not its length
       const started = Date.now();
       expectScimError(await listWithFilter(scim, filter), 400, "invalidFilter");
@@ -300,8 +340,18 @@ describe("filters that are refused: 400 invalidFilter", () => {
   });
 
   it("the same limits apply to a filter in a .search body", async () => {
-    const res = await scim.post("/Users/.search", { schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], filter: `${"(".repeat(300)}userName eq "x"${")".repeat(300)}` });
+    const res = await scim.post("/Users/.search", {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+      filter: `${"(".repeat(300)}userName eq "x"${")".repeat(300)}`,
+    });
     expectScimError(res, 400, "invalidFilter");
-    expectScimError(await scim.post("/Users/.search", { schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], filter: 42 }), 400, "invalidFilter");
+    expectScimError(
+      await scim.post("/Users/.search", {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        filter: 42,
+      }),
+      400,
+      "invalidFilter",
+    );
   });
 });

@@ -10,7 +10,17 @@ import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { makeOrg, seatLedger, setPurchased, testDeps, type TestOrg } from "../support/factories.js";
 import { adminClient, type AdminClient, MISSING_ID } from "./helpers.js";
-import { createGroup, createUser, expectScimError, GROUP_SCHEMA, patchBody, type ScimClient, scimClient, type ScimResource, SEAT } from "./scim-helpers.js";
+import {
+  createGroup,
+  createUser,
+  expectScimError,
+  GROUP_SCHEMA,
+  patchBody,
+  type ScimClient,
+  scimClient,
+  type ScimResource,
+  SEAT,
+} from "./scim-helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -30,7 +40,12 @@ interface Fixture {
   admin: AdminClient;
 }
 
-async function fixture(options: { seats?: { chat_code: number; chat: number }; mappings?: { group: string; seatType?: string; role?: string; priority: number }[] } = {}): Promise<Fixture> {
+async function fixture(
+  options: {
+    seats?: { chat_code: number; chat: number };
+    mappings?: { group: string; seatType?: string; role?: string; priority: number }[];
+  } = {},
+): Promise<Fixture> {
   const org = await makeOrg(deps);
   if (options.seats) {
     await setPurchased(tdb.db, org.org.id, "chat_code", options.seats.chat_code);
@@ -71,7 +86,9 @@ async function versionOf(f: Fixture, groupId: string): Promise<string> {
   return (await f.scim.get(`/Groups/${groupId}`)).body.meta.version as string;
 }
 
-async function expectCountersAgree(f: Fixture): Promise<Record<string, { purchased: number; used: number; holders: number }>> {
+async function expectCountersAgree(
+  f: Fixture,
+): Promise<Record<string, { purchased: number; used: number; holders: number }>> {
   const ledger = await seatLedger(tdb.db, f.orgId);
   for (const [type, row] of Object.entries(ledger)) {
     expect(row.used, `${type} used vs holders`).toBe(row.holders);
@@ -82,9 +99,12 @@ async function expectCountersAgree(f: Fixture): Promise<Record<string, { purchas
 
 const sorted = (ids: string[]) => [...ids].sort();
 const ids = (users: ScimResource[]) => users.map((u) => u.id);
-const add = (memberIds: string[]) => patchBody({ op: "add", path: "members", value: memberIds.map((value) => ({ value })) });
-const entraAdd = (memberIds: string[]) => patchBody({ op: "Add", path: "members", value: memberIds.map((value) => ({ $ref: null, value })) });
-const removeList = (memberIds: string[]) => patchBody({ op: "remove", path: "members", value: memberIds.map((value) => ({ value })) });
+const add = (memberIds: string[]) =>
+  patchBody({ op: "add", path: "members", value: memberIds.map((value) => ({ value })) });
+const entraAdd = (memberIds: string[]) =>
+  patchBody({ op: "Add", path: "members", value: memberIds.map((value) => ({ $ref: null, value })) });
+const removeList = (memberIds: string[]) =>
+  patchBody({ op: "remove", path: "members", value: memberIds.map((value) => ({ value })) });
 const removeFilter = (filter: string) => patchBody({ op: "remove", path: `members[${filter}]` });
 
 const SALES = { group: "Sales", seatType: "chat", priority: 1 };
@@ -102,7 +122,11 @@ describe("group mappings drive seats", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(204);
     expect(await seatOf(f, seller.id)).toEqual(CLAIMED("chat", "mapping:Sales"));
     expect(await seatOf(f, bystander.id)).toEqual(CLAIMED("chat_code", "highest_available"));
-    expect((await f.admin.get(`members/${seller.id}`)).body).toMatchObject({ seatType: "chat", seatReason: "mapping:Sales", groups: [{ id: group.id, displayName: "Sales" }] });
+    expect((await f.admin.get(`members/${seller.id}`)).body).toMatchObject({
+      seatType: "chat",
+      seatReason: "mapping:Sales",
+      groups: [{ id: group.id, displayName: "Sales" }],
+    });
     expect(await expectCountersAgree(f)).toMatchObject({ chat_code: { used: 1 }, chat: { used: 1 } });
   });
 
@@ -125,18 +149,28 @@ describe("group mappings drive seats", () => {
     const joiner = await newUser(f, "joiner");
     const chatHolder = await newUser(f, "chat-holder");
     const waiter = await newUser(f, "waiter");
-    expect([joiner[SEAT], chatHolder[SEAT], waiter[SEAT]].map((s) => (s as { seatType: string }).seatType)).toEqual(["chat_code", "chat", "unassigned"]);
+    expect([joiner[SEAT], chatHolder[SEAT], waiter[SEAT]].map((s) => (s as { seatType: string }).seatType)).toEqual([
+      "chat_code",
+      "chat",
+      "unassigned",
+    ]);
     const group = await createGroup(f.scim, "Sales");
 
     expect((await f.scim.patch(`/Groups/${group.id}`, add([joiner.id]))).status).toBe(204);
-    expect(await seatOf(f, joiner.id)).toEqual({ seatType: "unassigned", seatStatus: "unassigned", seatReason: "waiting:chat" });
+    expect(await seatOf(f, joiner.id)).toEqual({
+      seatType: "unassigned",
+      seatStatus: "unassigned",
+      seatReason: "waiting:chat",
+    });
     expect((await f.admin.get(`members/${joiner.id}`)).body).toMatchObject({ waitingFor: "chat" });
     expect(await seatOf(f, waiter.id)).toEqual(CLAIMED("chat_code", "promoted"));
     expect(await seatOf(f, chatHolder.id)).toEqual(CLAIMED("chat", "highest_available"));
     await expectCountersAgree(f);
 
     // When a chat seat frees up, the member waiting for chat gets it.
-    expect((await f.scim.patch(`/Users/${chatHolder.id}`, patchBody({ op: "replace", value: { active: false } }))).status).toBe(204);
+    expect(
+      (await f.scim.patch(`/Users/${chatHolder.id}`, patchBody({ op: "replace", value: { active: false } }))).status,
+    ).toBe(204);
     expect((await seatOf(f, joiner.id)).seatType).toBe("chat");
     expect(await expectCountersAgree(f)).toMatchObject({ chat_code: { used: 1 }, chat: { used: 1 } });
   });
@@ -162,7 +196,11 @@ describe("group mappings drive seats", () => {
     const group = await createGroup(f.scim, "Sales");
     const user = await newUser(f, "seller");
     expect((await f.scim.patch(`/Groups/${group.id}`, add([user.id]))).status).toBe(204);
-    expect(await seatOf(f, user.id)).toEqual({ seatType: "unassigned", seatStatus: "unassigned", seatReason: "waiting:chat" });
+    expect(await seatOf(f, user.id)).toEqual({
+      seatType: "unassigned",
+      seatStatus: "unassigned",
+      seatReason: "waiting:chat",
+    });
     expect((await f.scim.patch(`/Groups/${group.id}`, removeList([user.id]))).status).toBe(204);
     expect(await seatOf(f, user.id)).toEqual(CLAIMED("chat_code", "highest_available"));
     await expectCountersAgree(f);
@@ -176,19 +214,30 @@ describe("group mappings drive seats", () => {
     for (const m of members) expect(await seatOf(f, m.id)).toEqual(CLAIMED("chat_code", "highest_available"));
 
     // Entra renames with a Replace on displayName.
-    const rename = await f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "Replace", path: "displayName", value: "sales" }));
+    const rename = await f.scim.patch(
+      `/Groups/${group.id}`,
+      patchBody({ op: "Replace", path: "displayName", value: "sales" }),
+    );
     expect(rename.status, JSON.stringify(rename.body)).toBe(204);
     for (const m of members) expect(await seatOf(f, m.id)).toEqual(CLAIMED("chat", "mapping:Sales"));
     expect(await seatOf(f, outsider.id)).toEqual(CLAIMED("chat_code", "highest_available"));
 
     // Okta renames with a path-less replace that repeats the group's id.
-    const away = await f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "replace", value: { id: group.id, displayName: "Former Sales" } }));
+    const away = await f.scim.patch(
+      `/Groups/${group.id}`,
+      patchBody({ op: "replace", value: { id: group.id, displayName: "Former Sales" } }),
+    );
     expect(away.status, JSON.stringify(away.body)).toBe(204);
     expect((await f.scim.get(`/Groups/${group.id}`)).body.displayName).toBe("Former Sales");
     for (const m of members) expect(await seatOf(f, m.id)).toEqual(CLAIMED("chat_code", "highest_available"));
 
     // A PUT that renames does the same.
-    const put = await f.scim.put(`/Groups/${group.id}`, { schemas: [GROUP_SCHEMA], id: group.id, displayName: "Sales", members: ids(members).map((value) => ({ value })) });
+    const put = await f.scim.put(`/Groups/${group.id}`, {
+      schemas: [GROUP_SCHEMA],
+      id: group.id,
+      displayName: "Sales",
+      members: ids(members).map((value) => ({ value })),
+    });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     for (const m of members) expect(await seatOf(f, m.id)).toEqual(CLAIMED("chat", "mapping:Sales"));
     expect(await expectCountersAgree(f)).toMatchObject({ chat_code: { used: 1 }, chat: { used: 3 } });
@@ -214,13 +263,21 @@ describe("group mappings drive seats", () => {
   it("a deactivated member who joins a mapped group takes no seat; reactivated, they get the mapped type", async () => {
     const f = await fixture({ mappings: [SALES] });
     const user = await newUser(f, "dormant");
-    expect((await f.scim.patch(`/Users/${user.id}`, patchBody({ op: "Replace", path: "active", value: "False" }))).status).toBe(204);
+    expect(
+      (await f.scim.patch(`/Users/${user.id}`, patchBody({ op: "Replace", path: "active", value: "False" }))).status,
+    ).toBe(204);
     const group = await createGroup(f.scim, "Sales", [user.id]);
     expect(await membersOf(f, group.id)).toEqual([user.id]);
-    expect(await seatOf(f, user.id)).toEqual({ seatType: "unassigned", seatStatus: "revoked", seatReason: "deactivated" });
+    expect(await seatOf(f, user.id)).toEqual({
+      seatType: "unassigned",
+      seatStatus: "revoked",
+      seatReason: "deactivated",
+    });
     expect(await expectCountersAgree(f)).toMatchObject({ chat_code: { used: 0 }, chat: { used: 0 } });
 
-    expect((await f.scim.patch(`/Users/${user.id}`, patchBody({ op: "Replace", path: "active", value: "True" }))).status).toBe(204);
+    expect(
+      (await f.scim.patch(`/Users/${user.id}`, patchBody({ op: "Replace", path: "active", value: "True" }))).status,
+    ).toBe(204);
     expect(await seatOf(f, user.id)).toEqual(CLAIMED("chat", "mapping:Sales"));
     await expectCountersAgree(f);
   });
@@ -256,7 +313,11 @@ describe("membership PATCH", () => {
     const f = await fixture();
     const memberIds = await insertScimUsers(f, 1000);
     const group = await createGroup(f.scim, "Everyone");
-    const body = patchBody({ op: "add", path: "members", value: memberIds.map((value, i) => ({ value, display: `bulk${i}@example.com` })) });
+    const body = patchBody({
+      op: "add",
+      path: "members",
+      value: memberIds.map((value, i) => ({ value, display: `bulk${i}@example.com` })),
+    });
     expect(JSON.stringify(body).length).toBeGreaterThan(50_000);
 
     const res = await f.scim.patch(`/Groups/${group.id}`, body);
@@ -280,7 +341,9 @@ describe("membership PATCH", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(204);
     const ledger = await expectCountersAgree(f);
     expect(ledger).toMatchObject({ chat: { purchased: 25, used: 25 }, chat_code: { used: 0 } });
-    const waiting = await f.scim.get(`/Users?filter=${encodeURIComponent(`${SEAT}:seatReason eq "waiting:chat"`)}&count=1`);
+    const waiting = await f.scim.get(
+      `/Users?filter=${encodeURIComponent(`${SEAT}:seatReason eq "waiting:chat"`)}&count=1`,
+    );
     expect(waiting.body.totalResults).toBe(975);
   });
 
@@ -306,7 +369,12 @@ describe("membership PATCH", () => {
     const version = await versionOf(f, group.id);
     const ledger = await expectCountersAgree(f);
 
-    for (const body of [removeList([outside.id]), removeList([MISSING_ID, "not-a-uuid"]), removeFilter(`value eq "${outside.id}"`), removeFilter('value eq "string id 1"')]) {
+    for (const body of [
+      removeList([outside.id]),
+      removeList([MISSING_ID, "not-a-uuid"]),
+      removeFilter(`value eq "${outside.id}"`),
+      removeFilter('value eq "string id 1"'),
+    ]) {
       const res = await f.scim.patch(`/Groups/${group.id}`, body);
       expect(res.status, JSON.stringify(res.body)).toBe(204);
     }
@@ -324,10 +392,15 @@ describe("membership PATCH", () => {
 
     expect((await f.scim.patch(`/Groups/${group.id}`, removeFilter(`value eq "${a.id}"`))).status).toBe(204);
     expect(await membersOf(f, group.id)).toEqual(sorted([b.id, c.id, d.id]));
-    expect((await f.scim.patch(`/Groups/${group.id}`, removeFilter(`value eq "${b.id}" or value eq "${c.id}"`))).status).toBe(204);
+    expect(
+      (await f.scim.patch(`/Groups/${group.id}`, removeFilter(`value eq "${b.id}" or value eq "${c.id}"`))).status,
+    ).toBe(204);
     expect(await membersOf(f, group.id)).toEqual([d.id]);
     // Entra's capitalised op with the same path.
-    expect((await f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "Remove", path: `members[value eq "${d.id}"]` }))).status).toBe(204);
+    expect(
+      (await f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "Remove", path: `members[value eq "${d.id}"]` })))
+        .status,
+    ).toBe(204);
     expect(await membersOf(f, group.id)).toEqual([]);
     // The users themselves are still there.
     for (const u of [a, b, c, d]) expect((await f.scim.get(`/Users/${u.id}`)).status).toBe(200);
@@ -338,9 +411,19 @@ describe("membership PATCH", () => {
     const [a, b] = await newUsers(f, 2, "urn");
     const group = await createGroup(f.scim, "Qualified");
     const qualified = `${GROUP_SCHEMA}:members`;
-    expect((await f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "add", path: qualified, value: [{ value: a.id }, { value: b.id }] }))).status).toBe(204);
+    expect(
+      (
+        await f.scim.patch(
+          `/Groups/${group.id}`,
+          patchBody({ op: "add", path: qualified, value: [{ value: a.id }, { value: b.id }] }),
+        )
+      ).status,
+    ).toBe(204);
     expect(await membersOf(f, group.id)).toEqual(sorted([a.id, b.id]));
-    expect((await f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "remove", path: `${qualified}[value eq "${a.id}"]` }))).status).toBe(204);
+    expect(
+      (await f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "remove", path: `${qualified}[value eq "${a.id}"]` })))
+        .status,
+    ).toBe(204);
     expect(await membersOf(f, group.id)).toEqual([b.id]);
   });
 
@@ -371,7 +454,13 @@ describe("membership PATCH", () => {
     const group = await createGroup(f.scim, "Parallel", [a.id]);
     const [first, second] = await Promise.all([
       f.scim.patch(`/Groups/${group.id}`, add([b.id, c.id])),
-      f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "add", path: "members", value: [{ value: d.id }, { value: e.id }] }, { op: "remove", path: `members[value eq "${a.id}"]` })),
+      f.scim.patch(
+        `/Groups/${group.id}`,
+        patchBody(
+          { op: "add", path: "members", value: [{ value: d.id }, { value: e.id }] },
+          { op: "remove", path: `members[value eq "${a.id}"]` },
+        ),
+      ),
     ]);
     expect([first.status, second.status]).toEqual([204, 204]);
     expect(await membersOf(f, group.id)).toEqual(sorted([b.id, c.id, d.id, e.id]));
@@ -397,7 +486,10 @@ describe("membership PATCH", () => {
     expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => start + 1 + i));
     expect(number(await versionOf(f, group.id))).toBe(start + 20);
     // One audit event per PATCH, each naming the one member it added.
-    const events = await tdb.db("audit_events").where({ org_id: f.orgId, action: "group.updated" }).whereRaw("after->>'id' = ?", [group.id]);
+    const events = await tdb
+      .db("audit_events")
+      .where({ org_id: f.orgId, action: "group.updated" })
+      .whereRaw("after->>'id' = ?", [group.id]);
     expect(events.map((e) => [e.after.added, e.after.removed])).toEqual(Array(20).fill([1, 0]));
     expect(new Set(events.map((e) => e.actor)).size).toBe(1);
   });
@@ -407,7 +499,9 @@ describe("membership PATCH", () => {
     const users = await newUsers(f, 10, "ifmatch");
     const group = await createGroup(f.scim, "If-Match race");
     const etag = await versionOf(f, group.id);
-    const results = await Promise.all(users.map((u) => f.scim.patch(`/Groups/${group.id}`, add([u.id]), { "If-Match": etag })));
+    const results = await Promise.all(
+      users.map((u) => f.scim.patch(`/Groups/${group.id}`, add([u.id]), { "If-Match": etag })),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([204, ...Array(9).fill(412)]);
     const winner = users[results.findIndex((r) => r.status === 204)];
@@ -421,7 +515,10 @@ describe("membership PATCH", () => {
     const requests = users.slice(1).map((u) => f.scim.patch(`/Groups/${group.id}`, add([u.id])));
     requests.splice(5, 0, f.scim.delete(`/Groups/${group.id}`));
     const statuses = (await Promise.all(requests)).map((r) => r.status);
-    expect(statuses.every((s) => s === 204 || s === 404), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => s === 204 || s === 404),
+      JSON.stringify(statuses),
+    ).toBe(true);
     expect((await f.scim.get(`/Groups/${group.id}`)).status).toBe(404);
     expect(await tdb.db("group_members").where({ group_id: group.id }).count({ n: "*" }).first()).toEqual({ n: 0 });
   });
@@ -442,7 +539,7 @@ describe("membership PATCH", () => {
     expect(await expectCountersAgree(f)).toMatchObject({ chat_code: { used: 0 }, chat: { used: 10 } });
   });
 
-  it("ignores member ids it does not know (Microsoft's \"string id 1\") and adds nothing else", async () => {
+  it('ignores member ids it does not know (Microsoft\'s "string id 1") and adds nothing else', async () => {
     const f = await fixture();
     const other = await fixture();
     const [a, b] = await newUsers(f, 2, "known");
@@ -452,7 +549,10 @@ describe("membership PATCH", () => {
     const version = await versionOf(f, group.id);
 
     // Microsoft's validator sends this exact shape and expects success.
-    const unknownOnly = await f.scim.patch(`/Groups/${group.id}`, patchBody({ op: "Add", path: "members", value: [{ value: "string id 1" }] }));
+    const unknownOnly = await f.scim.patch(
+      `/Groups/${group.id}`,
+      patchBody({ op: "Add", path: "members", value: [{ value: "string id 1" }] }),
+    );
     expect(unknownOnly.status, JSON.stringify(unknownOnly.body)).toBe(204);
     expect(await membersOf(f, group.id)).toEqual([a.id]);
     expect(await versionOf(f, group.id)).toBe(version);
@@ -460,13 +560,30 @@ describe("membership PATCH", () => {
     // Unknown, missing, another org's user, a member outside SCIM, bare strings: only b gets in.
     const mixed = await f.scim.patch(
       `/Groups/${group.id}`,
-      patchBody({ op: "add", path: "members", value: [{ value: "string id 1" }, { value: MISSING_ID }, { value: stranger.id }, { value: ownerId }, { value: b.id }, "string id 2", { value: "" }, { display: "no value" }] }),
+      patchBody({
+        op: "add",
+        path: "members",
+        value: [
+          { value: "string id 1" },
+          { value: MISSING_ID },
+          { value: stranger.id },
+          { value: ownerId },
+          { value: b.id },
+          "string id 2",
+          { value: "" },
+          { display: "no value" },
+        ],
+      }),
     );
     expect(mixed.status, JSON.stringify(mixed.body)).toBe(204);
     expect(await membersOf(f, group.id)).toEqual(sorted([a.id, b.id]));
 
     // The same on create, and nothing leaked into the other org.
-    const created = await f.scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName: "Created with strangers", members: [{ value: "string id 1" }, { value: stranger.id }] });
+    const created = await f.scim.post("/Groups", {
+      schemas: [GROUP_SCHEMA],
+      displayName: "Created with strangers",
+      members: [{ value: "string id 1" }, { value: stranger.id }],
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.members).toEqual([]);
     const otherGroups = await other.scim.get("/Groups");

@@ -25,13 +25,43 @@ export type ScimResource = Record<string, unknown> & { id: string };
 /** A SCIM client for one token. Bodies go out as application/scim+json, as IdPs send them. */
 export function scimClient(app: Express, token: string) {
   const auth = `Bearer ${token}`;
-  const body = (r: request.Test, payload: unknown) => (payload === undefined ? r : r.set("Content-Type", "application/scim+json").send(JSON.stringify(payload)));
+  const body = (r: request.Test, payload: unknown) =>
+    payload === undefined ? r : r.set("Content-Type", "application/scim+json").send(JSON.stringify(payload));
   return {
-    get: (p: string, headers: Headers = {}) => request(app).get(SCIM + p).set("Authorization", auth).set(headers),
-    post: (p: string, payload?: unknown, headers: Headers = {}) => body(request(app).post(SCIM + p).set("Authorization", auth).set(headers), payload),
-    put: (p: string, payload: unknown, headers: Headers = {}) => body(request(app).put(SCIM + p).set("Authorization", auth).set(headers), payload),
-    patch: (p: string, payload: unknown, headers: Headers = {}) => body(request(app).patch(SCIM + p).set("Authorization", auth).set(headers), payload),
-    delete: (p: string, headers: Headers = {}) => request(app).delete(SCIM + p).set("Authorization", auth).set(headers),
+    get: (p: string, headers: Headers = {}) =>
+      request(app)
+        .get(SCIM + p)
+        .set("Authorization", auth)
+        .set(headers),
+    post: (p: string, payload?: unknown, headers: Headers = {}) =>
+      body(
+        request(app)
+          .post(SCIM + p)
+          .set("Authorization", auth)
+          .set(headers),
+        payload,
+      ),
+    put: (p: string, payload: unknown, headers: Headers = {}) =>
+      body(
+        request(app)
+          .put(SCIM + p)
+          .set("Authorization", auth)
+          .set(headers),
+        payload,
+      ),
+    patch: (p: string, payload: unknown, headers: Headers = {}) =>
+      body(
+        request(app)
+          .patch(SCIM + p)
+          .set("Authorization", auth)
+          .set(headers),
+        payload,
+      ),
+    delete: (p: string, headers: Headers = {}) =>
+      request(app)
+        .delete(SCIM + p)
+        .set("Authorization", auth)
+        .set(headers),
   };
 }
 export type ScimClient = ReturnType<typeof scimClient>;
@@ -54,15 +84,30 @@ export function userBody(userName: string, extra: Record<string, unknown> = {}):
   return { schemas: [USER_SCHEMA], userName, ...extra };
 }
 
-export async function createUser(scim: ScimClient, userName: string, extra: Record<string, unknown> = {}): Promise<ScimResource> {
+export async function createUser(
+  scim: ScimClient,
+  userName: string,
+  extra: Record<string, unknown> = {},
+): Promise<ScimResource> {
   const res = await scim.post("/Users", userBody(userName, extra));
   if (res.status !== 201) throw new Error(`creating ${userName} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as ScimResource;
 }
 
-export async function createGroup(scim: ScimClient, displayName: string, memberIds: string[] = [], extra: Record<string, unknown> = {}): Promise<ScimResource> {
-  const res = await scim.post("/Groups", { schemas: [GROUP_SCHEMA], displayName, members: memberIds.map((value) => ({ value })), ...extra });
-  if (res.status !== 201) throw new Error(`creating group ${displayName} failed: ${res.status} ${JSON.stringify(res.body)}`);
+export async function createGroup(
+  scim: ScimClient,
+  displayName: string,
+  memberIds: string[] = [],
+  extra: Record<string, unknown> = {},
+): Promise<ScimResource> {
+  const res = await scim.post("/Groups", {
+    schemas: [GROUP_SCHEMA],
+    displayName,
+    members: memberIds.map((value) => ({ value })),
+    ...extra,
+  });
+  if (res.status !== 201)
+    throw new Error(`creating group ${displayName} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as ScimResource;
 }
 

@@ -49,9 +49,11 @@ const SEAT = "urn:roster:params:scim:schemas:extension:seat:2.0:User";
 function loadFixture(file: string): FixtureFile {
   const parsed = JSON.parse(readFileSync(path.join(FIXTURES_DIR, file), "utf8")) as FixtureFile;
   // A malformed fixture should fail loudly here, not as a confusing replay failure.
-  if (typeof parsed.idp !== "string" || !Array.isArray(parsed.steps) || parsed.steps.length === 0) throw new Error(`${file}: needs idp and steps`);
+  if (typeof parsed.idp !== "string" || !Array.isArray(parsed.steps) || parsed.steps.length === 0)
+    throw new Error(`${file}: needs idp and steps`);
   for (const step of parsed.steps) {
-    if (!step.name || !step.method || !step.path?.startsWith("/") || typeof step.expectStatus !== "number") throw new Error(`${file}: malformed step ${JSON.stringify(step).slice(0, 200)}`);
+    if (!step.name || !step.method || !step.path?.startsWith("/") || typeof step.expectStatus !== "number")
+      throw new Error(`${file}: malformed step ${JSON.stringify(step).slice(0, 200)}`);
   }
   const names = parsed.steps.map((s) => s.name);
   if (new Set(names).size !== names.length) throw new Error(`${file}: step names must be unique`);
@@ -68,7 +70,8 @@ function fill<T>(value: T, vars: Map<string, string>): T {
     }) as T;
   }
   if (Array.isArray(value)) return value.map((v) => fill(v, vars)) as T;
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars)])) as T;
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars)])) as T;
   return value;
 }
 
@@ -82,7 +85,9 @@ function at(body: unknown, dotted: string): unknown {
   return key === undefined ? undefined : at((body as Record<string, unknown>)[key], dotted.slice(key.length + 1));
 }
 
-const files = readdirSync(FIXTURES_DIR).filter((f) => f.endsWith(".json")).sort();
+const files = readdirSync(FIXTURES_DIR)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
 
 let tdb: TestDatabase;
 let app: Express;
@@ -107,13 +112,19 @@ for (const file of files) {
     const scim = (method: string, rawPath: string, body?: unknown) => {
       // The IdP sends the filter URL-encoded; the fixture keeps it readable.
       const url = `/scim/v2${encodeURI(fill(rawPath, vars))}`;
-      const r = request(app)[method.toLowerCase() as "get"](url).set("Authorization", `Bearer ${org.scimToken}`).set("Accept", "application/scim+json");
-      return body === undefined ? r : r.set("Content-Type", "application/scim+json").send(JSON.stringify(fill(body, vars)));
+      const r = request(app)
+        [method.toLowerCase() as "get"](url)
+        .set("Authorization", `Bearer ${org.scimToken}`)
+        .set("Accept", "application/scim+json");
+      return body === undefined
+        ? r
+        : r.set("Content-Type", "application/scim+json").send(JSON.stringify(fill(body, vars)));
     };
 
     beforeAll(async () => {
       org = await makeOrg(testDeps(tdb.db), { name: `${fixture.idp} replay` });
-      for (const [seatType, purchased] of Object.entries(fixture.seats ?? {})) await setPurchased(tdb.db, org.org.id, seatType, purchased);
+      for (const [seatType, purchased] of Object.entries(fixture.seats ?? {}))
+        await setPurchased(tdb.db, org.org.id, seatType, purchased);
       if (fixture.mappings) {
         const res = await adminClient(app, org.org.id, org.ownerToken).put("group-mappings", fixture.mappings);
         expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -125,7 +136,8 @@ for (const file of files) {
         const res = await scim(step.method, step.path, step.body);
         expect(res.status, `${step.method} ${step.path} answered ${JSON.stringify(res.body)}`).toBe(step.expectStatus);
         if (res.status >= 400) expect(res.body.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:Error"]);
-        if (res.status === 201) expect(res.headers.location).toBe(`http://roster.test/scim/v2${step.path.split("?")[0]}/${res.body.id}`);
+        if (res.status === 201)
+          expect(res.headers.location).toBe(`http://roster.test/scim/v2${step.path.split("?")[0]}/${res.body.id}`);
         const then = step.then;
         if (!then) return;
         for (const [name, dotted] of Object.entries(then.save ?? {})) {
@@ -134,7 +146,8 @@ for (const file of files) {
           vars.set(name, value as string);
         }
         if (then.response) expect(res.body).toMatchObject(fill(then.response, vars));
-        for (const dotted of then.absent ?? []) expect(at(res.body, dotted), `${dotted} should not be in the response`).toBeUndefined();
+        for (const dotted of then.absent ?? [])
+          expect(at(res.body, dotted), `${dotted} should not be in the response`).toBeUndefined();
         for (const check of then.checks ?? []) {
           const got = await scim("GET", check.get);
           expect(got.status, `GET ${check.get} answered ${JSON.stringify(got.body)}`).toBe(check.status ?? 200);
@@ -143,7 +156,8 @@ for (const file of files) {
             const values = ((got.body.members ?? []) as { value: string }[]).map((m) => m.value).sort();
             expect(values).toEqual(fill(check.members, vars).sort());
           }
-          for (const dotted of check.absent ?? []) expect(at(got.body, dotted), `${dotted} should not be in GET ${check.get}`).toBeUndefined();
+          for (const dotted of check.absent ?? [])
+            expect(at(got.body, dotted), `${dotted} should not be in GET ${check.get}`).toBeUndefined();
         }
       });
     }
@@ -158,7 +172,11 @@ for (const file of files) {
       const users = await scim("GET", "/Users?count=1000");
       const names = (users.body.Resources as { userName: string }[]).map((u) => u.userName.toLowerCase());
       expect(new Set(names).size).toBe(names.length);
-      expect(users.body.Resources.every((u: Record<string, unknown>) => typeof (u[SEAT] as { seatType?: unknown })?.seatType === "string")).toBe(true);
+      expect(
+        users.body.Resources.every(
+          (u: Record<string, unknown>) => typeof (u[SEAT] as { seatType?: unknown })?.seatType === "string",
+        ),
+      ).toBe(true);
     });
   });
 }

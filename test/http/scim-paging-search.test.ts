@@ -57,7 +57,10 @@ beforeAll(async () => {
 });
 afterAll(async () => tdb?.destroy());
 
-const byName = (ids: string[]) => ids.map((id) => (users.find((u) => u.id === id)?.userName as string | undefined)?.split("@")[0].toLowerCase() ?? `?${id}`);
+const byName = (ids: string[]) =>
+  ids.map(
+    (id) => (users.find((u) => u.id === id)?.userName as string | undefined)?.split("@")[0].toLowerCase() ?? `?${id}`,
+  );
 const sorted = [...NAMES].map((n) => n.toLowerCase()).sort();
 
 describe("paging", () => {
@@ -132,7 +135,10 @@ describe("sorting", () => {
 
   it("sorted pages concatenate to the sorted list", async () => {
     const pages: string[] = [];
-    for (const startIndex of [1, 4, 7]) pages.push(...idsOf(await scim.get(`/Users?sortBy=userName&sortOrder=descending&startIndex=${startIndex}&count=3`)));
+    for (const startIndex of [1, 4, 7])
+      pages.push(
+        ...idsOf(await scim.get(`/Users?sortBy=userName&sortOrder=descending&startIndex=${startIndex}&count=3`)),
+      );
     expect(byName(pages)).toEqual([...sorted].reverse());
   });
 
@@ -164,7 +170,14 @@ describe("the count cap", () => {
     // More users than one page may hold; inserted directly (inactive, so no seats are involved).
     await tdb.db.transaction(async (trx) => {
       for (let i = 0; i < TOTAL; i++) {
-        await insertMember(trx, org.org.id, { id: crypto.randomUUID(), userName: `bulk${String(i).padStart(4, "0")}@cap.test`, seatReason: "deactivated", source: "scim", active: false, scimManaged: true });
+        await insertMember(trx, org.org.id, {
+          id: crypto.randomUUID(),
+          userName: `bulk${String(i).padStart(4, "0")}@cap.test`,
+          seatReason: "deactivated",
+          source: "scim",
+          active: false,
+          scimManaged: true,
+        });
       }
     });
   });
@@ -203,7 +216,9 @@ describe("attributes and excludedAttributes", () => {
   });
 
   it("sub-attributes, fully qualified names and extension attributes", async () => {
-    const res = await scim.get(`/Users/${users[1].id}?attributes=name.givenName,emails.value,${USER_SCHEMA}:displayName,${ENTERPRISE}:department`);
+    const res = await scim.get(
+      `/Users/${users[1].id}?attributes=name.givenName,emails.value,${USER_SCHEMA}:displayName,${ENTERPRISE}:department`,
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       schemas: expect.any(Array),
@@ -289,12 +304,18 @@ describe("POST /.search", () => {
     expect(res.headers["content-type"]).toMatch(/^application\/scim\+json/);
     // displayNames containing "a": alpha, bravo, charlie, delta; descending: delta, charlie, bravo, alpha.
     expect(res.body).toMatchObject({ schemas: [LIST_RESPONSE], totalResults: 4, itemsPerPage: 2, startIndex: 2 });
-    expect(res.body.Resources.map((r: { userName: string }) => r.userName.toLowerCase())).toEqual(["charlie@paging.test", "bravo@paging.test"]);
+    expect(res.body.Resources.map((r: { userName: string }) => r.userName.toLowerCase())).toEqual([
+      "charlie@paging.test",
+      "bravo@paging.test",
+    ]);
     for (const r of res.body.Resources) expect(Object.keys(r).sort()).toEqual(["id", "schemas", "userName"]);
   });
 
   it("/Users/.search with excludedAttributes and no filter lists everyone", async () => {
-    const res = await scim.post("/Users/.search", { schemas: [SEARCH_REQUEST], excludedAttributes: ["emails", "meta"] });
+    const res = await scim.post("/Users/.search", {
+      schemas: [SEARCH_REQUEST],
+      excludedAttributes: ["emails", "meta"],
+    });
     expect(res.body.totalResults).toBe(7);
     for (const r of res.body.Resources) {
       expect(r).not.toHaveProperty("emails");
@@ -303,7 +324,11 @@ describe("POST /.search", () => {
   });
 
   it("/Groups/.search", async () => {
-    const res = await scim.post("/Groups/.search", { schemas: [SEARCH_REQUEST], filter: 'displayName eq "team"', excludedAttributes: ["members"] });
+    const res = await scim.post("/Groups/.search", {
+      schemas: [SEARCH_REQUEST],
+      filter: 'displayName eq "team"',
+      excludedAttributes: ["members"],
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ totalResults: 1, Resources: [{ id: team.id, displayName: "Team" }] });
     expect(res.body.Resources[0]).not.toHaveProperty("members");
@@ -332,7 +357,10 @@ describe("POST /.search", () => {
     const groups1 = await scim.post("/.search", { schemas: [SEARCH_REQUEST], filter: "members pr" });
     expect(groups1.status).toBe(200);
     expect(idsOf(groups1).sort()).toEqual([team.id, solo.id].sort());
-    const both = await scim.post("/.search", { schemas: [SEARCH_REQUEST], filter: 'displayName sw "t" or userName sw "e"' });
+    const both = await scim.post("/.search", {
+      schemas: [SEARCH_REQUEST],
+      filter: 'displayName sw "t" or userName sw "e"',
+    });
     expect(both.status).toBe(200);
     expect(idsOf(both)).toEqual([users[5].id, team.id]);
     const negated = await scim.post("/.search", { schemas: [SEARCH_REQUEST], filter: "not (userName pr)" });
@@ -343,7 +371,11 @@ describe("POST /.search", () => {
   });
 
   it("/.search at the root still refuses an attribute no type has: 400 invalidFilter", async () => {
-    expectScimError(await scim.post("/.search", { schemas: [SEARCH_REQUEST], filter: 'shoeSize eq "44"' }), 400, "invalidFilter");
+    expectScimError(
+      await scim.post("/.search", { schemas: [SEARCH_REQUEST], filter: 'shoeSize eq "44"' }),
+      400,
+      "invalidFilter",
+    );
   });
 
   it("a body without the SearchRequest schema, or not an object, is refused: 400 invalidSyntax", async () => {
@@ -361,7 +393,10 @@ describe("an IdP's lookup by an identifying attribute (total and page from one q
     const res = await client.get(`/Users?filter=${encodeURIComponent('externalId eq "shared-ext"')}`);
     expect(res.status).toBe(200);
     expect(res.body.totalResults).toBe(2);
-    expect(res.body.Resources.map((r: { userName: string }) => r.userName).sort()).toEqual(["twin-a@example.com", "twin-b@example.com"]);
+    expect(res.body.Resources.map((r: { userName: string }) => r.userName).sort()).toEqual([
+      "twin-a@example.com",
+      "twin-b@example.com",
+    ]);
     const none = await client.get(`/Users?filter=${encodeURIComponent('userName eq "nobody@example.com"')}`);
     expect([none.body.totalResults, none.body.Resources]).toEqual([0, []]);
   });

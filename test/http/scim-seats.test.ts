@@ -9,7 +9,16 @@ import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { makeOrg, seatLedger, setPurchased, testDeps, type TestOrg } from "../support/factories.js";
 import { adminClient, type AdminClient } from "./helpers.js";
-import { createUser, expectScimError, patchBody, type ScimClient, scimClient, type ScimResource, SEAT, USER_SCHEMA } from "./scim-helpers.js";
+import {
+  createUser,
+  expectScimError,
+  patchBody,
+  type ScimClient,
+  scimClient,
+  type ScimResource,
+  SEAT,
+  USER_SCHEMA,
+} from "./scim-helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -34,21 +43,38 @@ async function fixture(seats: { chat_code: number; chat: number }): Promise<Fixt
   const org = await makeOrg(deps);
   await setPurchased(tdb.db, org.org.id, "chat_code", seats.chat_code);
   await setPurchased(tdb.db, org.org.id, "chat", seats.chat);
-  return { org, orgId: org.org.id, scim: scimClient(app, org.scimToken), admin: adminClient(app, org.org.id, org.ownerToken) };
+  return {
+    org,
+    orgId: org.org.id,
+    scim: scimClient(app, org.scimToken),
+    admin: adminClient(app, org.org.id, org.ownerToken),
+  };
 }
 
 let counter = 0;
 function newUser(f: Fixture, label: string, extra: Record<string, unknown> = {}): Promise<ScimResource> {
-  return createUser(f.scim, `${label}-${++counter}@example.com`, { active: "True", name: { givenName: label, familyName: "Test" }, ...extra });
+  return createUser(f.scim, `${label}-${++counter}@example.com`, {
+    active: "True",
+    name: { givenName: label, familyName: "Test" },
+    ...extra,
+  });
 }
 
-async function seatOf(f: Fixture, id: string): Promise<{ seatType: string; seatStatus: string; seatReason: string; active: boolean }> {
+async function seatOf(
+  f: Fixture,
+  id: string,
+): Promise<{ seatType: string; seatStatus: string; seatReason: string; active: boolean }> {
   const res = await f.scim.get(`/Users/${id}`);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return { ...(res.body[SEAT] as { seatType: string; seatStatus: string; seatReason: string }), active: res.body.active as boolean };
+  return {
+    ...(res.body[SEAT] as { seatType: string; seatStatus: string; seatReason: string }),
+    active: res.body.active as boolean,
+  };
 }
 
-async function expectCountersAgree(f: Fixture): Promise<Record<string, { purchased: number; used: number; holders: number }>> {
+async function expectCountersAgree(
+  f: Fixture,
+): Promise<Record<string, { purchased: number; used: number; holders: number }>> {
   const ledger = await seatLedger(tdb.db, f.orgId);
   for (const [type, row] of Object.entries(ledger)) {
     expect(row.used, `${type} used vs holders`).toBe(row.holders);
@@ -80,11 +106,19 @@ describe("POST /Users", () => {
     expect(await seatOf(f, first.id)).toMatchObject(CLAIMED("chat_code", "highest_available"));
     expect(await seatOf(f, third.id)).toMatchObject(EXHAUSTED);
     const view = await f.admin.get(`members/${third.id}`);
-    expect(view.body).toMatchObject({ id: third.id, seatType: "unassigned", seatReason: "exhausted", waitingFor: "any" });
-    expect(await expectCountersAgree(f)).toMatchObject({ chat_code: { purchased: 1, used: 1 }, chat: { purchased: 1, used: 1 } });
+    expect(view.body).toMatchObject({
+      id: third.id,
+      seatType: "unassigned",
+      seatReason: "exhausted",
+      waitingFor: "any",
+    });
+    expect(await expectCountersAgree(f)).toMatchObject({
+      chat_code: { purchased: 1, used: 1 },
+      chat: { purchased: 1, used: 1 },
+    });
   });
 
-  it("gives a user created inactive (\"active\": \"False\") no seat", async () => {
+  it('gives a user created inactive ("active": "False") no seat', async () => {
     const f = await fixture({ chat_code: 1, chat: 1 });
     const inactive = await newUser(f, "inactive", { active: "False" });
     expect(inactive.active).toBe(false);
@@ -96,7 +130,7 @@ describe("POST /Users", () => {
 });
 
 describe("deactivation", () => {
-  it("PATCH active \"False\" (Entra) frees the seat and the longest waiter gets it, in FIFO order", async () => {
+  it('PATCH active "False" (Entra) frees the seat and the longest waiter gets it, in FIFO order', async () => {
     const f = await fixture({ chat_code: 1, chat: 0 });
     const holder = await newUser(f, "holder");
     expect(holder[SEAT]).toEqual(CLAIMED("chat_code", "highest_available"));
@@ -129,7 +163,13 @@ describe("deactivation", () => {
     const f = await fixture({ chat_code: 1, chat: 0 });
     const holder = await newUser(f, "holder");
     const waiter = await newUser(f, "waiter");
-    const put = await f.scim.put(`/Users/${holder.id}`, { schemas: [USER_SCHEMA], id: holder.id, userName: holder.userName, name: { givenName: "holder", familyName: "Test" }, active: false });
+    const put = await f.scim.put(`/Users/${holder.id}`, {
+      schemas: [USER_SCHEMA],
+      id: holder.id,
+      userName: holder.userName,
+      name: { givenName: "holder", familyName: "Test" },
+      active: false,
+    });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     expect(put.body[SEAT]).toEqual({ seatType: "unassigned", seatStatus: "revoked", seatReason: "deactivated" });
     expect(await seatOf(f, waiter.id)).toMatchObject(CLAIMED("chat_code", "promoted"));
@@ -140,12 +180,22 @@ describe("deactivation", () => {
     const f = await fixture({ chat_code: 1, chat: 0 });
     const holder = await newUser(f, "holder");
     const waiter = await newUser(f, "waiter");
-    const res = await f.scim.patch(`/Users/${holder.id}`, patchBody({ op: "replace", path: `${USER_SCHEMA}:active`, value: "False" }));
+    const res = await f.scim.patch(
+      `/Users/${holder.id}`,
+      patchBody({ op: "replace", path: `${USER_SCHEMA}:active`, value: "False" }),
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(204);
     expect(await seatOf(f, holder.id)).toEqual(DEACTIVATED);
     expect(await seatOf(f, waiter.id)).toMatchObject(CLAIMED("chat_code", "promoted"));
     // And path-less, with the qualified name as the key.
-    expect((await f.scim.patch(`/Users/${holder.id}`, patchBody({ op: "replace", value: { [`${USER_SCHEMA}:active`]: true } }))).status).toBe(204);
+    expect(
+      (
+        await f.scim.patch(
+          `/Users/${holder.id}`,
+          patchBody({ op: "replace", value: { [`${USER_SCHEMA}:active`]: true } }),
+        )
+      ).status,
+    ).toBe(204);
     expect(await seatOf(f, holder.id)).toEqual({ ...EXHAUSTED, active: true });
     await expectCountersAgree(f);
   });
@@ -266,14 +316,22 @@ describe("the primary owner", () => {
 
     const members = await f.admin.get("members");
     expect(members.body.items.map((m: { id: string }) => m.id)).toEqual([before.id]);
-    expect(members.body.items[0]).toMatchObject({ role: "primary_owner", active: true, name: { givenName: "Olive", familyName: "Owner" } });
+    expect(members.body.items[0]).toMatchObject({
+      role: "primary_owner",
+      active: true,
+      name: { givenName: "Olive", familyName: "Owner" },
+    });
     expect(await expectCountersAgree(f)).toEqual(ledgerBefore);
 
     const found = await f.scim.get(`/Users?filter=${encodeURIComponent(`userName eq "${before.userName}"`)}`);
     expect(found.body.totalResults).toBe(1);
     expect(found.body.Resources[0].id).toBe(before.id);
     // Once SCIM manages the owner, the same userName again is a uniqueness conflict, not a second member.
-    expectScimError(await f.scim.post("/Users", { schemas: [USER_SCHEMA], userName: before.userName.toUpperCase() }), 409, "uniqueness");
+    expectScimError(
+      await f.scim.post("/Users", { schemas: [USER_SCHEMA], userName: before.userName.toUpperCase() }),
+      409,
+      "uniqueness",
+    );
     expect((await f.admin.get("members")).body.items).toHaveLength(1);
   });
 
@@ -300,7 +358,11 @@ describe("the primary owner", () => {
     const attempts = [
       () => f.scim.patch(`/Users/${id}`, entraDeactivate),
       () => f.scim.patch(`/Users/${id}`, oktaDeactivate),
-      () => f.scim.patch(`/Users/${id}`, patchBody({ op: "Replace", value: { "name.givenName": "Changed", active: "False" } })),
+      () =>
+        f.scim.patch(
+          `/Users/${id}`,
+          patchBody({ op: "Replace", value: { "name.givenName": "Changed", active: "False" } }),
+        ),
       () => f.scim.put(`/Users/${id}`, { schemas: [USER_SCHEMA], userName: "ignored@example.com", active: false }),
       () => f.scim.delete(`/Users/${id}`),
     ];
@@ -313,7 +375,11 @@ describe("the primary owner", () => {
     const after = await f.scim.get(`/Users/${id}`);
     expect(after.body).toMatchObject({ id, active: true, name: { givenName: "Olive" }, meta: { version } });
     expect(after.body[SEAT]).toEqual({ seatType: "chat_code", seatStatus: "claimed", seatReason: "manual" });
-    expect((await f.admin.get(`members/${id}`)).body).toMatchObject({ role: "primary_owner", active: true, seatType: "chat_code" });
+    expect((await f.admin.get(`members/${id}`)).body).toMatchObject({
+      role: "primary_owner",
+      active: true,
+      seatType: "chat_code",
+    });
     expect(await expectCountersAgree(f)).toEqual(ledger);
     expect((await seatOf(f, chatHolder.id)).seatType).toBe("chat");
   });

@@ -8,7 +8,19 @@ import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { makeOrg, testDeps, type TestOrg } from "../support/factories.js";
 import { adminClient, MISSING_ID, UUID_RE } from "./helpers.js";
-import { BASE_URL, createUser, ENTERPRISE, expectScimError, patchBody, type ScimClient, scimClient, type ScimResource, SEAT, USER_SCHEMA, userBody } from "./scim-helpers.js";
+import {
+  BASE_URL,
+  createUser,
+  ENTERPRISE,
+  expectScimError,
+  patchBody,
+  type ScimClient,
+  scimClient,
+  type ScimResource,
+  SEAT,
+  USER_SCHEMA,
+  userBody,
+} from "./scim-helpers.js";
 
 let tdb: TestDatabase;
 let app: Express;
@@ -66,11 +78,17 @@ describe("POST /Users", () => {
       meta: { resourceType: "User", location: res.headers.location, version: res.headers.etag },
     });
     expect(res.body.schemas).toEqual(expect.arrayContaining([USER_SCHEMA, ENTERPRISE, SEAT]));
-    expect(res.body.emails).toEqual(expect.arrayContaining([expect.objectContaining({ value: "ada@example.com", type: "work", primary: true })]));
+    expect(res.body.emails).toEqual(
+      expect.arrayContaining([expect.objectContaining({ value: "ada@example.com", type: "work", primary: true })]),
+    );
     expect(Date.parse(res.body.meta.created)).not.toBeNaN();
     expect(res.body.meta.lastModified >= res.body.meta.created).toBe(true);
     // The first user of an org with free seats gets the highest seat type.
-    expect(res.body[SEAT]).toEqual({ seatType: "chat_code", seatStatus: expect.any(String), seatReason: "highest_available" });
+    expect(res.body[SEAT]).toEqual({
+      seatType: "chat_code",
+      seatStatus: expect.any(String),
+      seatReason: "highest_available",
+    });
   });
 
   it("never stores nor returns a password", async () => {
@@ -89,13 +107,22 @@ describe("POST /Users", () => {
     expect(JSON.stringify(audit)).not.toContain(PASSWORD);
     // A PUT and a PATCH carrying a password do not store it either.
     expect((await scim.put(`/Users/${res.body.id}`, fullUser("babbage@example.com"))).status).toBe(200);
-    expect((await scim.patch(`/Users/${res.body.id}`, patchBody({ op: "replace", path: "password", value: PASSWORD }))).status).toBeLessThan(300);
+    expect(
+      (await scim.patch(`/Users/${res.body.id}`, patchBody({ op: "replace", path: "password", value: PASSWORD })))
+        .status,
+    ).toBeLessThan(300);
     const after = await tdb.db("members").where({ org_id: org.org.id, id: res.body.id }).first();
     expect(JSON.stringify(after)).not.toContain(PASSWORD);
   });
 
   it("ignores a seat extension sent by the client: seats follow Roster's rules", async () => {
-    const res = await scim.post("/Users", userBody("seat.picker@example.com", { schemas: [USER_SCHEMA, SEAT], [SEAT]: { seatType: "chat", seatReason: "manual" } }));
+    const res = await scim.post(
+      "/Users",
+      userBody("seat.picker@example.com", {
+        schemas: [USER_SCHEMA, SEAT],
+        [SEAT]: { seatType: "chat", seatReason: "manual" },
+      }),
+    );
     expect(res.status).toBe(201);
     expect(res.body[SEAT]).toMatchObject({ seatType: "chat_code", seatReason: "highest_available" });
   });
@@ -139,7 +166,11 @@ describe("GET /Users/{id}", () => {
     expect(res.headers.etag).toBe((created.meta as { version: string }).version);
     const member = await adminClient(app, org.org.id, org.ownerToken).get(`members/${created.id}`);
     expect(member.status).toBe(200);
-    expect(member.body).toMatchObject({ id: created.id, userName: "reader@example.com", seatType: (created[SEAT] as { seatType: string }).seatType });
+    expect(member.body).toMatchObject({
+      id: created.id,
+      userName: "reader@example.com",
+      seatType: (created[SEAT] as { seatType: string }).seatType,
+    });
   });
 
   it("answers a SCIM 404 for an unknown id, a malformed id, and a member SCIM does not manage (the owner)", async () => {
@@ -154,10 +185,17 @@ describe("PUT /Users/{id}", () => {
   it("replaces the user: attributes left out are removed; version and ETag move on", async () => {
     const created = await scim.post("/Users", fullUser("replace.me@example.com"));
     const id = created.body.id as string;
-    const res = await scim.put(`/Users/${id}`, userBody("Replaced@Example.com", { displayName: "Replaced", emails: [{ value: "replaced@example.com", type: "work" }] }));
+    const res = await scim.put(
+      `/Users/${id}`,
+      userBody("Replaced@Example.com", {
+        displayName: "Replaced",
+        emails: [{ value: "replaced@example.com", type: "work" }],
+      }),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id, userName: "Replaced@Example.com", displayName: "Replaced", active: true });
-    for (const gone of ["name", "title", "externalId", "phoneNumbers", ENTERPRISE]) expect(res.body, gone).not.toHaveProperty(gone);
+    for (const gone of ["name", "title", "externalId", "phoneNumbers", ENTERPRISE])
+      expect(res.body, gone).not.toHaveProperty(gone);
     expect(res.body.schemas).not.toContain(ENTERPRISE);
     expect(res.headers.etag).toBe(res.body.meta.version);
     expect(res.headers.etag).not.toBe(created.headers.etag);
@@ -167,7 +205,10 @@ describe("PUT /Users/{id}", () => {
 
   it("keeps the seat when the PUT carries a different seat extension", async () => {
     const created = await createUser(scim, "put.seat@example.com");
-    const res = await scim.put(`/Users/${created.id}`, userBody("put.seat@example.com", { [SEAT]: { seatType: "chat", seatReason: "manual" } }));
+    const res = await scim.put(
+      `/Users/${created.id}`,
+      userBody("put.seat@example.com", { [SEAT]: { seatType: "chat", seatReason: "manual" } }),
+    );
     expect(res.status).toBe(200);
     expect(res.body[SEAT]).toEqual(created[SEAT]);
   });
@@ -191,7 +232,10 @@ describe("PATCH /Users/{id}", () => {
   });
 
   it("answers 204 with no body and the new ETag; the change is there on the next GET", async () => {
-    const res = await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "displayName", value: "Patched" }));
+    const res = await scim.patch(
+      `/Users/${user.id}`,
+      patchBody({ op: "replace", path: "displayName", value: "Patched" }),
+    );
     expect(res.status).toBe(204);
     expect(res.text).toBe("");
     const read = await scim.get(`/Users/${user.id}`);
@@ -201,11 +245,22 @@ describe("PATCH /Users/{id}", () => {
   });
 
   it("answers 200 with the (projected) resource when ?attributes= or ?excludedAttributes= is given", async () => {
-    const res = await scim.patch(`/Users/${user.id}?attributes=displayName,name.givenName`, patchBody({ op: "replace", path: "name.givenName", value: "Patricia" }));
+    const res = await scim.patch(
+      `/Users/${user.id}?attributes=displayName,name.givenName`,
+      patchBody({ op: "replace", path: "name.givenName", value: "Patricia" }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^application\/scim\+json/);
-    expect(res.body).toEqual({ schemas: expect.any(Array), id: user.id, displayName: "Patched", name: { givenName: "Patricia" } });
-    const excluded = await scim.patch(`/Users/${user.id}?excludedAttributes=emails,meta`, patchBody({ op: "add", path: "title", value: "Lead" }));
+    expect(res.body).toEqual({
+      schemas: expect.any(Array),
+      id: user.id,
+      displayName: "Patched",
+      name: { givenName: "Patricia" },
+    });
+    const excluded = await scim.patch(
+      `/Users/${user.id}?excludedAttributes=emails,meta`,
+      patchBody({ op: "add", path: "title", value: "Lead" }),
+    );
     expect(excluded.status).toBe(200);
     expect(excluded.body).toMatchObject({ id: user.id, userName: "patchy@example.com", title: "Lead" });
     expect(excluded.body).not.toHaveProperty("meta");
@@ -226,25 +281,46 @@ describe("PATCH /Users/{id}", () => {
     expect(after.body).toEqual(before.body);
   });
 
-  it("deactivates (Entra's \"Replace\"/\"False\") and frees the seat; reactivation re-runs the rules", async () => {
+  it('deactivates (Entra\'s "Replace"/"False") and frees the seat; reactivation re-runs the rules', async () => {
     const member = await createUser(scim, "deactivate.me@example.com");
     expect((member[SEAT] as { seatType: string }).seatType).not.toBe("unassigned");
-    const off = await scim.patch(`/Users/${member.id}?attributes=active,${SEAT}`, patchBody({ op: "Replace", path: "active", value: "False" }));
+    const off = await scim.patch(
+      `/Users/${member.id}?attributes=active,${SEAT}`,
+      patchBody({ op: "Replace", path: "active", value: "False" }),
+    );
     expect(off.status).toBe(200);
     expect(off.body).toMatchObject({ active: false, [SEAT]: { seatType: "unassigned", seatReason: "deactivated" } });
-    const on = await scim.patch(`/Users/${member.id}?attributes=active,${SEAT}`, patchBody({ op: "replace", value: { active: true } }));
+    const on = await scim.patch(
+      `/Users/${member.id}?attributes=active,${SEAT}`,
+      patchBody({ op: "replace", value: { active: true } }),
+    );
     expect(on.body.active).toBe(true);
     expect((on.body[SEAT] as { seatType: string }).seatType).not.toBe("unassigned");
   });
 
   it("refuses taking another user's userName: 409 uniqueness", async () => {
     await createUser(scim, "patch.taken@example.com");
-    expectScimError(await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "userName", value: "Patch.Taken@example.com" })), 409, "uniqueness");
+    expectScimError(
+      await scim.patch(
+        `/Users/${user.id}`,
+        patchBody({ op: "replace", path: "userName", value: "Patch.Taken@example.com" }),
+      ),
+      409,
+      "uniqueness",
+    );
   });
 
   it("answers 404 for an unknown user and 400 invalidSyntax for a body that is not a PatchOp", async () => {
-    expectScimError(await scim.patch(`/Users/${MISSING_ID}`, patchBody({ op: "replace", path: "displayName", value: "x" })), 404, null);
-    expectScimError(await scim.patch(`/Users/${user.id}`, { Operations: [{ op: "replace", path: "displayName", value: "x" }] }), 400, "invalidSyntax");
+    expectScimError(
+      await scim.patch(`/Users/${MISSING_ID}`, patchBody({ op: "replace", path: "displayName", value: "x" })),
+      404,
+      null,
+    );
+    expectScimError(
+      await scim.patch(`/Users/${user.id}`, { Operations: [{ op: "replace", path: "displayName", value: "x" }] }),
+      400,
+      "invalidSyntax",
+    );
     expectScimError(await scim.patch(`/Users/${user.id}`, patchBody()), 400, "invalidSyntax");
   });
 });
@@ -257,7 +333,11 @@ describe("DELETE /Users/{id}", () => {
     expect(res.status).toBe(204);
     expect(res.text).toBe("");
     expectScimError(await scim.get(`/Users/${created.id}`), 404, null);
-    expectScimError(await scim.patch(`/Users/${created.id}`, patchBody({ op: "replace", path: "displayName", value: "x" })), 404, null);
+    expectScimError(
+      await scim.patch(`/Users/${created.id}`, patchBody({ op: "replace", path: "displayName", value: "x" })),
+      404,
+      null,
+    );
     expectScimError(await scim.delete(`/Users/${created.id}`), 404, null);
     const seatsAfter = await adminClient(app, org.org.id, org.ownerToken).get("seats");
     expect(seatsAfter.body.seatTypes).toEqual(seatsBefore.body.seatTypes);
@@ -269,7 +349,9 @@ describe("DELETE /Users/{id}", () => {
 describe("a replace that does not mention active", () => {
   it("keeps a deactivated user deactivated, holding no seat, instead of reactivating them", async () => {
     const user = await createUser(scim, "quiet@example.com");
-    expect((await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "active", value: false }))).status).toBe(204);
+    expect(
+      (await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "active", value: false }))).status,
+    ).toBe(204);
     const body = userBody("quiet@example.com", { displayName: "Quiet" });
     delete body.active;
     const put = await scim.put(`/Users/${user.id}`, body);
@@ -291,7 +373,10 @@ describe("a replace that does not mention active", () => {
 describe("values outside the schema's canonical lists", () => {
   it("accepts Entra's app roles and a capitalised email type, and returns them as sent", async () => {
     const roles = [{ primary: "True", type: "WindowsAzureActiveDirectoryRole", value: "Admin" }];
-    const res = await scim.post("/Users", userBody("roles@example.com", { roles, emails: [{ value: "roles@example.com", type: "Work", primary: true }] }));
+    const res = await scim.post(
+      "/Users",
+      userBody("roles@example.com", { roles, emails: [{ value: "roles@example.com", type: "Work", primary: true }] }),
+    );
     expect(res.status).toBe(201);
     expect(res.body.roles).toEqual([{ primary: true, type: "WindowsAzureActiveDirectoryRole", value: "Admin" }]);
     expect((res.body.emails as { type: string }[])[0].type).toBe("Work");

@@ -26,13 +26,24 @@ async function startServer(databaseUrl: string): Promise<{ url: string; process:
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: "warn", DB_POOL_MAX: "10" },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: "warn",
+      DB_POOL_MAX: "10",
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 120; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { url, process: child };
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -68,16 +79,24 @@ describe.skipIf(!onPostgres)("two server processes provisioning over SCIM at onc
       fetch(`${url}/scim/v2/Users`, {
         method: "POST",
         headers: { authorization: `Bearer ${org.scimToken}`, "content-type": "application/scim+json" },
-        body: JSON.stringify({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: `race${i}@example.com`, active: true }),
+        body: JSON.stringify({
+          schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+          userName: `race${i}@example.com`,
+          active: true,
+        }),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
     const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => post(urls[i % 2], i)));
     expect(responses.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
 
-    const seat = (r: { body: Record<string, unknown> }) => (r.body["urn:roster:params:scim:schemas:extension:seat:2.0:User"] as { seatType: string }).seatType;
+    const seat = (r: { body: Record<string, unknown> }) =>
+      (r.body["urn:roster:params:scim:schemas:extension:seat:2.0:User"] as { seatType: string }).seatType;
     const byType = (t: string) => responses.filter((r) => seat(r) === t).length;
     expect([byType("chat_code"), byType("chat"), byType("unassigned")]).toEqual([10, 10, 180]);
 
-    const members = await tdb.db("members").where({ org_id: org.org.id, scim_managed: true }).select("user_name", "seat_type", "waiting_for", "seat_reason");
+    const members = await tdb
+      .db("members")
+      .where({ org_id: org.org.id, scim_managed: true })
+      .select("user_name", "seat_type", "waiting_for", "seat_reason");
     expect(members).toHaveLength(200);
     expect(new Set(members.map((m) => m.user_name)).size).toBe(200);
     const waiting = members.filter((m) => m.seat_type === null);

@@ -41,7 +41,10 @@ class WorkerProcess {
   readonly exited: Promise<number | null>;
 
   constructor(config: WorkerConfig) {
-    this.child = spawn(process.execPath, ["--import", "tsx", WORKER, JSON.stringify(config)], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, ["--import", "tsx", WORKER, JSON.stringify(config)], {
+      cwd: ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     live.add(this.child);
     this.child.stderr.on("data", (chunk) => (this.stderr += String(chunk)));
     // A worker that died is reported by next() and close(); writing to it must not crash the test run.
@@ -65,10 +68,14 @@ class WorkerProcess {
     for (;;) {
       const line = this.lines.shift();
       if (line !== undefined) {
-        if (!line.startsWith(prefix)) throw new Error(`worker ${this.child.pid}: expected "${prefix}", got "${line.slice(0, 200)}"`);
+        if (!line.startsWith(prefix))
+          throw new Error(`worker ${this.child.pid}: expected "${prefix}", got "${line.slice(0, 200)}"`);
         return line.slice(prefix.length);
       }
-      if (this.exitCode !== undefined) throw new Error(`worker ${this.child.pid} exited (${this.exitCode}) while the test expected "${prefix}": ${this.stderr}`);
+      if (this.exitCode !== undefined)
+        throw new Error(
+          `worker ${this.child.pid} exited (${this.exitCode}) while the test expected "${prefix}": ${this.stderr}`,
+        );
       await new Promise<void>((resolve) => (this.waiter = resolve));
       this.waiter = null;
     }
@@ -91,7 +98,10 @@ class WorkerProcess {
 
 /** Starts `count` worker processes against the org and waits until each has its pool of connections open. */
 async function startWorkers(url: string, orgId: string, count: number): Promise<WorkerProcess[]> {
-  const workers = Array.from({ length: count }, () => new WorkerProcess({ url, orgId, poolMax: POOL_PER_WORKER, idleTimeoutMs: 30_000, hardTimeoutMs: 55_000 }));
+  const workers = Array.from(
+    { length: count },
+    () => new WorkerProcess({ url, orgId, poolMax: POOL_PER_WORKER, idleTimeoutMs: 30_000, hardTimeoutMs: 55_000 }),
+  );
   await within(Promise.all(workers.map((w) => w.next("ready"))), 30_000, "workers ready");
   return workers;
 }
@@ -101,7 +111,9 @@ async function runBatches(workers: WorkerProcess[], batches: WorkerOp[][]): Prom
   workers.forEach((w, i) => w.send(`batch ${JSON.stringify(batches[i])}`));
   await within(Promise.all(workers.map((w) => w.next("armed"))), 10_000, "workers armed");
   for (const w of workers) w.send("go");
-  const results = (await within(Promise.all(workers.map((w) => w.next("result "))), 40_000, "worker results")).map((line) => JSON.parse(line) as WorkerResult);
+  const results = (await within(Promise.all(workers.map((w) => w.next("result "))), 40_000, "worker results")).map(
+    (line) => JSON.parse(line) as WorkerResult,
+  );
   // The batches really ran at the same time, in different processes.
   expect(new Set(results.map((r) => r.pid)).size).toBe(results.length);
   expect(results.every((r) => r.pid !== process.pid)).toBe(true);
@@ -111,7 +123,9 @@ async function runBatches(workers: WorkerProcess[], batches: WorkerOp[][]): Prom
   // A slow machine shows here first: operations that waited longer than knex's acquire timeout for a pooled
   // connection were re-sent by the worker (see provision-worker.ts).
   if (process.env.CONCURRENCY_VERBOSE || results.some((r) => r.acquireRetries > 0)) {
-    console.info(`batches: ${results.map((r) => `pid ${r.pid}: ${r.outcomes.length} ops in ${r.finishedAt - r.startedAt} ms, ${r.acquireRetries} re-sent`).join("; ")}; overlap ${firstEnd - lastStart} ms`);
+    console.info(
+      `batches: ${results.map((r) => `pid ${r.pid}: ${r.outcomes.length} ops in ${r.finishedAt - r.startedAt} ms, ${r.acquireRetries} re-sent`).join("; ")}; overlap ${firstEnd - lastStart} ms`,
+    );
   }
   return results;
 }
@@ -128,7 +142,9 @@ function failures(outcomes: OpOutcome[], acceptable: (o: OpOutcome) => boolean =
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -150,7 +166,22 @@ interface MemberRow {
 }
 
 async function membersOf(db: Knex, orgId: string): Promise<MemberRow[]> {
-  return db("members").where({ org_id: orgId }).orderBy("created_at").select("id", "user_name", "role", "active", "seat_type", "seat_status", "seat_reason", "seat_source", "waiting_for", "waiting_since", "idp_groups");
+  return db("members")
+    .where({ org_id: orgId })
+    .orderBy("created_at")
+    .select(
+      "id",
+      "user_name",
+      "role",
+      "active",
+      "seat_type",
+      "seat_status",
+      "seat_reason",
+      "seat_source",
+      "waiting_for",
+      "waiting_since",
+      "idp_groups",
+    );
 }
 
 /**
@@ -166,14 +197,28 @@ async function seatViolations(db: Knex, orgId: string): Promise<string[]> {
     if (l.used !== l.holders) violations.push(`${type}: used ${l.used} but ${l.holders} members hold one`);
     if (l.used < l.purchased) free.add(type);
   }
-  const waiting: { waiting_for: string; n: number }[] = await db("members").where({ org_id: orgId, active: true }).whereNotNull("waiting_for").groupBy("waiting_for").select("waiting_for", db.raw("count(*)::int as n"));
+  const waiting: { waiting_for: string; n: number }[] = await db("members")
+    .where({ org_id: orgId, active: true })
+    .whereNotNull("waiting_for")
+    .groupBy("waiting_for")
+    .select("waiting_for", db.raw("count(*)::int as n"));
   for (const w of waiting) {
-    if (w.waiting_for === "any" && free.size > 0) violations.push(`${w.n} member(s) wait for any type while ${[...free].map((t) => `${t} ${ledger[t].used}/${ledger[t].purchased}`).join(", ")} has a free seat`);
-    if (w.waiting_for !== "any" && free.has(w.waiting_for)) violations.push(`${w.n} member(s) wait for ${w.waiting_for} while it has a free seat (${ledger[w.waiting_for].used}/${ledger[w.waiting_for].purchased})`);
+    if (w.waiting_for === "any" && free.size > 0)
+      violations.push(
+        `${w.n} member(s) wait for any type while ${[...free].map((t) => `${t} ${ledger[t].used}/${ledger[t].purchased}`).join(", ")} has a free seat`,
+      );
+    if (w.waiting_for !== "any" && free.has(w.waiting_for))
+      violations.push(
+        `${w.n} member(s) wait for ${w.waiting_for} while it has a free seat (${ledger[w.waiting_for].used}/${ledger[w.waiting_for].purchased})`,
+      );
   }
   const badRows: { n: number }[] = await db("members")
     .where({ org_id: orgId })
-    .where((q) => q.where((a) => a.where({ active: false }).whereNotNull("seat_type")).orWhere((b) => b.whereNotNull("seat_type").whereNotNull("waiting_for")))
+    .where((q) =>
+      q
+        .where((a) => a.where({ active: false }).whereNotNull("seat_type"))
+        .orWhere((b) => b.whereNotNull("seat_type").whereNotNull("waiting_for")),
+    )
     .select(db.raw("count(*)::int as n"));
   if (badRows[0].n > 0) violations.push(`${badRows[0].n} member(s) hold a seat while inactive or while waiting`);
   return violations;
@@ -183,23 +228,31 @@ async function seatViolations(db: Knex, orgId: string): Promise<string[]> {
 async function auditViolations(db: Knex, orgId: string): Promise<string[]> {
   const violations: string[] = [];
   const members = await membersOf(db, orgId);
-  const [{ n: created }] = await db("audit_events").where({ org_id: orgId, action: "member.created" }).select(db.raw("count(*)::int as n"));
+  const [{ n: created }] = await db("audit_events")
+    .where({ org_id: orgId, action: "member.created" })
+    .select(db.raw("count(*)::int as n"));
   if (created !== members.length) violations.push(`${members.length} members but ${created} member.created events`);
-  const events: { member_id: string; action: string; after: { seatType: string | null; waitingFor: string | null } }[] = await db("audit_events")
-    .where({ org_id: orgId })
-    .whereLike("action", "seat.%")
-    .orderBy("id")
-    .select("member_id", "action", "after");
+  const events: { member_id: string; action: string; after: { seatType: string | null; waitingFor: string | null } }[] =
+    await db("audit_events")
+      .where({ org_id: orgId })
+      .whereLike("action", "seat.%")
+      .orderBy("id")
+      .select("member_id", "action", "after");
   // A member's seat events are written under that member's row lock, so their id order is their commit order.
   const last = new Map(events.map((e) => [e.member_id, e.after]));
   for (const m of members) {
     const after = last.get(m.id);
     if ((after?.seatType ?? null) !== m.seat_type || (after?.waitingFor ?? null) !== m.waiting_for) {
-      violations.push(`${m.user_name}: last seat event says ${JSON.stringify(after ?? null)}, member has seat ${m.seat_type}, waiting for ${m.waiting_for}`);
+      violations.push(
+        `${m.user_name}: last seat event says ${JSON.stringify(after ?? null)}, member has seat ${m.seat_type}, waiting for ${m.waiting_for}`,
+      );
     }
   }
-  const [{ n: outbox }] = await db("outbox").where({ org_id: orgId, topic: "member.seat_changed" }).select(db.raw("count(*)::int as n"));
-  if (outbox !== events.length) violations.push(`${events.length} seat events but ${outbox} member.seat_changed outbox events`);
+  const [{ n: outbox }] = await db("outbox")
+    .where({ org_id: orgId, topic: "member.seat_changed" })
+    .select(db.raw("count(*)::int as n"));
+  if (outbox !== events.length)
+    violations.push(`${events.length} seat events but ${outbox} member.seat_changed outbox events`);
   return violations;
 }
 
@@ -247,7 +300,8 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
   it("two processes provisioning 100 members each into 10 chat_code + 10 chat seats give exactly 20 seats", async () => {
     const deps = testDeps(tdb.db);
     const { org } = await makeOrg(deps, { plan: "enterprise_usage", seats: { chat_code: 10, chat: 10 } });
-    const ops = (worker: string): WorkerOp[] => Array.from({ length: 100 }, (_, i) => ({ op: "provision", userName: `${worker}-user${i}@example.com` }));
+    const ops = (worker: string): WorkerOp[] =>
+      Array.from({ length: 100 }, (_, i) => ({ op: "provision", userName: `${worker}-user${i}@example.com` }));
 
     const workers = await startWorkers(tdb.url as string, org.id, 2);
     const results = await runBatches(workers, [ops("a"), ops("b")]);
@@ -262,9 +316,22 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
     expect(members).toHaveLength(200);
     expect(new Set(members.map((m) => m.user_name.toLowerCase())).size).toBe(200);
     const count = (pred: (m: MemberRow) => boolean) => members.filter(pred).length;
-    expect(count((m) => m.seat_type === "chat_code" && m.seat_status === "claimed" && m.seat_reason === "highest_available")).toBe(10);
-    expect(count((m) => m.seat_type === "chat" && m.seat_status === "claimed" && m.seat_reason === "highest_available")).toBe(10);
-    expect(count((m) => m.seat_type === null && m.seat_status === "unassigned" && m.waiting_for === "any" && m.seat_reason === "exhausted" && m.waiting_since !== null)).toBe(180);
+    expect(
+      count((m) => m.seat_type === "chat_code" && m.seat_status === "claimed" && m.seat_reason === "highest_available"),
+    ).toBe(10);
+    expect(
+      count((m) => m.seat_type === "chat" && m.seat_status === "claimed" && m.seat_reason === "highest_available"),
+    ).toBe(10);
+    expect(
+      count(
+        (m) =>
+          m.seat_type === null &&
+          m.seat_status === "unassigned" &&
+          m.waiting_for === "any" &&
+          m.seat_reason === "exhausted" &&
+          m.waiting_since !== null,
+      ),
+    ).toBe(180);
 
     expect(await seatLedger(tdb.db, org.id)).toEqual({
       chat_code: { purchased: 10, used: 10, holders: 10 },
@@ -284,12 +351,21 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
     await setPurchased(tdb.db, org.id, "chat", 2);
     const mover = await provision(deps, org.id);
     await provision(deps, org.id);
-    expect(await seatLedger(tdb.db, org.id)).toEqual({ chat_code: { purchased: 1, used: 1, holders: 1 }, chat: { purchased: 2, used: 1, holders: 1 } });
+    expect(await seatLedger(tdb.db, org.id)).toEqual({
+      chat_code: { purchased: 1, used: 1, holders: 1 },
+      chat: { purchased: 2, used: 1, holders: 1 },
+    });
     const ctx = changeContext(deps, await loadOrg(deps, tdb.db, org.id), { actor: "admin:test" });
     const lockWaiters = async () =>
-      Number((await tdb.db.raw("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")).rows[0].n);
+      Number(
+        (
+          await tdb.db.raw(
+            "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+          )
+        ).rows[0].n,
+      );
     const until = async (done: () => Promise<boolean>, what: string) => {
-      for (const start = Date.now(); !(await done()); ) {
+      for (const start = Date.now(); !(await done());) {
         if (Date.now() - start > 5_000) throw new Error(`timed out waiting: ${what}`);
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -298,16 +374,28 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
     // A reader holding chat_code FOR SHARE (as a provision that found no free seat does) holds the mover up.
     const reader = await tdb.db.transaction();
     await reader("seat_allocations").where({ org_id: org.id, seat_type: "chat_code" }).forShare();
-    const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
-    const move = settle(tdb.db.transaction((trx) => changeSeat(trx, ctx, mover.id, { kind: "manual", seatType: "chat" })));
+    const settle = <T>(p: Promise<T>) =>
+      p.then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    const move = settle(
+      tdb.db.transaction((trx) => changeSeat(trx, ctx, mover.id, { kind: "manual", seatType: "chat" })),
+    );
     await until(async () => (await lockWaiters()) >= 1, "the mover waits for the reader");
     let newcomerSettled = false;
-    const newcomer = settle(tdb.db.transaction((trx) => createMember(trx, ctx, { userName: "newcomer@example.com", source: "scim" }, new Date()))).finally(() => (newcomerSettled = true));
+    const newcomer = settle(
+      tdb.db.transaction((trx) =>
+        createMember(trx, ctx, { userName: "newcomer@example.com", source: "scim" }, new Date()),
+      ),
+    ).finally(() => (newcomerSettled = true));
     await until(async () => newcomerSettled || (await lockWaiters()) >= 2, "the newcomer is done or waits");
     await reader.commit();
     const outcomes = await Promise.all([move, newcomer]);
 
-    const codes = outcomes.map((o) => (o.ok ? "ok" : o.error instanceof DomainError ? o.error.code : String((o.error as { code?: string }).code)));
+    const codes = outcomes.map((o) =>
+      o.ok ? "ok" : o.error instanceof DomainError ? o.error.code : String((o.error as { code?: string }).code),
+    );
     expect(codes.filter((c) => c !== "ok" && c !== "no_seat_available")).toEqual([]);
     expect(await seatViolations(tdb.db, org.id)).toEqual([]);
     expect(await auditViolations(tdb.db, org.id)).toEqual([]);
@@ -324,7 +412,8 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
     const userName = (prefix: string) => `${prefix}-${++n}@example.com`;
     // All 20 seats taken, then 7 members waiting for any type and 3 (coders) waiting for chat_code.
     for (let i = 0; i < 20; i++) await provision(deps, org.id, { userName: userName("seed") });
-    for (let i = 0; i < 10; i++) await provision(deps, org.id, { userName: userName("seed"), idpGroups: i % 3 === 2 ? ["coders"] : [] });
+    for (let i = 0; i < 10; i++)
+      await provision(deps, org.id, { userName: userName("seed"), idpGroups: i % 3 === 2 ? ["coders"] : [] });
     expect(await seatViolations(tdb.db, org.id)).toEqual([]);
 
     const workers = await startWorkers(tdb.url as string, org.id, 2);
@@ -342,13 +431,29 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
       const context = `seed ${seed}, round ${round} (${kind})`;
       if (kind === "contend") {
         // Fill every free seat and leave exactly four members waiting for any type.
-        for (let i = 0; i < 40 && (await tdb.db("members").where({ org_id: org.id, active: true, waiting_for: "any" }).count<{ n: number }[]>({ n: "*" }))[0].n < 4; i++) {
+        for (
+          let i = 0;
+          i < 40 &&
+          (
+            await tdb
+              .db("members")
+              .where({ org_id: org.id, active: true, waiting_for: "any" })
+              .count<{ n: number }[]>({ n: "*" })
+          )[0].n < 4;
+          i++
+        ) {
           await provision(deps, org.id, { userName: userName(`r${round}-fill`) });
         }
       }
       const members = (await membersOf(tdb.db, org.id)).filter((m) => m.active && m.role !== "primary_owner");
-      const holders = shuffle(members.filter((m) => m.seat_type !== null), random);
-      const waiters = shuffle(members.filter((m) => m.waiting_for !== null), random);
+      const holders = shuffle(
+        members.filter((m) => m.seat_type !== null),
+        random,
+      );
+      const waiters = shuffle(
+        members.filter((m) => m.waiting_for !== null),
+        random,
+      );
       const taken = new Set<string>();
       const take = (pool: MemberRow[], k: number) => {
         const chosen = pool.filter((m) => !taken.has(m.id)).slice(0, k);
@@ -360,24 +465,46 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
       const perWorker: WorkerOp[][] = [[], []];
       for (const ops of perWorker) {
         if (kind === "contend") {
-          for (const m of take(holders.filter((h) => h.seat_type === "chat"), 3)) ops.push({ op: "release", memberId: m.id });
-          for (const m of waiters.filter((w) => w.waiting_for === "any")) for (let i = 0; i < 3; i++) ops.push({ op: "patch", memberId: m.id, seatType: "chat_code" });
-          for (let i = 0; i < 2; i++) ops.push({ op: "provision", userName: userName(`r${round}`), idpGroups: ["coders"] });
+          for (const m of take(
+            holders.filter((h) => h.seat_type === "chat"),
+            3,
+          ))
+            ops.push({ op: "release", memberId: m.id });
+          for (const m of waiters.filter((w) => w.waiting_for === "any"))
+            for (let i = 0; i < 3; i++) ops.push({ op: "patch", memberId: m.id, seatType: "chat_code" });
+          for (let i = 0; i < 2; i++)
+            ops.push({ op: "provision", userName: userName(`r${round}`), idpGroups: ["coders"] });
           continue;
         }
         const provisions = kind === "crowded" ? 12 : 6;
         const [holderReleases, waiterReleases, patches] =
-          kind === "crowded" ? [4, 1, 8] : [Math.ceil(Math.min(holders.length, 3 + 2 * provisions + 4) / 2), Math.ceil(Math.max(0, waiters.length - 3) / 2), 5];
-        for (const m of [...take(holders, holderReleases), ...take(waiters, waiterReleases)]) ops.push({ op: "release", memberId: m.id });
+          kind === "crowded"
+            ? [4, 1, 8]
+            : [
+                Math.ceil(Math.min(holders.length, 3 + 2 * provisions + 4) / 2),
+                Math.ceil(Math.max(0, waiters.length - 3) / 2),
+                5,
+              ];
+        for (const m of [...take(holders, holderReleases), ...take(waiters, waiterReleases)])
+          ops.push({ op: "release", memberId: m.id });
         // Waiters come first: reassigning one to a full type fails while holding their row for a moment.
         for (const m of take([...waiters.filter(manual), ...shuffle(members.filter(manual), random)], patches)) {
-          const choices = m.seat_type !== null ? ["chat_code", "chat", "unassigned"].filter((t) => t !== m.seat_type) : m.waiting_for !== null ? ["chat_code", "chat", "unassigned"] : ["auto", "chat_code", "chat"];
+          const choices =
+            m.seat_type !== null
+              ? ["chat_code", "chat", "unassigned"].filter((t) => t !== m.seat_type)
+              : m.waiting_for !== null
+                ? ["chat_code", "chat", "unassigned"]
+                : ["auto", "chat_code", "chat"];
           ops.push({ op: "patch", memberId: m.id, seatType: choices[Math.floor(random() * choices.length)] });
         }
-        for (let i = 0; i < provisions; i++) ops.push({ op: "provision", userName: userName(`r${round}`), idpGroups: i % 3 === 0 ? ["coders"] : [] });
+        for (let i = 0; i < provisions; i++)
+          ops.push({ op: "provision", userName: userName(`r${round}`), idpGroups: i % 3 === 0 ? ["coders"] : [] });
       }
 
-      const results = await runBatches(workers, perWorker.map((ops) => shuffle(ops, random)));
+      const results = await runBatches(
+        workers,
+        perWorker.map((ops) => shuffle(ops, random)),
+      );
 
       const outcomes: OpOutcome[] = results.flatMap((r) => r.outcomes);
       const acceptable = (o: OpOutcome) => o.ok || (o.op === "patch" && o.code === "no_seat_available");
@@ -390,7 +517,10 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
       expect(await auditViolations(tdb.db, org.id), context).toEqual([]);
     }
     await Promise.all(workers.map((w) => w.close()));
-    const [{ n: promoted }] = await tdb.db("audit_events").where({ org_id: org.id, action: "seat.promoted" }).select(tdb.db.raw("count(*)::int as n"));
+    const [{ n: promoted }] = await tdb
+      .db("audit_events")
+      .where({ org_id: org.id, action: "seat.promoted" })
+      .select(tdb.db.raw("count(*)::int as n"));
     stats.promoted = promoted;
     // The run exercised what it is about: seats changed hands by promotion, across processes.
     expect(stats.promoted, `seed ${seed}`).toBeGreaterThan(0);

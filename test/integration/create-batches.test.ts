@@ -23,8 +23,27 @@ const BEFORE = { seatType: null, seatStatus: "unassigned", seatReason: "new", wa
 function item(userName: string, tokenId?: string): SeatedMemberItem {
   return {
     tokenId,
-    member: { id: randomUUID(), userName, externalId: null, displayName: null, givenName: "G", familyName: "F", email: userName, emails: [userName], attributes: { name: { givenName: "G" } }, scimManaged: true, active: true, seatReason: "new", source: "scim" },
-    audit: { actor: "scim:test", requestId: `req-${userName}`, created: { source: "scim", active: true }, before: BEFORE },
+    member: {
+      id: randomUUID(),
+      userName,
+      externalId: null,
+      displayName: null,
+      givenName: "G",
+      familyName: "F",
+      email: userName,
+      emails: [userName],
+      attributes: { name: { givenName: "G" } },
+      scimManaged: true,
+      active: true,
+      seatReason: "new",
+      source: "scim",
+    },
+    audit: {
+      actor: "scim:test",
+      requestId: `req-${userName}`,
+      created: { source: "scim", active: true },
+      before: BEFORE,
+    },
   };
 }
 
@@ -39,18 +58,55 @@ describe("a batch of creates in one statement", () => {
   it("fills the best type first, then the next, and leaves the rest for the transactional path", async () => {
     const orgId = await smallOrg({ chat_code: 2, chat: 3 });
     const items = Array.from({ length: 7 }, (_, i) => item(`batch-${i}@example.com`));
-    const results = await insertMembersWithSeats(tdb.db, orgId, { seatTypes: SEAT_TYPES, seatReason: "highest_available", items });
+    const results = await insertMembersWithSeats(tdb.db, orgId, {
+      seatTypes: SEAT_TYPES,
+      seatReason: "highest_available",
+      items,
+    });
 
     expect(results.map((r) => r.tokenUsable)).toEqual(Array(7).fill(true));
-    expect(results.map((r) => r.result?.seatType ?? null)).toEqual(["chat_code", "chat_code", "chat", "chat", "chat", null, null]);
-    expect(results[0].result).toMatchObject({ id: items[0].member.id, userName: "batch-0@example.com", seatStatus: "claimed", seatReason: "highest_available", emails: ["batch-0@example.com"], attributes: { name: { givenName: "G" } } });
-    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { purchased: 2, used: 2, holders: 2 }, chat: { purchased: 3, used: 3, holders: 3 } });
+    expect(results.map((r) => r.result?.seatType ?? null)).toEqual([
+      "chat_code",
+      "chat_code",
+      "chat",
+      "chat",
+      "chat",
+      null,
+      null,
+    ]);
+    expect(results[0].result).toMatchObject({
+      id: items[0].member.id,
+      userName: "batch-0@example.com",
+      seatStatus: "claimed",
+      seatReason: "highest_available",
+      emails: ["batch-0@example.com"],
+      attributes: { name: { givenName: "G" } },
+    });
+    expect(await seatLedger(tdb.db, orgId)).toMatchObject({
+      chat_code: { purchased: 2, used: 2, holders: 2 },
+      chat: { purchased: 3, used: 3, holders: 3 },
+    });
     // Every seated member has its created and seat events and its outbox event; the two left over have none.
     await expectInvariants(tdb.db, orgId);
-    const outbox = await tdb.db("outbox").where({ org_id: orgId, topic: "member.seat_changed" }).count({ n: "*" }).first();
+    const outbox = await tdb
+      .db("outbox")
+      .where({ org_id: orgId, topic: "member.seat_changed" })
+      .count({ n: "*" })
+      .first();
     expect(Number(outbox?.n)).toBe(5);
-    const created = await tdb.db("audit_events").where({ org_id: orgId, action: "member.created" }).whereIn("member_id", items.map((i) => i.member.id));
-    expect(created.map((e) => e.request_id).sort()).toEqual(items.slice(0, 5).map((i) => i.audit.requestId).sort());
+    const created = await tdb
+      .db("audit_events")
+      .where({ org_id: orgId, action: "member.created" })
+      .whereIn(
+        "member_id",
+        items.map((i) => i.member.id),
+      );
+    expect(created.map((e) => e.request_id).sort()).toEqual(
+      items
+        .slice(0, 5)
+        .map((i) => i.audit.requestId)
+        .sort(),
+    );
   });
 
   it("checks each item's token: a revoked one is refused, the others are created", async () => {
@@ -59,8 +115,16 @@ describe("a batch of creates in one statement", () => {
     const good = await issueToken(deps, tdb.db, orgId, "scim", { name: "good" }, { actor: "test" });
     const revoked = await issueToken(deps, tdb.db, orgId, "scim", { name: "revoked" }, { actor: "test" });
     await tdb.db("api_tokens").where({ id: revoked.record.id }).update({ revoked_at: new Date() });
-    const items = [item("tok-a@example.com", good.record.id), item("tok-b@example.com", revoked.record.id), item("tok-c@example.com")];
-    const results = await insertMembersWithSeats(tdb.db, orgId, { seatTypes: SEAT_TYPES, seatReason: "highest_available", items });
+    const items = [
+      item("tok-a@example.com", good.record.id),
+      item("tok-b@example.com", revoked.record.id),
+      item("tok-c@example.com"),
+    ];
+    const results = await insertMembersWithSeats(tdb.db, orgId, {
+      seatTypes: SEAT_TYPES,
+      seatReason: "highest_available",
+      items,
+    });
     expect(results.map((r) => [r.tokenUsable, r.result?.userName ?? null])).toEqual([
       [true, "tok-a@example.com"],
       [false, null],
@@ -71,10 +135,21 @@ describe("a batch of creates in one statement", () => {
 
   it("writes nothing when one item's userName is taken (the batch fails as a whole)", async () => {
     const orgId = await smallOrg({ chat_code: 10, chat: 10 });
-    await insertMembersWithSeats(tdb.db, orgId, { seatTypes: SEAT_TYPES, seatReason: "highest_available", items: [item("taken@example.com")] });
+    await insertMembersWithSeats(tdb.db, orgId, {
+      seatTypes: SEAT_TYPES,
+      seatReason: "highest_available",
+      items: [item("taken@example.com")],
+    });
     const items = [item("free-1@example.com"), item("TAKEN@example.com"), item("free-2@example.com")];
-    await expect(insertMembersWithSeats(tdb.db, orgId, { seatTypes: SEAT_TYPES, seatReason: "highest_available", items })).rejects.toMatchObject({ code: "23505" });
-    expect(await tdb.db("members").where({ org_id: orgId }).whereIn("user_name", ["free-1@example.com", "free-2@example.com"])).toEqual([]);
+    await expect(
+      insertMembersWithSeats(tdb.db, orgId, { seatTypes: SEAT_TYPES, seatReason: "highest_available", items }),
+    ).rejects.toMatchObject({ code: "23505" });
+    expect(
+      await tdb
+        .db("members")
+        .where({ org_id: orgId })
+        .whereIn("user_name", ["free-1@example.com", "free-2@example.com"]),
+    ).toEqual([]);
     expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { used: 1, holders: 1 } });
     await expectInvariants(tdb.db, orgId);
   });
@@ -83,20 +158,31 @@ describe("a batch of creates in one statement", () => {
 describe("the per-org queue", () => {
   it("sends parallel creates together and, when the batch fails, settles each one by itself", async () => {
     const orgId = await smallOrg({ chat_code: 3, chat: 100 });
-    await insertMembersWithSeats(tdb.db, orgId, { seatTypes: SEAT_TYPES, seatReason: "highest_available", items: [item("queued-taken@example.com")] });
+    await insertMembersWithSeats(tdb.db, orgId, {
+      seatTypes: SEAT_TYPES,
+      seatReason: "highest_available",
+      items: [item("queued-taken@example.com")],
+    });
     const batch = { seatTypes: SEAT_TYPES, seatReason: "highest_available" };
-    const names = Array.from({ length: 40 }, (_, i) => (i === 17 ? "queued-taken@example.com" : `queued-${i}@example.com`));
+    const names = Array.from({ length: 40 }, (_, i) =>
+      i === 17 ? "queued-taken@example.com" : `queued-${i}@example.com`,
+    );
     const settled = await Promise.allSettled(names.map((n) => createWithSeatBatched(tdb.db, orgId, batch, item(n))));
 
     // The taken userName fails alone (23505, for the caller to adopt or answer 409); every other create got a
     // seat (retried one at a time, none of them lost the race for a seat to another).
-    const rejected = settled.flatMap((s, i) => (s.status === "rejected" ? [[names[i], (s.reason as { code?: string }).code]] : []));
+    const rejected = settled.flatMap((s, i) =>
+      s.status === "rejected" ? [[names[i], (s.reason as { code?: string }).code]] : [],
+    );
     expect(rejected).toEqual([["queued-taken@example.com", "23505"]]);
     const seats = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value.result?.seatType] : []));
     expect(seats).toHaveLength(39);
     expect(seats.filter((t) => t === "chat_code")).toHaveLength(2);
     expect(seats.filter((t) => t === "chat")).toHaveLength(37);
-    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { purchased: 3, used: 3, holders: 3 }, chat: { used: 37, holders: 37 } });
+    expect(await seatLedger(tdb.db, orgId)).toMatchObject({
+      chat_code: { purchased: 3, used: 3, holders: 3 },
+      chat: { used: 37, holders: 37 },
+    });
     await expectInvariants(tdb.db, orgId);
   });
 
@@ -114,10 +200,15 @@ describe("the per-org queue", () => {
   it("never hands out more seats than exist, with 60 creates for 25 seats", async () => {
     const orgId = await smallOrg({ chat_code: 10, chat: 15 });
     const batch = { seatTypes: SEAT_TYPES, seatReason: "highest_available" };
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => createWithSeatBatched(tdb.db, orgId, batch, item(`crowd-${i}@example.com`))));
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => createWithSeatBatched(tdb.db, orgId, batch, item(`crowd-${i}@example.com`))),
+    );
     const seated = results.filter((r) => r.result !== null);
     expect(seated).toHaveLength(25);
-    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { purchased: 10, used: 10, holders: 10 }, chat: { purchased: 15, used: 15, holders: 15 } });
+    expect(await seatLedger(tdb.db, orgId)).toMatchObject({
+      chat_code: { purchased: 10, used: 10, holders: 10 },
+      chat: { purchased: 15, used: 15, holders: 15 },
+    });
     await expectInvariants(tdb.db, orgId);
   });
 });

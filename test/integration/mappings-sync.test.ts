@@ -7,8 +7,25 @@ import type { ServiceDeps } from "../../src/services/context.js";
 import { previewMappings, putMappings, syncOrg } from "../../src/services/mappings-service.js";
 import { patchMember } from "../../src/services/members-service.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { makeGroup, makeOrg, provision, reload, seatLedger, setMappings, setPurchased, testDeps } from "../support/factories.js";
-import { auditCount, deactivate, domainError, expectInvariants, reconcile, seatEvents, steppingClock } from "../support/seat-invariants.js";
+import {
+  makeGroup,
+  makeOrg,
+  provision,
+  reload,
+  seatLedger,
+  setMappings,
+  setPurchased,
+  testDeps,
+} from "../support/factories.js";
+import {
+  auditCount,
+  deactivate,
+  domainError,
+  expectInvariants,
+  reconcile,
+  seatEvents,
+  steppingClock,
+} from "../support/seat-invariants.js";
 
 let tdb: TestDatabase;
 beforeAll(async () => {
@@ -18,7 +35,11 @@ afterAll(async () => tdb?.destroy());
 
 const ADMIN = { actor: "admin:test", role: "owner" as const };
 
-async function smallOrg(deps: ServiceDeps, seats: Record<string, number>, options: { mappedTypeExhausted?: "unassigned" | "next_available" } = {}): Promise<{ orgId: string; ownerId: string }> {
+async function smallOrg(
+  deps: ServiceDeps,
+  seats: Record<string, number>,
+  options: { mappedTypeExhausted?: "unassigned" | "next_available" } = {},
+): Promise<{ orgId: string; ownerId: string }> {
   const org = await makeOrg(deps, options);
   for (const [type, n] of Object.entries(seats)) await setPurchased(deps.db, org.org.id, type, n);
   return { orgId: org.org.id, ownerId: org.ownerId };
@@ -76,7 +97,12 @@ describe("group mappings by priority", () => {
       { group: groupId, seatType: "chat", priority: 1 },
       { group: "SALES", seatType: "chat", priority: 2 },
     ]);
-    expect(seat((await reconcile(deps, orgId, byId.id)).member)).toEqual(["chat", "claimed", `mapping:${groupId}`, null]);
+    expect(seat((await reconcile(deps, orgId, byId.id)).member)).toEqual([
+      "chat",
+      "claimed",
+      `mapping:${groupId}`,
+      null,
+    ]);
     const bySaml = await provision(deps, orgId, { source: "jit", idpGroups: ["sales"] });
     expect(seat(bySaml)).toEqual(["chat", "claimed", "mapping:SALES", null]);
     await expectInvariants(tdb.db, orgId);
@@ -106,7 +132,12 @@ describe("group mappings by priority", () => {
     const group = await makeGroup(tdb.db, orgId, "Support", [m.id]);
     expect(seat((await reconcile(deps, orgId, m.id)).member)).toEqual(["chat", "claimed", "mapping:Support", null]);
     await removeGroupMembers(tdb.db, orgId, group, [m.id]);
-    expect(seat((await reconcile(deps, orgId, m.id)).member)).toEqual(["chat_code", "claimed", "highest_available", null]);
+    expect(seat((await reconcile(deps, orgId, m.id)).member)).toEqual([
+      "chat_code",
+      "claimed",
+      "highest_available",
+      null,
+    ]);
     const ledger = await seatLedger(tdb.db, orgId);
     expect([ledger.chat_code.used, ledger.chat.used]).toEqual([1, 0]);
     await expectInvariants(tdb.db, orgId);
@@ -138,11 +169,17 @@ describe("group mappings by priority", () => {
     const { orgId } = await smallOrg(deps, { chat_code: 5, chat: 5 });
     const m = await provision(deps, orgId);
     await makeGroup(tdb.db, orgId, "Admins", [m.id]);
-    const put = await putMappings(deps, orgId, [{ group: "Admins", role: "admin", priority: 1 }], { actor: "admin:test" });
+    const put = await putMappings(deps, orgId, [{ group: "Admins", role: "admin", priority: 1 }], {
+      actor: "admin:test",
+    });
     expect(put.sync.changes.map((c) => [c.memberId, c.before.role, c.after.role])).toEqual([[m.id, "member", "admin"]]);
     // A role-only mapping gives no seat: the seat still comes from the rules and can be changed by hand.
     const withRole = await reload(tdb.db, orgId, m.id);
-    expect([withRole.role, withRole.roleSource, withRole.seatReason]).toEqual(["admin", "mapping", "highest_available"]);
+    expect([withRole.role, withRole.roleSource, withRole.seatReason]).toEqual([
+      "admin",
+      "mapping",
+      "highest_available",
+    ]);
 
     await putMappings(deps, orgId, [], { actor: "admin:test" });
     const after = await reload(tdb.db, orgId, m.id);
@@ -155,7 +192,9 @@ describe("group mappings by priority", () => {
     const { orgId, ownerId } = await smallOrg(deps, { chat_code: 5, chat: 5 });
     const ownerBefore = await reload(tdb.db, orgId, ownerId);
     await makeGroup(tdb.db, orgId, "Admins", [ownerId]);
-    const result = await putMappings(deps, orgId, [{ group: "Admins", seatType: "chat", role: "admin", priority: 1 }], { actor: "admin:test" });
+    const result = await putMappings(deps, orgId, [{ group: "Admins", seatType: "chat", role: "admin", priority: 1 }], {
+      actor: "admin:test",
+    });
     expect(result.sync.changes.filter((c) => c.memberId === ownerId)).toEqual([]);
     await syncOrg(deps, orgId, { actor: "system" });
     const owner = await reload(tdb.db, orgId, ownerId);
@@ -177,7 +216,9 @@ describe("an admin's manual choice sticks", () => {
     expect((await syncOrg(deps, orgId, { actor: "system" })).changed).toBe(0);
     expect((await reconcile(deps, orgId, m.id)).changed).toBe(false);
     await makeGroup(tdb.db, orgId, "Engineering", [m.id]);
-    const put = await putMappings(deps, orgId, [{ group: "Engineering", seatType: "chat_code", priority: 1 }], { actor: "admin:test" });
+    const put = await putMappings(deps, orgId, [{ group: "Engineering", seatType: "chat_code", priority: 1 }], {
+      actor: "admin:test",
+    });
     expect(put.sync.changed).toBe(0);
     expect(seat(await reload(tdb.db, orgId, m.id))).toEqual(["chat", "claimed", "manual", null]);
 
@@ -201,7 +242,12 @@ describe("an admin's manual choice sticks", () => {
     expect(seat(await reload(tdb.db, orgId, m.id))).toEqual([null, "unassigned", "manual", null]);
     expect((await seatLedger(tdb.db, orgId)).chat_code.used).toBe(0);
     // "auto" hands them back: the free seat is theirs.
-    expect(seat(await patchMember(deps, orgId, m.id, { seatType: "auto" }, ADMIN))).toEqual(["chat_code", "claimed", "highest_available", null]);
+    expect(seat(await patchMember(deps, orgId, m.id, { seatType: "auto" }, ADMIN))).toEqual([
+      "chat_code",
+      "claimed",
+      "highest_available",
+      null,
+    ]);
     await expectInvariants(tdb.db, orgId);
   });
 });
@@ -212,7 +258,9 @@ describe("members whose seat comes from a mapping cannot be changed by hand", ()
     const { orgId } = await smallOrg(deps, { chat_code: 5, chat: 5 });
     const m = await provision(deps, orgId);
     await makeGroup(tdb.db, orgId, "Engineering", [m.id]);
-    await putMappings(deps, orgId, [{ group: "Engineering", seatType: "chat_code", priority: 1 }], { actor: "admin:test" });
+    await putMappings(deps, orgId, [{ group: "Engineering", seatType: "chat_code", priority: 1 }], {
+      actor: "admin:test",
+    });
     const before = await reload(tdb.db, orgId, m.id);
     expect(before.seatReason).toBe("mapping:Engineering");
     const auditBefore = await auditCount(tdb.db, orgId);
@@ -232,12 +280,21 @@ describe("members whose seat comes from a mapping cannot be changed by hand", ()
     const { orgId } = await smallOrg(deps, { chat_code: 0, chat: 5 });
     const m = await provision(deps, orgId);
     const group = await makeGroup(tdb.db, orgId, "Engineering", [m.id]);
-    await putMappings(deps, orgId, [{ group: "Engineering", seatType: "chat_code", priority: 1 }], { actor: "admin:test" });
+    await putMappings(deps, orgId, [{ group: "Engineering", seatType: "chat_code", priority: 1 }], {
+      actor: "admin:test",
+    });
     expect(seat(await reload(tdb.db, orgId, m.id))).toEqual([null, "unassigned", "waiting:chat_code", "chat_code"]);
-    expect((await domainError(patchMember(deps, orgId, m.id, { seatType: "chat" }, ADMIN))).code).toBe("seat_from_mapping");
+    expect((await domainError(patchMember(deps, orgId, m.id, { seatType: "chat" }, ADMIN))).code).toBe(
+      "seat_from_mapping",
+    );
 
     await removeGroupMembers(tdb.db, orgId, group, [m.id]);
-    expect(seat(await patchMember(deps, orgId, m.id, { seatType: "chat" }, ADMIN))).toEqual(["chat", "claimed", "manual", null]);
+    expect(seat(await patchMember(deps, orgId, m.id, { seatType: "chat" }, ADMIN))).toEqual([
+      "chat",
+      "claimed",
+      "manual",
+      null,
+    ]);
     await expectInvariants(tdb.db, orgId);
   });
 });
@@ -256,7 +313,12 @@ describe("previewing mappings", () => {
   it("changes nothing, and reports exactly what putMappings then does", async () => {
     const deps = freshDeps();
     const { orgId } = await smallOrg(deps, { chat_code: 2, chat: 2 });
-    const [a, b, c, d] = [await provision(deps, orgId), await provision(deps, orgId), await provision(deps, orgId), await provision(deps, orgId)];
+    const [a, b, c, d] = [
+      await provision(deps, orgId),
+      await provision(deps, orgId),
+      await provision(deps, orgId),
+      await provision(deps, orgId),
+    ];
     const e = await provision(deps, orgId);
     expect([a, b, c, d, e].map((m) => m.seatType)).toEqual(["chat_code", "chat_code", "chat", "chat", null]);
     await makeGroup(tdb.db, orgId, "Support", [a.id, c.id]);
@@ -278,10 +340,18 @@ describe("previewing mappings", () => {
     // The changes reported are the members' states now, unless a later member's move promoted them.
     for (const change of put.sync.changes) {
       const m = await reload(tdb.db, orgId, change.memberId);
-      if (m.seatReason !== "promoted") expect(seat(m)).toEqual([change.after.seatType, change.after.seatStatus, change.after.seatReason, change.after.waitingFor]);
+      if (m.seatReason !== "promoted")
+        expect(seat(m)).toEqual([
+          change.after.seatType,
+          change.after.seatStatus,
+          change.after.seatReason,
+          change.after.waitingFor,
+        ]);
     }
     // Who ends up where depends on the order members are evaluated in; these do not.
-    const now = Object.fromEntries(await Promise.all([a, b, c, d, e].map(async (m) => [m.id, await reload(tdb.db, orgId, m.id)])));
+    const now = Object.fromEntries(
+      await Promise.all([a, b, c, d, e].map(async (m) => [m.id, await reload(tdb.db, orgId, m.id)])),
+    );
     expect(now[d.id].role).toBe("admin");
     expect(now[e.id].role).toBe("admin");
     expect(now[c.id].seatReason).toBe("mapping:Support");

@@ -98,7 +98,9 @@ const rows = [
     roles: ["member"],
     group_ids: ["g2"],
     // Sloppy data: a string boolean, a non-numeric rank and an impossible date must not break queries.
-    emails: [{ value: "Bob@Example.com", type: "Work", primary: "True", rank: "high", verified: "2020-02-30T00:00:00Z" }],
+    emails: [
+      { value: "Bob@Example.com", type: "Work", primary: "True", rank: "high", verified: "2020-02-30T00:00:00Z" },
+    ],
   },
   {
     handle: "carol",
@@ -188,7 +190,11 @@ afterAll(async () => tdb?.destroy());
 
 async function matching(filter: string): Promise<string[]> {
   const { sql, bindings } = filterToSql(parseFilter(filter), resolver);
-  const found: string[] = await tdb.db(TABLE).whereRaw(sql, bindings as never[]).orderBy("handle").pluck("handle");
+  const found: string[] = await tdb
+    .db(TABLE)
+    .whereRaw(sql, bindings as never[])
+    .orderBy("handle")
+    .pluck("handle");
   return found;
 }
 
@@ -217,7 +223,7 @@ describe("filterToSql on PostgreSQL returns exactly the matching rows", () => {
     ["not (externalId pr)", ["carol", "dave"]],
     ["externalId eq null", ["carol", "dave"]],
     ["externalId ne null", ["alice", "bob", "eve", "frank"]],
-    ['externalId eq 5', []],
+    ["externalId eq 5", []],
     [`${ENTERPRISE}:employeeNumber eq "701984"`, ["alice"]],
     // LIKE metacharacters in values are literal.
     ['userName co "%"', ["carol"]],

@@ -8,7 +8,16 @@ import { patchMember, swapMembers } from "../../src/services/members-service.js"
 import { changeSeat } from "../../src/services/seat-allocator.js";
 import { createTestDatabase, onPostgres, type TestDatabase } from "../support/database.js";
 import { makeOrg, provision, reload, seatLedger, setMappings, setPurchased, testDeps } from "../support/factories.js";
-import { auditCount, deactivate, domainError, expectInvariants, reconcile, runIntent, seatEvents, steppingClock } from "../support/seat-invariants.js";
+import {
+  auditCount,
+  deactivate,
+  domainError,
+  expectInvariants,
+  reconcile,
+  runIntent,
+  seatEvents,
+  steppingClock,
+} from "../support/seat-invariants.js";
 
 let tdb: TestDatabase;
 beforeAll(async () => {
@@ -19,9 +28,17 @@ afterAll(async () => tdb?.destroy());
 const ADMIN = { actor: "admin:test", role: "owner" as const };
 
 /** An org of `plan` whose pools are shrunk to `seats` (below the plan minimum, to keep scenarios small). */
-async function smallOrg(deps: ServiceDeps, seats: Record<string, number>, options: { plan?: string; mappedTypeExhausted?: "unassigned" | "next_available" } = {}): Promise<string> {
+async function smallOrg(
+  deps: ServiceDeps,
+  seats: Record<string, number>,
+  options: { plan?: string; mappedTypeExhausted?: "unassigned" | "next_available" } = {},
+): Promise<string> {
   const initial = options.plan === "enterprise" ? { enterprise: 20 } : undefined;
-  const org = await makeOrg(deps, { plan: options.plan, seats: initial, mappedTypeExhausted: options.mappedTypeExhausted });
+  const org = await makeOrg(deps, {
+    plan: options.plan,
+    seats: initial,
+    mappedTypeExhausted: options.mappedTypeExhausted,
+  });
   for (const [type, n] of Object.entries(seats)) await setPurchased(deps.db, org.org.id, type, n);
   return org.org.id;
 }
@@ -115,7 +132,12 @@ describe("the waiting queue: a freed seat goes to the longest-waiting member who
     const released = await deactivate(deps, orgId, b.id);
     expect(seat(released.member)).toEqual([null, "revoked", "deactivated", null]);
     expect(seat(await reload(tdb.db, orgId, waitsForAny1.id))).toEqual(["chat", "claimed", "promoted", null]);
-    expect(seat(await reload(tdb.db, orgId, waitsForCode.id))).toEqual([null, "unassigned", "waiting:chat_code", "chat_code"]);
+    expect(seat(await reload(tdb.db, orgId, waitsForCode.id))).toEqual([
+      null,
+      "unassigned",
+      "waiting:chat_code",
+      "chat_code",
+    ]);
     expect(seat(await reload(tdb.db, orgId, waitsForAny2.id))).toEqual([null, "unassigned", "exhausted", "any"]);
 
     // A chat_code seat frees: the chat_code waiter has waited longer than the remaining "any" waiter.
@@ -145,7 +167,13 @@ describe("the waiting queue: a freed seat goes to the longest-waiting member who
     await expect(
       deps.db.transaction(async (trx) => {
         const org = await loadOrg(deps, trx, orgId);
-        await changeSeat(trx, changeContext(deps, org, { actor: "scim:test" }), holder.id, { kind: "release", reason: "deleted" }, deps.now());
+        await changeSeat(
+          trx,
+          changeContext(deps, org, { actor: "scim:test" }),
+          holder.id,
+          { kind: "release", reason: "deleted" },
+          deps.now(),
+        );
         // Seen inside the transaction: the waiter already holds the seat.
         const promoted = await findMember(trx, orgId, waiter.id);
         expect(promoted?.seatType).toBe("chat_code");
@@ -230,36 +258,45 @@ describe("the waiting queue: a freed seat goes to the longest-waiting member who
   });
 
   // Two connections at once: PostgreSQL only (PGlite has one connection, so the interleaving cannot happen).
-  it.skipIf(!onPostgres)("gives a seat freed concurrently to the member another transaction is just leaving waiting", async () => {
-    const deps = freshDeps();
-    const orgId = await smallOrg(deps, { chat_code: 1, chat: 0 });
-    const holder = await provision(deps, orgId);
-    const member = await provision(deps, orgId);
-    await patchMember(deps, orgId, member.id, { seatType: "unassigned" }, ADMIN);
+  it.skipIf(!onPostgres)(
+    "gives a seat freed concurrently to the member another transaction is just leaving waiting",
+    async () => {
+      const deps = freshDeps();
+      const orgId = await smallOrg(deps, { chat_code: 1, chat: 0 });
+      const holder = await provision(deps, orgId);
+      const member = await provision(deps, orgId);
+      await patchMember(deps, orgId, member.id, { seatType: "unassigned" }, ADMIN);
 
-    // T1 hands the member back to the rules: nothing is free, so it leaves them waiting, and holds on.
-    let reached!: () => void;
-    let finish!: () => void;
-    const atWaiting = new Promise<void>((resolve) => (reached = resolve));
-    const gate = new Promise<void>((resolve) => (finish = resolve));
-    const t1 = deps.db.transaction(async (trx) => {
-      const org = await loadOrg(deps, trx, orgId);
-      const change = await changeSeat(trx, changeContext(deps, org, { actor: "admin:test" }), member.id, { kind: "auto" }, deps.now());
-      expect(change.member.waitingFor).toBe("any");
-      reached();
-      await gate;
-    });
-    await atWaiting;
-    // T2 frees the only seat meanwhile; it must end up with the member T1 left waiting, not in the pool.
-    const t2 = deactivate(deps, orgId, holder.id);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    finish();
-    await Promise.all([t1, t2]);
+      // T1 hands the member back to the rules: nothing is free, so it leaves them waiting, and holds on.
+      let reached!: () => void;
+      let finish!: () => void;
+      const atWaiting = new Promise<void>((resolve) => (reached = resolve));
+      const gate = new Promise<void>((resolve) => (finish = resolve));
+      const t1 = deps.db.transaction(async (trx) => {
+        const org = await loadOrg(deps, trx, orgId);
+        const change = await changeSeat(
+          trx,
+          changeContext(deps, org, { actor: "admin:test" }),
+          member.id,
+          { kind: "auto" },
+          deps.now(),
+        );
+        expect(change.member.waitingFor).toBe("any");
+        reached();
+        await gate;
+      });
+      await atWaiting;
+      // T2 frees the only seat meanwhile; it must end up with the member T1 left waiting, not in the pool.
+      const t2 = deactivate(deps, orgId, holder.id);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      finish();
+      await Promise.all([t1, t2]);
 
-    expect(seat(await reload(tdb.db, orgId, member.id))).toEqual(["chat_code", "claimed", "promoted", null]);
-    expect((await seatLedger(tdb.db, orgId)).chat_code).toEqual({ purchased: 1, used: 1, holders: 1 });
-    await expectInvariants(tdb.db, orgId);
-  });
+      expect(seat(await reload(tdb.db, orgId, member.id))).toEqual(["chat_code", "claimed", "promoted", null]);
+      expect((await seatLedger(tdb.db, orgId)).chat_code).toEqual({ purchased: 1, used: 1, holders: 1 });
+      await expectInvariants(tdb.db, orgId);
+    },
+  );
 
   // Under next_available a member mapped to chat_code would take a chat seat too, so a freed chat seat is theirs.
   it("under next_available, promotes a member waiting for chat_code into a freed chat seat", async () => {
@@ -316,7 +353,9 @@ describe("reassigning by hand", () => {
     const deps = freshDeps();
     const orgId = await smallOrg(deps, { chat_code: 1, chat: 1 });
     const a = await provision(deps, orgId);
-    expect((await domainError(patchMember(deps, orgId, a.id, { seatType: "premium" }, ADMIN))).code).toBe("invalid_request");
+    expect((await domainError(patchMember(deps, orgId, a.id, { seatType: "premium" }, ADMIN))).code).toBe(
+      "invalid_request",
+    );
     await deactivate(deps, orgId, a.id);
     expect((await domainError(patchMember(deps, orgId, a.id, { seatType: "chat" }, ADMIN))).code).toBe("conflict");
     await expectInvariants(tdb.db, orgId);
@@ -346,13 +385,33 @@ describe("swapping two members' seats when every seat is taken", () => {
   it("works step by step: A to Unassigned, B to the freed type, A to the other type", async () => {
     const deps = freshDeps();
     const { orgId, a, b } = await fullOrg(deps);
-    expect(seat(await patchMember(deps, orgId, a.id, { seatType: "unassigned" }, ADMIN))).toEqual([null, "unassigned", "manual", null]);
-    expect(seat(await patchMember(deps, orgId, b.id, { seatType: "chat_code" }, ADMIN))).toEqual(["chat_code", "claimed", "manual", null]);
-    expect(seat(await patchMember(deps, orgId, a.id, { seatType: "chat" }, ADMIN))).toEqual(["chat", "claimed", "manual", null]);
+    expect(seat(await patchMember(deps, orgId, a.id, { seatType: "unassigned" }, ADMIN))).toEqual([
+      null,
+      "unassigned",
+      "manual",
+      null,
+    ]);
+    expect(seat(await patchMember(deps, orgId, b.id, { seatType: "chat_code" }, ADMIN))).toEqual([
+      "chat_code",
+      "claimed",
+      "manual",
+      null,
+    ]);
+    expect(seat(await patchMember(deps, orgId, a.id, { seatType: "chat" }, ADMIN))).toEqual([
+      "chat",
+      "claimed",
+      "manual",
+      null,
+    ]);
     const ledger = await seatLedger(tdb.db, orgId);
-    expect(ledger).toEqual({ chat_code: { purchased: 1, used: 1, holders: 1 }, chat: { purchased: 1, used: 1, holders: 1 } });
+    expect(ledger).toEqual({
+      chat_code: { purchased: 1, used: 1, holders: 1 },
+      chat: { purchased: 1, used: 1, holders: 1 },
+    });
     const events = await seatEvents(tdb.db, orgId);
-    expect(events.filter((e) => e.actor === "admin:test").map((e) => [e.memberId, e.before.seatType, e.after.seatType])).toEqual([
+    expect(
+      events.filter((e) => e.actor === "admin:test").map((e) => [e.memberId, e.before.seatType, e.after.seatType]),
+    ).toEqual([
       [a.id, "chat_code", null],
       [b.id, "chat", "chat_code"],
       [a.id, null, "chat"],
@@ -433,7 +492,9 @@ describe("a single-type catalog (plan enterprise)", () => {
 
     const full = await domainError(patchMember(deps, orgId, c.id, { seatType: "enterprise" }, ADMIN));
     expect([full.code, full.details]).toEqual(["no_seat_available", { seatType: "enterprise", purchaseRequired: 1 }]);
-    expect((await domainError(patchMember(deps, orgId, c.id, { seatType: "chat" }, ADMIN))).code).toBe("invalid_request");
+    expect((await domainError(patchMember(deps, orgId, c.id, { seatType: "chat" }, ADMIN))).code).toBe(
+      "invalid_request",
+    );
     expect((await seatLedger(tdb.db, orgId)).enterprise).toEqual({ purchased: 2, used: 2, holders: 2 });
     await expectInvariants(tdb.db, orgId);
   });
@@ -470,7 +531,11 @@ describe("every seat change is audited and counted", () => {
       ["seat.changed", a.id, null, "exhausted"],
     ]);
     // Each audited change also leaves an event for delivery after commit.
-    const outbox = await tdb.db("outbox").where({ org_id: orgId, topic: "member.seat_changed" }).count<{ n: number }[]>({ n: "*" }).first();
+    const outbox = await tdb
+      .db("outbox")
+      .where({ org_id: orgId, topic: "member.seat_changed" })
+      .count<{ n: number }[]>({ n: "*" })
+      .first();
     expect(Number(outbox?.n)).toBe(events.length);
     await expectInvariants(tdb.db, orgId);
   });
@@ -480,13 +545,17 @@ describe("the database keeps the pool within capacity", () => {
   it("refuses a direct write that overfills an allocation (seat_allocations__capacity__check)", async () => {
     const deps = freshDeps();
     const orgId = await smallOrg(deps, { chat_code: 2, chat: 2 });
-    const error = await tdb.db
-      .raw("update seat_allocations set used = purchased + 1 where org_id = ?", [orgId])
-      .then(() => null, (e: unknown) => e as { code?: string; constraint?: string; message: string });
+    const error = await tdb.db.raw("update seat_allocations set used = purchased + 1 where org_id = ?", [orgId]).then(
+      () => null,
+      (e: unknown) => e as { code?: string; constraint?: string; message: string },
+    );
     expect(error).not.toBeNull();
     expect(error!.code).toBe("23514");
     expect(`${error!.constraint ?? ""} ${error!.message}`).toContain("seat_allocations__capacity__check");
-    expect(await seatLedger(tdb.db, orgId)).toEqual({ chat_code: { purchased: 2, used: 0, holders: 0 }, chat: { purchased: 2, used: 0, holders: 0 } });
+    expect(await seatLedger(tdb.db, orgId)).toEqual({
+      chat_code: { purchased: 2, used: 0, holders: 0 },
+      chat: { purchased: 2, used: 0, holders: 0 },
+    });
   });
 
   it("gives exactly K seats to N > K parallel provisioning requests, without deadlocking on the pool", async () => {

@@ -10,5 +10,10 @@ export const OPERATOR_TOKEN = "test-operator-token-0123456789abcdef";
 
 export function testApp(db: Knex, options: { now?: () => Date } = {}): Express {
   const deps = testDeps(db, options.now);
-  return buildApp({ ...deps, logger: createLogger("silent"), sessions: createSessionCodec("test-session-key"), operatorToken: OPERATOR_TOKEN });
+  return buildApp({
+    ...deps,
+    logger: createLogger("silent"),
+    sessions: createSessionCodec("test-session-key"),
+    operatorToken: OPERATOR_TOKEN,
+  });
 }

@@ -18,7 +18,14 @@ export const catalogs = loadCatalogs(MAPPINGS_DIR);
 export const attributeProfiles = loadAttributeProfiles(MAPPINGS_DIR);
 
 export function testDeps(db: Knex, now: () => Date = () => new Date()): ServiceDeps {
-  return { db, catalogs, attributeProfiles, publicUrl: "http://roster.test", saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 }, now };
+  return {
+    db,
+    catalogs,
+    attributeProfiles,
+    publicUrl: "http://roster.test",
+    saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
+    now,
+  };
 }
 
 export interface TestOrg extends CreatedOrg {
@@ -27,11 +34,25 @@ export interface TestOrg extends CreatedOrg {
 
 export async function makeOrg(
   deps: ServiceDeps,
-  options: { plan?: string; seats?: Record<string, number>; name?: string; mappedTypeExhausted?: "unassigned" | "next_available" } = {},
+  options: {
+    plan?: string;
+    seats?: Record<string, number>;
+    name?: string;
+    mappedTypeExhausted?: "unassigned" | "next_available";
+  } = {},
 ): Promise<TestOrg> {
   const plan = options.plan ?? "enterprise_usage";
   // Enterprise plans need 20 seats; tests that want fewer of one type pad another.
-  const created = await createOrg(deps, { name: options.name ?? `Org ${randomUUID().slice(0, 8)}`, plan, seats: options.seats ?? { chat_code: 10, chat: 10 }, mappedTypeExhausted: options.mappedTypeExhausted }, { actor: "operator" });
+  const created = await createOrg(
+    deps,
+    {
+      name: options.name ?? `Org ${randomUUID().slice(0, 8)}`,
+      plan,
+      seats: options.seats ?? { chat_code: 10, chat: 10 },
+      mappedTypeExhausted: options.mappedTypeExhausted,
+    },
+    { actor: "operator" },
+  );
   return { ...created, deps };
 }
 
@@ -40,7 +61,11 @@ export async function setPurchased(db: Knex, orgId: string, seatType: string, pu
   await db("seat_allocations").where({ org_id: orgId, seat_type: seatType }).update({ purchased });
 }
 
-export async function setExhaustedPolicy(db: Knex, orgId: string, policy: "unassigned" | "next_available"): Promise<void> {
+export async function setExhaustedPolicy(
+  db: Knex,
+  orgId: string,
+  policy: "unassigned" | "next_available",
+): Promise<void> {
   await updateOrgSettings(db, orgId, { mappedTypeExhausted: policy });
 }
 
@@ -49,20 +74,38 @@ export async function orgOf(db: Knex, orgId: string): Promise<Org> {
 }
 
 let counter = 0;
-export async function provision(deps: ServiceDeps, orgId: string, input: Partial<ProvisionInput> = {}): Promise<Member> {
+export async function provision(
+  deps: ServiceDeps,
+  orgId: string,
+  input: Partial<ProvisionInput> = {},
+): Promise<Member> {
   const userName = input.userName ?? `user${++counter}-${randomUUID().slice(0, 6)}@example.com`;
   return provisionMember(deps, orgId, { source: "scim", email: userName, ...input, userName }, { actor: "scim:test" });
 }
 
-export async function makeGroup(db: Knex, orgId: string, displayName: string, memberIds: string[] = [], externalId?: string): Promise<string> {
+export async function makeGroup(
+  db: Knex,
+  orgId: string,
+  displayName: string,
+  memberIds: string[] = [],
+  externalId?: string,
+): Promise<string> {
   const id = randomUUID();
   await insertGroup(db, orgId, { id, displayName, externalId });
   await addGroupMembers(db, orgId, id, memberIds);
   return id;
 }
 
-export async function setMappings(db: Knex, orgId: string, mappings: { group: string; seatType?: string | null; role?: Role | null; priority: number }[]): Promise<void> {
-  await replaceMappings(db, orgId, mappings.map((m) => ({ group: m.group, seatType: m.seatType ?? null, role: m.role ?? null, priority: m.priority })));
+export async function setMappings(
+  db: Knex,
+  orgId: string,
+  mappings: { group: string; seatType?: string | null; role?: Role | null; priority: number }[],
+): Promise<void> {
+  await replaceMappings(
+    db,
+    orgId,
+    mappings.map((m) => ({ group: m.group, seatType: m.seatType ?? null, role: m.role ?? null, priority: m.priority })),
+  );
 }
 
 export async function reload(db: Knex, orgId: string, memberId: string): Promise<Member> {
@@ -70,8 +113,24 @@ export async function reload(db: Knex, orgId: string, memberId: string): Promise
 }
 
 /** The capacity invariant and the counters' agreement with the members who hold seats. */
-export async function seatLedger(db: Knex, orgId: string): Promise<Record<string, { purchased: number; used: number; holders: number }>> {
+export async function seatLedger(
+  db: Knex,
+  orgId: string,
+): Promise<Record<string, { purchased: number; used: number; holders: number }>> {
   const allocations = await db("seat_allocations").where({ org_id: orgId });
-  const holders: { seat_type: string; n: number }[] = await db("members").where({ org_id: orgId }).whereNotNull("seat_type").groupBy("seat_type").select("seat_type", db.raw("count(*)::int as n"));
-  return Object.fromEntries(allocations.map((a) => [a.seat_type, { purchased: a.purchased, used: a.used, holders: Number(holders.find((h) => h.seat_type === a.seat_type)?.n ?? 0) }]));
+  const holders: { seat_type: string; n: number }[] = await db("members")
+    .where({ org_id: orgId })
+    .whereNotNull("seat_type")
+    .groupBy("seat_type")
+    .select("seat_type", db.raw("count(*)::int as n"));
+  return Object.fromEntries(
+    allocations.map((a) => [
+      a.seat_type,
+      {
+        purchased: a.purchased,
+        used: a.used,
+        holders: Number(holders.find((h) => h.seat_type === a.seat_type)?.n ?? 0),
+      },
+    ]),
+  );
 }

@@ -94,7 +94,8 @@ async function retryingAcquire<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      const timedOut = (error as Error).name === "KnexTimeoutError" && /acquiring a connection/.test((error as Error).message);
+      const timedOut =
+        (error as Error).name === "KnexTimeoutError" && /acquiring a connection/.test((error as Error).message);
       if (!timedOut || attempt >= 5) throw error;
       acquireRetries++;
     }
@@ -106,7 +107,10 @@ async function run(op: WorkerOp): Promise<OpOutcome> {
   try {
     return await retryingAcquire(() => attempt(op, memberId));
   } catch (error) {
-    const code = error instanceof DomainError ? error.code : String((error as { code?: string }).code ?? (error as Error).name ?? "error");
+    const code =
+      error instanceof DomainError
+        ? error.code
+        : String((error as { code?: string }).code ?? (error as Error).name ?? "error");
     return { op: op.op, memberId, ok: false, code, message: (error as Error).message };
   }
 }
@@ -114,21 +118,50 @@ async function run(op: WorkerOp): Promise<OpOutcome> {
 async function attempt(op: WorkerOp, memberId: string | null): Promise<OpOutcome> {
   switch (op.op) {
     case "provision": {
-      const m = await provisionMember(deps, config.orgId, { userName: op.userName, email: op.userName, idpGroups: op.idpGroups, source: "scim" }, { actor: `scim:worker-${process.pid}` });
-      return { op: op.op, memberId: m.id, ok: true, seatType: m.seatType, waitingFor: m.waitingFor, seatReason: m.seatReason };
+      const m = await provisionMember(
+        deps,
+        config.orgId,
+        { userName: op.userName, email: op.userName, idpGroups: op.idpGroups, source: "scim" },
+        { actor: `scim:worker-${process.pid}` },
+      );
+      return {
+        op: op.op,
+        memberId: m.id,
+        ok: true,
+        seatType: m.seatType,
+        waitingFor: m.waitingFor,
+        seatReason: m.seatReason,
+      };
     }
     case "release": {
       // What a deactivation does: give the seat back and mark the member inactive, in one transaction.
       const m = await withTransaction(db, async (trx) => {
         const org = await loadOrg(deps, trx, config.orgId);
-        const change = await changeSeat(trx, changeContext(deps, org, actor), op.memberId, { kind: "release", reason: "deactivated" });
+        const change = await changeSeat(trx, changeContext(deps, org, actor), op.memberId, {
+          kind: "release",
+          reason: "deactivated",
+        });
         return updateMember(trx, config.orgId, change.member.id, { active: false });
       });
-      return { op: op.op, memberId, ok: true, seatType: m.seatType, waitingFor: m.waitingFor, seatReason: m.seatReason };
+      return {
+        op: op.op,
+        memberId,
+        ok: true,
+        seatType: m.seatType,
+        waitingFor: m.waitingFor,
+        seatReason: m.seatReason,
+      };
     }
     case "patch": {
       const m = await patchMember(deps, config.orgId, op.memberId, { seatType: op.seatType }, actor);
-      return { op: op.op, memberId, ok: true, seatType: m.seatType, waitingFor: m.waitingFor, seatReason: m.seatReason };
+      return {
+        op: op.op,
+        memberId,
+        ok: true,
+        seatType: m.seatType,
+        waitingFor: m.waitingFor,
+        seatReason: m.seatReason,
+      };
     }
   }
 }

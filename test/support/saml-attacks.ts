@@ -19,8 +19,11 @@ type El = Element;
 
 export function parseXml(xml: string): Document {
   const errors: string[] = [];
-  const doc = new DOMParser({ onError: (level: string, message: string) => void (level !== "warning" && errors.push(message)) }).parseFromString(xml, "text/xml");
-  if (errors.length || !doc.documentElement) throw new Error(`test helper produced malformed XML: ${errors[0] ?? "no document element"}`);
+  const doc = new DOMParser({
+    onError: (level: string, message: string) => void (level !== "warning" && errors.push(message)),
+  }).parseFromString(xml, "text/xml");
+  if (errors.length || !doc.documentElement)
+    throw new Error(`test helper produced malformed XML: ${errors[0] ?? "no document element"}`);
   return doc as unknown as Document;
 }
 
@@ -85,7 +88,8 @@ export function makeEvil(assertion: El, evil: EvilValues): void {
   for (const nameId of descendants(assertion, ASSERTION_NS, "NameID")) setText(nameId, evil.email);
   for (const attribute of descendants(assertion, ASSERTION_NS, "Attribute")) {
     const name = attribute.getAttribute("Name");
-    if (name === "email") for (const v of childElements(attribute, ASSERTION_NS, "AttributeValue")) setText(v, evil.email);
+    if (name === "email")
+      for (const v of childElements(attribute, ASSERTION_NS, "AttributeValue")) setText(v, evil.email);
     if (name === "groups" && evil.groups) {
       const values = childElements(attribute, ASSERTION_NS, "AttributeValue");
       const template = values[0];
@@ -105,7 +109,10 @@ export function setNameId(xml: string, value: string): string {
 
 export function setAttributeValues(xml: string, name: string, values: string[]): string {
   return edit(xml, (doc) => {
-    const attribute = only(descendants(topAssertion(doc), ASSERTION_NS, "Attribute").filter((a) => a.getAttribute("Name") === name), `Attribute ${name}`);
+    const attribute = only(
+      descendants(topAssertion(doc), ASSERTION_NS, "Attribute").filter((a) => a.getAttribute("Name") === name),
+      `Attribute ${name}`,
+    );
     const existing = childElements(attribute, ASSERTION_NS, "AttributeValue");
     const template = existing[0];
     for (const v of existing) attribute.removeChild(v);
@@ -145,10 +152,21 @@ function signElement(xml: string, target: "Assertion" | "Response", key: string,
     const element = target === "Response" ? (doc.documentElement as El) : topAssertion(doc);
     for (const s of childElements(element, DS_NS, "Signature")) element.removeChild(s);
   });
-  const elementXpath = target === "Response" ? "/*[local-name(.)='Response']" : "/*[local-name(.)='Response']/*[local-name(.)='Assertion']";
-  const sig = new SignedXml({ privateKey: key, publicCert: cert, signatureAlgorithm: RSA_SHA256, canonicalizationAlgorithm: EXC_C14N });
+  const elementXpath =
+    target === "Response"
+      ? "/*[local-name(.)='Response']"
+      : "/*[local-name(.)='Response']/*[local-name(.)='Assertion']";
+  const sig = new SignedXml({
+    privateKey: key,
+    publicCert: cert,
+    signatureAlgorithm: RSA_SHA256,
+    canonicalizationAlgorithm: EXC_C14N,
+  });
   sig.addReference({ xpath: elementXpath, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: SHA256 });
-  sig.computeSignature(unsigned, { prefix: "ds", location: { reference: `${elementXpath}/*[local-name(.)='Issuer']`, action: "after" } });
+  sig.computeSignature(unsigned, {
+    prefix: "ds",
+    location: { reference: `${elementXpath}/*[local-name(.)='Issuer']`, action: "after" },
+  });
   return sig.getSignedXml();
 }
 
@@ -313,7 +331,10 @@ export function setResponseIssuer(xml: string, value: string | null): string {
 /** Sets an attribute of the bearer SubjectConfirmationData (re-signing is the caller's business). */
 export function setSubjectConfirmationData(xml: string, name: string, value: string | null): string {
   return edit(xml, (doc) => {
-    const data = only(descendants(topAssertion(doc), ASSERTION_NS, "SubjectConfirmationData"), "SubjectConfirmationData");
+    const data = only(
+      descendants(topAssertion(doc), ASSERTION_NS, "SubjectConfirmationData"),
+      "SubjectConfirmationData",
+    );
     if (value === null) data.removeAttribute(name);
     else data.setAttribute(name, value);
   });

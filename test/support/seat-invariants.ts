@@ -23,14 +23,40 @@ function parsed(value: unknown): Record<string, unknown> {
 }
 
 function seatFields(s: Record<string, unknown>): SeatSnapshot {
-  return { seatType: s.seatType as string | null, seatStatus: s.seatStatus as string, seatReason: s.seatReason as string, waitingFor: s.waitingFor as string | null, role: s.role as SeatSnapshot["role"] };
+  return {
+    seatType: s.seatType as string | null,
+    seatStatus: s.seatStatus as string,
+    seatReason: s.seatReason as string,
+    waitingFor: s.waitingFor as string | null,
+    role: s.role as SeatSnapshot["role"],
+  };
 }
 
-export async function seatEvents(db: Knex, orgId: string, memberId?: string): Promise<{ action: string; memberId: string; before: SeatSnapshot; after: SeatSnapshot; reason: string | null; actor: string }[]> {
+export async function seatEvents(
+  db: Knex,
+  orgId: string,
+  memberId?: string,
+): Promise<
+  {
+    action: string;
+    memberId: string;
+    before: SeatSnapshot;
+    after: SeatSnapshot;
+    reason: string | null;
+    actor: string;
+  }[]
+> {
   const query = db("audit_events").where({ org_id: orgId }).whereIn("action", SEAT_ACTIONS).orderBy("id");
   if (memberId) query.where({ member_id: memberId });
   const rows = await query;
-  return rows.map((r) => ({ action: r.action, memberId: r.member_id, before: seatFields(parsed(r.before)), after: seatFields(parsed(r.after)), reason: r.reason, actor: r.actor }));
+  return rows.map((r) => ({
+    action: r.action,
+    memberId: r.member_id,
+    before: seatFields(parsed(r.before)),
+    after: seatFields(parsed(r.after)),
+    reason: r.reason,
+    actor: r.actor,
+  }));
 }
 
 export async function auditCount(db: Knex, orgId: string): Promise<number> {
@@ -43,7 +69,10 @@ export async function auditCount(db: Knex, orgId: string): Promise<number> {
  * changed silently in between, and the last one matches the member as stored now.
  */
 export async function expectAuditConsistent(db: Knex, orgId: string): Promise<void> {
-  const rows = await db("audit_events").where({ org_id: orgId }).whereIn("action", [...SEAT_ACTIONS, "member.role_changed"]).orderBy("id");
+  const rows = await db("audit_events")
+    .where({ org_id: orgId })
+    .whereIn("action", [...SEAT_ACTIONS, "member.role_changed"])
+    .orderBy("id");
   const running = new Map<string, SeatSnapshot>();
   for (const r of rows) {
     const known = running.get(r.member_id);
@@ -61,7 +90,13 @@ export async function expectAuditConsistent(db: Knex, orgId: string): Promise<vo
   for (const m of members) {
     const last = running.get(m.id);
     if (!last) continue;
-    expect(last, `last seat event of ${m.user_name}`).toEqual({ seatType: m.seat_type, seatStatus: m.seat_status, seatReason: m.seat_reason, waitingFor: m.waiting_for, role: m.role });
+    expect(last, `last seat event of ${m.user_name}`).toEqual({
+      seatType: m.seat_type,
+      seatStatus: m.seat_status,
+      seatReason: m.seat_reason,
+      waitingFor: m.waiting_for,
+      role: m.role,
+    });
   }
 }
 
@@ -71,7 +106,13 @@ export async function expectInvariants(db: Knex, orgId: string): Promise<void> {
 }
 
 /** Runs one allocator intent in its own transaction, as the SCIM and sign-in paths do. */
-export async function runIntent(deps: ServiceDeps, orgId: string, memberId: string, intent: SeatIntent, actor = "system") {
+export async function runIntent(
+  deps: ServiceDeps,
+  orgId: string,
+  memberId: string,
+  intent: SeatIntent,
+  actor = "system",
+) {
   return deps.db.transaction(async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     return changeSeat(trx, changeContext(deps, org, { actor }), memberId, intent, deps.now());
@@ -83,7 +124,13 @@ export async function deactivate(deps: ServiceDeps, orgId: string, memberId: str
   return deps.db.transaction(async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     await trx("members").where({ org_id: orgId, id: memberId }).update({ active: false });
-    return changeSeat(trx, changeContext(deps, org, { actor: "scim:test" }), memberId, { kind: "release", reason: "deactivated" }, deps.now());
+    return changeSeat(
+      trx,
+      changeContext(deps, org, { actor: "scim:test" }),
+      memberId,
+      { kind: "release", reason: "deactivated" },
+      deps.now(),
+    );
   });
 }
 

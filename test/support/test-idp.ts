@@ -42,19 +42,26 @@ const SIGNATURE = {
 };
 
 function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c] as string,
+  );
 }
 
 function attributeStatement(attributes: Record<string, string | string[]>): string {
   const items = Object.entries(attributes).map(([name, value]) => {
-    const values = (Array.isArray(value) ? value : [value]).map((v) => `<saml:AttributeValue xsi:type="xs:string">${escapeXml(v)}</saml:AttributeValue>`).join("");
+    const values = (Array.isArray(value) ? value : [value])
+      .map((v) => `<saml:AttributeValue xsi:type="xs:string">${escapeXml(v)}</saml:AttributeValue>`)
+      .join("");
     return `<saml:Attribute Name="${escapeXml(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${values}</saml:Attribute>`;
   });
   return items.length ? `<saml:AttributeStatement>${items.join("")}</saml:AttributeStatement>` : "";
 }
 
 /** A base64 SAMLResponse with a signed assertion, as Okta or Entra send by default. */
-export async function signedResponse(options: AssertionOptions): Promise<{ samlResponse: string; xml: string; assertionId: string }> {
+export async function signedResponse(
+  options: AssertionOptions,
+): Promise<{ samlResponse: string; xml: string; assertionId: string }> {
   const algorithm = options.algorithm ?? "sha256";
   const idp = samlify.IdentityProvider({
     entityID: options.issuer ?? IDP_ENTITY_ID,
@@ -93,10 +100,20 @@ export async function signedResponse(options: AssertionOptions): Promise<{ samlR
     AttributeStatement: attributeStatement(options.attributes ?? {}),
   };
   const template = samlify.SamlLib.defaultLoginResponseTemplate.context;
-  let context = template.replace(/\{(\w+)\}/g, (match: string, key: string) => (key === "InResponseTo" ? "" : (values[key] ?? match)));
+  let context = template.replace(/\{(\w+)\}/g, (match: string, key: string) =>
+    key === "InResponseTo" ? "" : (values[key] ?? match),
+  );
   // Unsolicited (IdP-initiated) responses carry no InResponseTo at all.
-  context = inResponseTo ? context.replace(/InResponseTo=""/g, `InResponseTo="${escapeXml(inResponseTo)}"`) : context.replace(/ InResponseTo=""/g, "");
-  const result = (await idp.createLoginResponse(sp, { extract: { request: { id: inResponseTo ?? "" } } } as never, "post", {}, () => ({ id: values.ID, context }))) as { context: string };
+  context = inResponseTo
+    ? context.replace(/InResponseTo=""/g, `InResponseTo="${escapeXml(inResponseTo)}"`)
+    : context.replace(/ InResponseTo=""/g, "");
+  const result = (await idp.createLoginResponse(
+    sp,
+    { extract: { request: { id: inResponseTo ?? "" } } } as never,
+    "post",
+    {},
+    () => ({ id: values.ID, context }),
+  )) as { context: string };
   const xml = Buffer.from(result.context, "base64").toString("utf8");
   return { samlResponse: result.context, xml, assertionId };
 }

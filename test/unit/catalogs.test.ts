@@ -27,7 +27,14 @@ function mappingsDir(files: Record<string, unknown>): string {
 }
 
 function catalog(id: string, types: string[], extra: Record<string, unknown> = {}) {
-  return { id, label: `Plan ${id}`, minSeats: 1, maxSeats: 100, seatTypes: types.map((type) => ({ type, label: type.toUpperCase() })), ...extra };
+  return {
+    id,
+    label: `Plan ${id}`,
+    minSeats: 1,
+    maxSeats: 100,
+    seatTypes: types.map((type) => ({ type, label: type.toUpperCase() })),
+    ...extra,
+  };
 }
 
 function loadError(dir: string): string {
@@ -57,7 +64,9 @@ describe("the shipped catalogs", () => {
   });
 
   it("lists every catalog file", () => {
-    expect(catalogs.list().map((c) => c.id)).toEqual(expect.arrayContaining(["enterprise", "enterprise_seat", "enterprise_usage"]));
+    expect(catalogs.list().map((c) => c.id)).toEqual(
+      expect.arrayContaining(["enterprise", "enterprise_seat", "enterprise_usage"]),
+    );
   });
 
   it("enterprise catalogs require at least 20 seats", () => {
@@ -80,25 +89,49 @@ describe("the shipped catalogs", () => {
 
 describe("a hand-written catalog dir", () => {
   it("loads a valid single-type catalog and ignores non-JSON files", () => {
-    const dir = mappingsDir({ "solo.json": catalog("solo", ["only"]), "README.md": "not a catalog", "solo.json.bak": "{" });
+    const dir = mappingsDir({
+      "solo.json": catalog("solo", ["only"]),
+      "README.md": "not a catalog",
+      "solo.json.bak": "{",
+    });
     const catalogs = loadCatalogs(dir);
     expect(catalogs.list().map((c) => c.id)).toEqual(["solo"]);
     expect(catalogs.get("solo").seatTypes).toEqual([{ type: "only", label: "ONLY", rank: 1 }]);
   });
 
   it.each<[string, Record<string, unknown>, RegExp[]]>([
-    ["duplicate seat types", { "dup.json": catalog("dup", ["chat", "chat"]) }, [/dup\.json: .*seat types must be unique/]],
+    [
+      "duplicate seat types",
+      { "dup.json": catalog("dup", ["chat", "chat"]) },
+      [/dup\.json: .*seat types must be unique/],
+    ],
     ["reserved name unassigned", { "res.json": catalog("res", ["chat", "unassigned"]) }, [/res\.json: .*reserved/]],
     ["reserved name any", { "res.json": catalog("res", ["any"]) }, [/res\.json: .*reserved/]],
     ["reserved name auto", { "res.json": catalog("res", ["auto", "chat"]) }, [/res\.json: .*reserved/]],
-    ["id not matching the file name", { "plan_a.json": catalog("plan_b", ["chat"]) }, [/plan_a\.json: id "plan_b" must match the file name/]],
+    [
+      "id not matching the file name",
+      { "plan_a.json": catalog("plan_b", ["chat"]) },
+      [/plan_a\.json: id "plan_b" must match the file name/],
+    ],
     ["bad JSON", { "broken.json": '{ "id": "broken", ' }, [/broken\.json: not valid JSON/]],
     ["empty file", { "empty.json": "" }, [/empty\.json: not valid JSON/]],
     ["no seat types", { "none.json": catalog("none", []) }, [/none\.json: seatTypes: /]],
-    ["seat type not lower_snake_case", { "caps.json": catalog("caps", ["Chat"]) }, [/caps\.json: seatTypes\.0\.type: seat type ids are lower_snake_case/]],
-    ["minSeats above maxSeats", { "mm.json": catalog("mm", ["chat"], { minSeats: 50, maxSeats: 10 }) }, [/mm\.json: .*minSeats must not exceed maxSeats/]],
+    [
+      "seat type not lower_snake_case",
+      { "caps.json": catalog("caps", ["Chat"]) },
+      [/caps\.json: seatTypes\.0\.type: seat type ids are lower_snake_case/],
+    ],
+    [
+      "minSeats above maxSeats",
+      { "mm.json": catalog("mm", ["chat"], { minSeats: 50, maxSeats: 10 }) },
+      [/mm\.json: .*minSeats must not exceed maxSeats/],
+    ],
     ["unknown key", { "extra.json": catalog("extra", ["chat"], { price: 10 }) }, [/extra\.json: /]],
-    ["missing label", { "nolabel.json": { id: "nolabel", minSeats: 1, maxSeats: 5, seatTypes: [{ type: "a", label: "A" }] } }, [/nolabel\.json: label: /]],
+    [
+      "missing label",
+      { "nolabel.json": { id: "nolabel", minSeats: 1, maxSeats: 5, seatTypes: [{ type: "a", label: "A" }] } },
+      [/nolabel\.json: label: /],
+    ],
     [
       "every bad file is reported at once, next to a good one",
       {
@@ -107,7 +140,11 @@ describe("a hand-written catalog dir", () => {
         "broken.json": "not json",
         "plan_a.json": catalog("plan_b", ["chat"]),
       },
-      [/dup\.json: .*seat types must be unique/, /broken\.json: not valid JSON/, /plan_a\.json: id "plan_b" must match the file name/],
+      [
+        /dup\.json: .*seat types must be unique/,
+        /broken\.json: not valid JSON/,
+        /plan_a\.json: id "plan_b" must match the file name/,
+      ],
     ],
   ])("refuses %s, naming the file and the problem", (_name, files, problems) => {
     const dir = mappingsDir(files);

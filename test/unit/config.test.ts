@@ -63,15 +63,35 @@ describe("loadConfig values", () => {
     ["PORT also sets the default PUBLIC_URL", { PORT: "3000" }, { port: 3000, publicUrl: "http://localhost:3000" }],
     ["PORT 0 is allowed", { PORT: "0" }, { port: 0, publicUrl: "http://localhost:0" }],
     ["PORT 65535 is allowed", { PORT: "65535" }, { port: 65535 }],
-    ["PUBLIC_URL wins over PORT", { PORT: "3000", PUBLIC_URL: "https://roster.example.com" }, { port: 3000, publicUrl: "https://roster.example.com" }],
-    ["trailing slashes of PUBLIC_URL are dropped", { PUBLIC_URL: "https://roster.example.com/base//" }, { publicUrl: "https://roster.example.com/base" }],
-    ["postgres:// DATABASE_URL", { DATABASE_URL: "postgres://u:p@db:5432/roster" }, { databaseUrl: "postgres://u:p@db:5432/roster" }],
-    ["postgresql:// DATABASE_URL", { DATABASE_URL: "postgresql://db/roster" }, { databaseUrl: "postgresql://db/roster" }],
+    [
+      "PUBLIC_URL wins over PORT",
+      { PORT: "3000", PUBLIC_URL: "https://roster.example.com" },
+      { port: 3000, publicUrl: "https://roster.example.com" },
+    ],
+    [
+      "trailing slashes of PUBLIC_URL are dropped",
+      { PUBLIC_URL: "https://roster.example.com/base//" },
+      { publicUrl: "https://roster.example.com/base" },
+    ],
+    [
+      "postgres:// DATABASE_URL",
+      { DATABASE_URL: "postgres://u:p@db:5432/roster" },
+      { databaseUrl: "postgres://u:p@db:5432/roster" },
+    ],
+    [
+      "postgresql:// DATABASE_URL",
+      { DATABASE_URL: "postgresql://db/roster" },
+      { databaseUrl: "postgresql://db/roster" },
+    ],
     ["DEMO=false", { DEMO: "false" }, { demo: false }],
     ["LOG_LEVEL", { LOG_LEVEL: "debug" }, { logLevel: "debug" }],
     ["DB_POOL_MAX", { DB_POOL_MAX: "25" }, { dbPoolMax: 25 }],
     ["operator token of 24 characters", { ROSTER_OPERATOR_TOKEN: "x".repeat(24) }, { operatorToken: "x".repeat(24) }],
-    ["DATA_DIR and MAPPINGS_DIR are made absolute", { DATA_DIR: "var/data", MAPPINGS_DIR: "conf/mappings" }, { dataDir: path.resolve("var/data"), mappingsDir: path.resolve("conf/mappings") }],
+    [
+      "DATA_DIR and MAPPINGS_DIR are made absolute",
+      { DATA_DIR: "var/data", MAPPINGS_DIR: "conf/mappings" },
+      { dataDir: path.resolve("var/data"), mappingsDir: path.resolve("conf/mappings") },
+    ],
     ["SHUTDOWN_GRACE_MS", { SHUTDOWN_GRACE_MS: "0" }, { shutdownGraceMs: 0 }],
   ])("%s", (_name, env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);

@@ -80,7 +80,17 @@ describe("roleNeededFor", () => {
   });
 
   it("a member may do none of these", () => {
-    const permissions: Permission[] = ["purchase_seats", "view_billing", "manage_seats", "manage_mappings", "manage_tokens", "manage_saml", "change_roles", "read_audit", "read_members"];
+    const permissions: Permission[] = [
+      "purchase_seats",
+      "view_billing",
+      "manage_seats",
+      "manage_mappings",
+      "manage_tokens",
+      "manage_saml",
+      "change_roles",
+      "read_audit",
+      "read_members",
+    ];
     for (const p of permissions) expect(roleAtLeast("member", roleNeededFor(p))).toBe(false);
   });
 });

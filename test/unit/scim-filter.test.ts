@@ -40,7 +40,10 @@ describe("parseFilter: valid filters", () => {
   const table: [string, FilterNode][] = [
     ['userName eq "bjensen"', eq("userName", "bjensen")],
     // Every operator; operators in any case.
-    ['name.familyName co "O\'Malley"', { kind: "compare", attr: path("name", "familyName"), op: "co", value: "O'Malley" }],
+    [
+      'name.familyName co "O\'Malley"',
+      { kind: "compare", attr: path("name", "familyName"), op: "co", value: "O'Malley" },
+    ],
     ['userName sw "J"', { kind: "compare", attr: path("userName"), op: "sw", value: "J" }],
     ['userName EW "n"', { kind: "compare", attr: path("userName"), op: "ew", value: "n" }],
     ['title Ne "boss"', { kind: "compare", attr: path("title"), op: "ne", value: "boss" }],
@@ -108,7 +111,10 @@ describe("parseFilter: valid filters", () => {
       { kind: "compare", attr: path("employeeNumber", null, ENTERPRISE), op: "eq", value: "701984" },
     ],
     [`${ENTERPRISE}:manager.value pr`, { kind: "present", attr: path("manager", "value", ENTERPRISE) }],
-    [`${CORE}:name.familyName eq "J"`, { kind: "compare", attr: path("name", "familyName", CORE), op: "eq", value: "J" }],
+    [
+      `${CORE}:name.familyName eq "J"`,
+      { kind: "compare", attr: path("name", "familyName", CORE), op: "eq", value: "J" },
+    ],
     [
       `${CORE}:emails[type eq "work"]`,
       { kind: "valuePath", attr: path("emails", null, CORE), filter: eq("type", "work") },
@@ -135,7 +141,10 @@ describe("parseFilter: a sub-attribute after a value filter", () => {
     expect(parseFilter('emails[type eq "work"].value eq "x@corp.example"')).toEqual({
       kind: "valuePath",
       attr: path("emails"),
-      filter: and({ kind: "compare", attr: path("type"), op: "eq", value: "work" }, { kind: "compare", attr: path("value"), op: "eq", value: "x@corp.example" }),
+      filter: and(
+        { kind: "compare", attr: path("type"), op: "eq", value: "work" },
+        { kind: "compare", attr: path("value"), op: "eq", value: "x@corp.example" },
+      ),
     });
   });
 });

@@ -42,7 +42,12 @@ function rule(group: string, seatType: string | null, priority: number, role: Ro
   return { group, seatType, role, priority };
 }
 
-function plan(catalog: Catalog, mappings: GroupMappingRule[], memberGroups: string[], policy: ExhaustedPolicy = "unassigned"): SeatPlan {
+function plan(
+  catalog: Catalog,
+  mappings: GroupMappingRule[],
+  memberGroups: string[],
+  policy: ExhaustedPolicy = "unassigned",
+): SeatPlan {
   return planSeat({ catalog, mappings, memberGroups, policy });
 }
 
@@ -57,73 +62,99 @@ describe("planSeat: no matching mapping -> highest available", () => {
     ["metals (hand-built)", metals, ["gold", "silver", "bronze"]],
   ])("%s: all catalog types by rank, waiting for any", (_name, catalog, expected) => {
     for (const policy of ["unassigned", "next_available"] as const) {
-      expect(plan(catalog, [], ["engineering"], policy)).toEqual({ candidates: expected, mapping: null, waitingFor: "any", role: null });
+      expect(plan(catalog, [], ["engineering"], policy)).toEqual({
+        candidates: expected,
+        mapping: null,
+        waitingFor: "any",
+        role: null,
+      });
     }
   });
 
   it.each([
     ["no mappings at all", [], ["engineering"]],
-    ["mappings, but member is in none of their groups", [rule("sales", "chat", 1, "admin")], ["engineering", "support"]],
+    [
+      "mappings, but member is in none of their groups",
+      [rule("sales", "chat", 1, "admin")],
+      ["engineering", "support"],
+    ],
     ["mappings, member has no groups", [rule("sales", "chat", 1)], []],
     ["group name is a prefix, not a match", [rule("eng", "chat", 1)], ["engineering"]],
   ])("%s", (_name, mappings, groups) => {
-    expect(plan(usage, mappings, groups)).toEqual({ candidates: ["chat_code", "chat"], mapping: null, waitingFor: "any", role: null });
+    expect(plan(usage, mappings, groups)).toEqual({
+      candidates: ["chat_code", "chat"],
+      mapping: null,
+      waitingFor: "any",
+      role: null,
+    });
   });
 });
 
 describe("planSeat: group mappings", () => {
-  it.each<[string, GroupMappingRule[], string[], { candidates: string[]; mapping: string | null; waitingFor: string }]>([
-    ["one matching mapping gives the target type", [rule("devs", "chat_code", 1)], ["devs"], { candidates: ["chat_code"], mapping: "devs", waitingFor: "chat_code" }],
-    ["a mapping to the lower type targets it, not the highest", [rule("staff", "chat", 1)], ["staff"], { candidates: ["chat"], mapping: "staff", waitingFor: "chat" }],
+  it.each<[string, GroupMappingRule[], string[], { candidates: string[]; mapping: string | null; waitingFor: string }]>(
     [
-      "two matching mappings: lower priority number wins",
-      [rule("staff", "chat", 1), rule("devs", "chat_code", 2)],
-      ["devs", "staff"],
-      { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
+      [
+        "one matching mapping gives the target type",
+        [rule("devs", "chat_code", 1)],
+        ["devs"],
+        { candidates: ["chat_code"], mapping: "devs", waitingFor: "chat_code" },
+      ],
+      [
+        "a mapping to the lower type targets it, not the highest",
+        [rule("staff", "chat", 1)],
+        ["staff"],
+        { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
+      ],
+      [
+        "two matching mappings: lower priority number wins",
+        [rule("staff", "chat", 1), rule("devs", "chat_code", 2)],
+        ["devs", "staff"],
+        { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
+      ],
+      [
+        "priority, not list order, decides",
+        [rule("devs", "chat_code", 20), rule("staff", "chat", 10)],
+        ["staff", "devs"],
+        { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
+      ],
+      [
+        "a higher-priority mapping the member is not in is ignored",
+        [rule("staff", "chat", 1), rule("devs", "chat_code", 2)],
+        ["devs"],
+        { candidates: ["chat_code"], mapping: "devs", waitingFor: "chat_code" },
+      ],
+      [
+        "equal priority: ties break by group name",
+        [rule("zeta", "chat", 5), rule("alpha", "chat_code", 5)],
+        ["zeta", "alpha"],
+        { candidates: ["chat_code"], mapping: "alpha", waitingFor: "chat_code" },
+      ],
+      [
+        "mapping to a type not in the catalog is skipped for the next one",
+        [rule("legacy", "premium", 1), rule("staff", "chat", 2)],
+        ["legacy", "staff"],
+        { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
+      ],
+      [
+        "only mapping names a type not in the catalog -> highest available",
+        [rule("legacy", "premium", 1)],
+        ["legacy"],
+        { candidates: ["chat_code", "chat"], mapping: null, waitingFor: "any" },
+      ],
+      [
+        "role-only mapping first does not block a seat mapping after it",
+        [rule("admins", null, 1, "admin"), rule("staff", "chat", 2)],
+        ["admins", "staff"],
+        { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
+      ],
+      [
+        "role-only mapping alone gives no seat type",
+        [rule("admins", null, 1, "admin")],
+        ["admins"],
+        { candidates: ["chat_code", "chat"], mapping: null, waitingFor: "any" },
+      ],
     ],
-    [
-      "priority, not list order, decides",
-      [rule("devs", "chat_code", 20), rule("staff", "chat", 10)],
-      ["staff", "devs"],
-      { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
-    ],
-    [
-      "a higher-priority mapping the member is not in is ignored",
-      [rule("staff", "chat", 1), rule("devs", "chat_code", 2)],
-      ["devs"],
-      { candidates: ["chat_code"], mapping: "devs", waitingFor: "chat_code" },
-    ],
-    [
-      "equal priority: ties break by group name",
-      [rule("zeta", "chat", 5), rule("alpha", "chat_code", 5)],
-      ["zeta", "alpha"],
-      { candidates: ["chat_code"], mapping: "alpha", waitingFor: "chat_code" },
-    ],
-    [
-      "mapping to a type not in the catalog is skipped for the next one",
-      [rule("legacy", "premium", 1), rule("staff", "chat", 2)],
-      ["legacy", "staff"],
-      { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
-    ],
-    [
-      "only mapping names a type not in the catalog -> highest available",
-      [rule("legacy", "premium", 1)],
-      ["legacy"],
-      { candidates: ["chat_code", "chat"], mapping: null, waitingFor: "any" },
-    ],
-    [
-      "role-only mapping first does not block a seat mapping after it",
-      [rule("admins", null, 1, "admin"), rule("staff", "chat", 2)],
-      ["admins", "staff"],
-      { candidates: ["chat"], mapping: "staff", waitingFor: "chat" },
-    ],
-    [
-      "role-only mapping alone gives no seat type",
-      [rule("admins", null, 1, "admin")],
-      ["admins"],
-      { candidates: ["chat_code", "chat"], mapping: null, waitingFor: "any" },
-    ],
-  ])("%s", (_name, mappings, groups, expected) => {
+  )("%s", (_name, mappings, groups, expected) => {
     const result = plan(usage, mappings, groups);
     expect({ candidates: result.candidates, mapping: result.mapping, waitingFor: result.waitingFor }).toEqual(expected);
   });
@@ -155,7 +186,12 @@ describe("planSeat: group mappings", () => {
       ["legacy", "staff"],
       "admin",
     ],
-    ["mapping without a role next to one with a role", [rule("staff", "chat", 1), rule("admins", null, 2, "admin")], ["staff", "admins"], "admin"],
+    [
+      "mapping without a role next to one with a role",
+      [rule("staff", "chat", 1), rule("admins", null, 2, "admin")],
+      ["staff", "admins"],
+      "admin",
+    ],
   ])("role: %s", (_name, mappings, groups, expected) => {
     expect(plan(usage, mappings, groups).role).toBe(expected);
   });
@@ -208,7 +244,12 @@ describe("planSeat: group mappings", () => {
 describe("seatMoves: keep a seat the plan allows, only move up", () => {
   const highest: SeatPlan = { candidates: ["gold", "silver", "bronze"], mapping: null, waitingFor: "any", role: null };
   const mappedSilver: SeatPlan = { candidates: ["silver"], mapping: "g", waitingFor: "silver", role: null };
-  const mappedSilverNext: SeatPlan = { candidates: ["silver", "bronze"], mapping: "g", waitingFor: "silver", role: null };
+  const mappedSilverNext: SeatPlan = {
+    candidates: ["silver", "bronze"],
+    mapping: "g",
+    waitingFor: "silver",
+    role: null,
+  };
 
   it.each<[string, SeatPlan, string | null, string[], boolean]>([
     ["no seat: try every candidate", highest, null, ["gold", "silver", "bronze"], false],
@@ -219,7 +260,13 @@ describe("seatMoves: keep a seat the plan allows, only move up", () => {
     ["holds a higher type the mapping no longer allows: give it back", mappedSilver, "gold", ["silver"], false],
     ["holds a lower type the mapping does not allow: give it back", mappedSilver, "bronze", ["silver"], false],
     ["next_available: holds the fallback, try the target", mappedSilverNext, "bronze", ["silver"], true],
-    ["next_available: holds a type above the target: give it back", mappedSilverNext, "gold", ["silver", "bronze"], false],
+    [
+      "next_available: holds a type above the target: give it back",
+      mappedSilverNext,
+      "gold",
+      ["silver", "bronze"],
+      false,
+    ],
     ["holds a type not in the catalog at all: give it back", highest, "platinum", ["gold", "silver", "bronze"], false],
   ])("%s", (_name, seatPlan, current, tryTypes, keepCurrent) => {
     expect(seatMoves(seatPlan, current)).toEqual({ tryTypes, keepCurrent });
@@ -227,20 +274,69 @@ describe("seatMoves: keep a seat the plan allows, only move up", () => {
 });
 
 describe("decideSeat: the outcome given the free seats", () => {
-  const mapped = (catalog: Catalog, target: string, policy: ExhaustedPolicy) => plan(catalog, [rule("devs", target, 1)], ["devs"], policy);
+  const mapped = (catalog: Catalog, target: string, policy: ExhaustedPolicy) =>
+    plan(catalog, [rule("devs", target, 1)], ["devs"], policy);
   const highestUsage = plan(usage, [], []);
 
   it.each<[string, SeatPlan, SeatState, Record<string, number>, SeatState]>([
     // Highest available.
-    ["highest available: top type free", highestUsage, unassignedState, { chat_code: 1, chat: 1 }, holding("chat_code")],
-    ["highest available: top type full, next free", highestUsage, unassignedState, { chat_code: 0, chat: 3 }, holding("chat")],
-    ["highest available: top type missing from free counts", highestUsage, unassignedState, { chat: 1 }, holding("chat")],
-    ["highest available: everything full -> exhausted, waiting for any", highestUsage, unassignedState, { chat_code: 0, chat: 0 }, { seatType: null, reason: "exhausted", waitingFor: "any" }],
-    ["highest available: no free counts at all -> exhausted", highestUsage, unassignedState, {}, { seatType: null, reason: "exhausted", waitingFor: "any" }],
-    ["negative free counts are not free", highestUsage, unassignedState, { chat_code: -1, chat: -5 }, { seatType: null, reason: "exhausted", waitingFor: "any" }],
-    ["metals: gold and silver full, bronze free", plan(metals, [], []), unassignedState, { gold: 0, silver: 0, bronze: 2 }, holding("bronze")],
+    [
+      "highest available: top type free",
+      highestUsage,
+      unassignedState,
+      { chat_code: 1, chat: 1 },
+      holding("chat_code"),
+    ],
+    [
+      "highest available: top type full, next free",
+      highestUsage,
+      unassignedState,
+      { chat_code: 0, chat: 3 },
+      holding("chat"),
+    ],
+    [
+      "highest available: top type missing from free counts",
+      highestUsage,
+      unassignedState,
+      { chat: 1 },
+      holding("chat"),
+    ],
+    [
+      "highest available: everything full -> exhausted, waiting for any",
+      highestUsage,
+      unassignedState,
+      { chat_code: 0, chat: 0 },
+      { seatType: null, reason: "exhausted", waitingFor: "any" },
+    ],
+    [
+      "highest available: no free counts at all -> exhausted",
+      highestUsage,
+      unassignedState,
+      {},
+      { seatType: null, reason: "exhausted", waitingFor: "any" },
+    ],
+    [
+      "negative free counts are not free",
+      highestUsage,
+      unassignedState,
+      { chat_code: -1, chat: -5 },
+      { seatType: null, reason: "exhausted", waitingFor: "any" },
+    ],
+    [
+      "metals: gold and silver full, bronze free",
+      plan(metals, [], []),
+      unassignedState,
+      { gold: 0, silver: 0, bronze: 2 },
+      holding("bronze"),
+    ],
     // Mapped type, default policy.
-    ["mapped type free", mapped(usage, "chat", "unassigned"), unassignedState, { chat_code: 5, chat: 1 }, holding("chat", "mapping:devs")],
+    [
+      "mapped type free",
+      mapped(usage, "chat", "unassigned"),
+      unassignedState,
+      { chat_code: 5, chat: 1 },
+      holding("chat", "mapping:devs"),
+    ],
     [
       "mapped type full, unassigned policy -> waiting:<type> even with other types free",
       mapped(usage, "chat_code", "unassigned"),
@@ -249,8 +345,20 @@ describe("decideSeat: the outcome given the free seats", () => {
       { seatType: null, reason: "waiting:chat_code", waitingFor: "chat_code" },
     ],
     // Mapped type, next_available policy.
-    ["next_available: mapped type full, lower type free", mapped(usage, "chat_code", "next_available"), unassignedState, { chat_code: 0, chat: 5 }, holding("chat", "mapping:devs")],
-    ["next_available: never takes a type above the target", mapped(metals, "silver", "next_available"), unassignedState, { gold: 9, silver: 0, bronze: 0 }, { seatType: null, reason: "waiting:silver", waitingFor: "silver" }],
+    [
+      "next_available: mapped type full, lower type free",
+      mapped(usage, "chat_code", "next_available"),
+      unassignedState,
+      { chat_code: 0, chat: 5 },
+      holding("chat", "mapping:devs"),
+    ],
+    [
+      "next_available: never takes a type above the target",
+      mapped(metals, "silver", "next_available"),
+      unassignedState,
+      { gold: 9, silver: 0, bronze: 0 },
+      { seatType: null, reason: "waiting:silver", waitingFor: "silver" },
+    ],
     [
       "next_available: all full -> still waiting for the mapped type",
       mapped(usage, "chat_code", "next_available"),
@@ -260,13 +368,55 @@ describe("decideSeat: the outcome given the free seats", () => {
     ],
     // A member who holds a seat.
     ["holds the top type with nothing free: keeps it", highestUsage, holding("chat_code"), {}, holding("chat_code")],
-    ["holds chat, chat_code frees: moves up", highestUsage, holding("chat"), { chat_code: 1, chat: 0 }, holding("chat_code")],
-    ["holds chat, chat_code full: keeps chat", highestUsage, holding("chat"), { chat_code: 0, chat: 4 }, holding("chat")],
-    ["promoted member keeps the promoted reason while keeping the seat", highestUsage, holding("chat", "promoted"), { chat_code: 0 }, holding("chat", "promoted")],
-    ["promoted member who moves up takes the plan's reason", highestUsage, holding("chat", "promoted"), { chat_code: 1 }, holding("chat_code")],
-    ["a kept seat that was not promoted takes the plan's reason", highestUsage, holding("chat", "manual"), {}, holding("chat")],
-    ["a kept mapped seat says which mapping", mapped(usage, "chat", "unassigned"), holding("chat"), {}, holding("chat", "mapping:devs")],
-    ["holds a higher type than mapped, mapped type free: moves down to it", mapped(usage, "chat", "unassigned"), holding("chat_code"), { chat: 1 }, holding("chat", "mapping:devs")],
+    [
+      "holds chat, chat_code frees: moves up",
+      highestUsage,
+      holding("chat"),
+      { chat_code: 1, chat: 0 },
+      holding("chat_code"),
+    ],
+    [
+      "holds chat, chat_code full: keeps chat",
+      highestUsage,
+      holding("chat"),
+      { chat_code: 0, chat: 4 },
+      holding("chat"),
+    ],
+    [
+      "promoted member keeps the promoted reason while keeping the seat",
+      highestUsage,
+      holding("chat", "promoted"),
+      { chat_code: 0 },
+      holding("chat", "promoted"),
+    ],
+    [
+      "promoted member who moves up takes the plan's reason",
+      highestUsage,
+      holding("chat", "promoted"),
+      { chat_code: 1 },
+      holding("chat_code"),
+    ],
+    [
+      "a kept seat that was not promoted takes the plan's reason",
+      highestUsage,
+      holding("chat", "manual"),
+      {},
+      holding("chat"),
+    ],
+    [
+      "a kept mapped seat says which mapping",
+      mapped(usage, "chat", "unassigned"),
+      holding("chat"),
+      {},
+      holding("chat", "mapping:devs"),
+    ],
+    [
+      "holds a higher type than mapped, mapped type free: moves down to it",
+      mapped(usage, "chat", "unassigned"),
+      holding("chat_code"),
+      { chat: 1 },
+      holding("chat", "mapping:devs"),
+    ],
     [
       "holds a higher type than mapped, mapped type full: gives it back and waits",
       mapped(usage, "chat", "unassigned"),
@@ -276,12 +426,42 @@ describe("decideSeat: the outcome given the free seats", () => {
     ],
     // Single-type catalog.
     ["enterprise: free seat", plan(single, [], []), unassignedState, { enterprise: 1 }, holding("enterprise")],
-    ["enterprise: exhausted", plan(single, [], []), unassignedState, { enterprise: 0 }, { seatType: null, reason: "exhausted", waitingFor: "any" }],
-    ["enterprise: mapped and free", mapped(single, "enterprise", "unassigned"), unassignedState, { enterprise: 2 }, holding("enterprise", "mapping:devs")],
-    ["enterprise: mapped and full", mapped(single, "enterprise", "unassigned"), unassignedState, { enterprise: 0 }, { seatType: null, reason: "waiting:enterprise", waitingFor: "enterprise" }],
-    ["enterprise: holds the seat, none free, keeps it", plan(single, [], []), holding("enterprise"), { enterprise: 0 }, holding("enterprise")],
+    [
+      "enterprise: exhausted",
+      plan(single, [], []),
+      unassignedState,
+      { enterprise: 0 },
+      { seatType: null, reason: "exhausted", waitingFor: "any" },
+    ],
+    [
+      "enterprise: mapped and free",
+      mapped(single, "enterprise", "unassigned"),
+      unassignedState,
+      { enterprise: 2 },
+      holding("enterprise", "mapping:devs"),
+    ],
+    [
+      "enterprise: mapped and full",
+      mapped(single, "enterprise", "unassigned"),
+      unassignedState,
+      { enterprise: 0 },
+      { seatType: null, reason: "waiting:enterprise", waitingFor: "enterprise" },
+    ],
+    [
+      "enterprise: holds the seat, none free, keeps it",
+      plan(single, [], []),
+      holding("enterprise"),
+      { enterprise: 0 },
+      holding("enterprise"),
+    ],
     // Legacy catalog.
-    ["enterprise_seat: premium full, standard free", plan(legacy, [], []), unassignedState, { premium: 0, standard: 1 }, holding("standard")],
+    [
+      "enterprise_seat: premium full, standard free",
+      plan(legacy, [], []),
+      unassignedState,
+      { premium: 0, standard: 1 },
+      holding("standard"),
+    ],
   ])("%s", (_name, seatPlan, current, free, expected) => {
     expect(decideSeat(seatPlan, current, free)).toEqual(expected);
   });
@@ -333,7 +513,10 @@ describe("reasons", () => {
   it.each<[SeatPlan, string]>([
     [{ candidates: ["chat_code", "chat"], mapping: null, waitingFor: "any", role: null }, "highest_available"],
     [{ candidates: ["chat"], mapping: "devs", waitingFor: "chat", role: null }, "mapping:devs"],
-    [{ candidates: ["chat"], mapping: "Okta Chat Users", waitingFor: "chat", role: "admin" }, "mapping:Okta Chat Users"],
+    [
+      { candidates: ["chat"], mapping: "Okta Chat Users", waitingFor: "chat", role: "admin" },
+      "mapping:Okta Chat Users",
+    ],
   ])("reasonFor(%j) = %s", (seatPlan, expected) => {
     expect(reasonFor(seatPlan)).toBe(expected);
   });

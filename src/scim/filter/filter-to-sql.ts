@@ -186,7 +186,8 @@ function scalarCompare(s: Scalar, op: CompareOp, value: Exclude<FilterValue, nul
       // lower() on both sides (not ILIKE) so an index on lower(column) serves eq and sw.
       const left = s.caseExact ? s.expr : sql`lower(${s.expr})`;
       const fold = (x: string) => (s.caseExact ? sql`${x}::text` : sql`lower(${x}::text)`);
-      if (op === "co" || op === "sw" || op === "ew") return sql`(${left} like ${fold(likePattern(op, v))} ${LIKE_ESCAPE})`;
+      if (op === "co" || op === "sw" || op === "ew")
+        return sql`(${left} like ${fold(likePattern(op, v))} ${LIKE_ESCAPE})`;
       if (op === "eq") return sql`(${left} = ${fold(v)})`;
       // Lexicographic means code point order, whatever the database's collation.
       return sql`(${left} collate "C" ${new Sql(ORDER[op], [])} ${fold(v)})`;

@@ -177,7 +177,8 @@ function splitAttrPath(text: string, pos: number, scimType: ScimType): AttrPath 
   if (colon >= 0) {
     uri = text.slice(0, colon);
     rest = text.slice(colon + 1);
-    if (!/^urn:[^:]+:./i.test(uri)) throw bad("a schema prefix must be a URN such as urn:ietf:params:scim:schemas:core:2.0:User");
+    if (!/^urn:[^:]+:./i.test(uri))
+      throw bad("a schema prefix must be a URN such as urn:ietf:params:scim:schemas:core:2.0:User");
     if (rest === "") throw bad("an attribute name must follow the schema URN");
   }
   const parts = rest.split(".");
@@ -225,7 +226,9 @@ class Parser {
   private close(open: Token, closer: ")" | "]"): void {
     const token = this.next();
     if (token.t !== closer) {
-      throw invalid(`expected '${closer}' ${at(token.pos)} to close '${open.text}' ${at(open.pos)}, found ${describe(token)}`);
+      throw invalid(
+        `expected '${closer}' ${at(token.pos)} to close '${open.text}' ${at(open.pos)}, found ${describe(token)}`,
+      );
     }
     this.depth--;
   }
@@ -286,7 +289,9 @@ class Parser {
     if (after.t === "[") {
       if (inValuePath) throw invalid(`value filters cannot be nested ${at(after.pos)}`);
       if (attr.sub !== null) {
-        throw invalid(`'[' must follow a multi-valued attribute, not the sub-attribute '${token.text}' ${at(after.pos)}`);
+        throw invalid(
+          `'[' must follow a multi-valued attribute, not the sub-attribute '${token.text}' ${at(after.pos)}`,
+        );
       }
       this.enter(after);
       const filter = this.parseOr(true);
@@ -299,9 +304,16 @@ class Parser {
       const subOp = opToken.t === "word" ? opToken.text.toLowerCase() : "";
       let condition: FilterNode;
       if (subOp === "pr") condition = this.node({ kind: "present", attr: subAttr }, sub.pos);
-      else if (COMPARE_OPS.has(subOp)) condition = this.node({ kind: "compare", attr: subAttr, op: subOp as CompareOp, value: this.parseValue(opToken) }, sub.pos);
+      else if (COMPARE_OPS.has(subOp))
+        condition = this.node(
+          { kind: "compare", attr: subAttr, op: subOp as CompareOp, value: this.parseValue(opToken) },
+          sub.pos,
+        );
       else throw invalid(`expected an operator after '${sub.name}' ${at(opToken.pos)}, found ${describe(opToken)}`);
-      return this.node({ kind: "valuePath", attr, filter: this.node({ kind: "and", left: filter, right: condition }, token.pos) }, token.pos);
+      return this.node(
+        { kind: "valuePath", attr, filter: this.node({ kind: "and", left: filter, right: condition }, token.pos) },
+        token.pos,
+      );
     }
     const op = after.t === "word" ? after.text.toLowerCase() : "";
     if (op === "pr") return this.node({ kind: "present", attr }, token.pos);
