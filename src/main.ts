@@ -5,6 +5,8 @@ import { startRuntime } from "./bootstrap.js";
 import { loadConfig } from "./config.js";
 import { createDemoOrgIfEmpty } from "./demo.js";
 import { createSessionCodec } from "./http/session.js";
+import { backgroundJobs } from "./jobs/index.js";
+import { startJobs } from "./jobs/job-runner.js";
 import { createLogger } from "./logger.js";
 
 async function main(): Promise<void> {
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, publicUrl: config.publicUrl }, "roster listening");
   });
+  const jobs = startJobs(backgroundJobs(runtime, logger), logger);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     force.unref();
     server.close(async () => {
+      await jobs.stop();
       await runtime.db.destroy();
       logger.info("stopped");
       process.exit(0);
