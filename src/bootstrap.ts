@@ -7,6 +7,7 @@ import type { Logger } from "./logger.js";
 import { createDatabase, migrateToLatest } from "./db/database.js";
 import { ensureServerSetting } from "./repositories/orgs-repository.js";
 import type { ServiceDeps } from "./services/context.js";
+import { createSecretBox } from "./services/secret-box.js";
 
 export interface Runtime extends ServiceDeps {
   db: Knex;
@@ -25,6 +26,9 @@ export async function startRuntime(
   const db = createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, log });
   if (options.migrate) await migrateToLatest(db);
   const sessionKey = await ensureServerSetting(db, "session_key", () => randomBytes(32).toString("base64url"));
+  const secretKey =
+    config.secretKey ??
+    Buffer.from(await ensureServerSetting(db, "secret_key", () => randomBytes(32).toString("base64url")), "base64url");
   const attributeProfiles = loadAttributeProfiles(config.mappingsDir);
   return {
     db,
@@ -34,5 +38,6 @@ export async function startRuntime(
     publicUrl: config.publicUrl,
     saml: config.saml,
     now: () => new Date(),
+    secretBox: createSecretBox(secretKey),
   };
 }

@@ -1,6 +1,7 @@
 // The one place that reads process.env: validated once at start, every problem listed together.
 import path from "node:path";
 import { z } from "zod";
+import { parseSecretKey } from "./services/secret-box.js";
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -13,6 +14,13 @@ const envSchema = z.object({
   DATA_DIR: z.string().default("./data"),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   ROSTER_OPERATOR_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  ROSTER_SECRET_KEY: z
+    .string()
+    .refine(
+      (v) => Buffer.from(v.trim(), "base64").length === 32,
+      "must be 32 random bytes in base64 (openssl rand -base64 32)",
+    )
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: z.enum(["true", "false"]).default("true"),
   MAPPINGS_DIR: z.string().default("./mappings"),
@@ -35,6 +43,8 @@ export interface Config {
   dataDir: string;
   dbPoolMax: number;
   operatorToken: string | null;
+  /** Encrypts stored secrets (secret-box.ts); null: a key kept in the database. */
+  secretKey: Buffer | null;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   demo: boolean;
   mappingsDir: string;
@@ -59,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     dbPoolMax: e.DB_POOL_MAX,
     operatorToken: e.ROSTER_OPERATOR_TOKEN ?? null,
+    secretKey: e.ROSTER_SECRET_KEY ? parseSecretKey(e.ROSTER_SECRET_KEY) : null,
     logLevel: e.LOG_LEVEL,
     demo: e.DEMO === "true",
     mappingsDir: path.resolve(e.MAPPINGS_DIR),

@@ -4,6 +4,7 @@ import type { AttributeProfiles, Catalogs } from "../catalogs.js";
 import { DomainError } from "../domain/errors.js";
 import { findOrg, type Org } from "../repositories/orgs-repository.js";
 import type { ChangeContext } from "./seat-allocator.js";
+import type { SecretBox } from "./secret-box.js";
 
 export interface SamlSettings {
   /** Allowed difference between our clock and the IdP's. */
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   publicUrl: string;
   saml: SamlSettings;
   now: () => Date;
+  /** Encrypts secrets that must be read back (SP keys, webhook secrets). */
+  secretBox: SecretBox;
 }
 
 export interface Actor {

@@ -12,6 +12,7 @@ import { findOrg, type Org, updateOrgSettings } from "../../src/repositories/org
 import type { ServiceDeps } from "../../src/services/context.js";
 import { createOrg, type CreatedOrg } from "../../src/services/orgs-service.js";
 import { provisionMember, type ProvisionInput } from "../../src/services/provisioning-service.js";
+import { createSecretBox } from "../../src/services/secret-box.js";
 
 export const MAPPINGS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../mappings");
 export const catalogs = loadCatalogs(MAPPINGS_DIR);
@@ -25,6 +26,7 @@ export function testDeps(db: Knex, now: () => Date = () => new Date()): ServiceD
     publicUrl: "http://roster.test",
     saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
     now,
+    secretBox: createSecretBox(Buffer.alloc(32, 7)),
   };
 }
 

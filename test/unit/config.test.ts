@@ -20,6 +20,7 @@ const defaults: Config = {
   dataDir: path.resolve("./data"),
   dbPoolMax: 10,
   operatorToken: null,
+  secretKey: null,
   logLevel: "info",
   demo: true,
   mappingsDir: path.resolve("./mappings"),
@@ -136,5 +137,13 @@ describe("loadConfig refuses invalid variables", () => {
   it("an empty variable is not an error, the same variable set to garbage is", () => {
     expect(() => loadConfig({ PORT: "", LOG_LEVEL: "" })).not.toThrow();
     expect(() => loadConfig({ PORT: "x", LOG_LEVEL: "" })).toThrow(/^ {2}PORT: /m);
+  });
+});
+
+describe("ROSTER_SECRET_KEY", () => {
+  it("takes 32 bytes of base64 and refuses anything else with a clear message", () => {
+    const key = Buffer.alloc(32, 3);
+    expect(loadConfig({ ROSTER_SECRET_KEY: key.toString("base64") }).secretKey).toEqual(key);
+    expect(configError({ ROSTER_SECRET_KEY: "too-short" })).toMatch(/ROSTER_SECRET_KEY: must be 32 random bytes/);
   });
 });
