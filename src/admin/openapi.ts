@@ -4,6 +4,8 @@ import { z } from "zod";
 import { createOrgInput } from "../services/orgs-service.js";
 import { mappingsInput } from "../services/mappings-service.js";
 import { memberPatchInput } from "../services/members-service.js";
+import { ownershipTransferInput } from "../services/ownership-service.js";
+import { settingsPatchInput } from "../services/settings-service.js";
 import { adminTokenBody, auditQuery, listMembersQuery, samlBody, scimTokenBody, swapBody } from "./admin-router.js";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
@@ -125,6 +127,33 @@ const ROUTES: Route[] = [
     body: samlBody,
   },
   { method: "get", path: "/api/v1/me", summary: "The signed-in person: email, org, role, seat" },
+  // The org itself: settings, ownership, the owner's way back in.
+  {
+    method: "get",
+    path: `${ORG}/settings`,
+    summary: "The org's settings: mappedTypeExhausted and manualHoldMinutes",
+    role: "admin",
+  },
+  {
+    method: "patch",
+    path: `${ORG}/settings`,
+    summary: "Change the org's settings (audited)",
+    role: "admin",
+    body: settingsPatchInput,
+  },
+  {
+    method: "post",
+    path: `${ORG}/ownership-transfer`,
+    summary: "Hand ownership to an active member: they become primary owner, you an owner",
+    role: "primary_owner",
+    body: ownershipTransferInput,
+  },
+  {
+    method: "post",
+    path: `${ORG}/signin-link`,
+    summary: "A fresh one-time sign-in link for the primary owner (operator token); earlier unused links die",
+    ok: 201,
+  },
 ];
 
 const errorSchema = {

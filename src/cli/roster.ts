@@ -11,13 +11,15 @@ import { signInUrl } from "../operator/operator-router.js";
 import { getMappings, mappingsInput, previewMappings, putMappings } from "../services/mappings-service.js";
 import { loadOrg } from "../services/context.js";
 import { createOrg, createOrgInput } from "../services/orgs-service.js";
-import { issueToken } from "../services/tokens-service.js";
+import { issueToken, reissueOwnerSignInLink } from "../services/tokens-service.js";
 import { ZodError } from "zod";
 
 const USAGE = `Usage: npm run roster -- <command> [options]
 
   org create --name NAME --plan PLAN --seats TYPE=N[,TYPE=N…] [--owner-email EMAIL]
         Create an organization; prints its id, SCIM base URL, SCIM token and the owner's credentials.
+  org signin-link --org ORG_ID
+        A fresh one-time sign-in link for the primary owner (24 hours); earlier unused links stop working.
   token create --org ORG_ID [--name NAME]
         Issue another SCIM token for an organization (shown once).
   mappings export --org ORG_ID
@@ -91,6 +93,9 @@ async function run(argv: string[]): Promise<number> {
         ownerToken: created.ownerToken,
         ownerSignInUrl: signInUrl(runtime.publicUrl, created.ownerSignInToken),
       });
+    } else if (command === "org" && sub === "signin-link") {
+      const issued = await reissueOwnerSignInLink(runtime, required(values.org, "--org"), CLI_ACTOR);
+      out({ ownerSignInUrl: signInUrl(runtime.publicUrl, issued.token), expiresAt: issued.record.expiresAt });
     } else if (command === "token" && sub === "create") {
       const orgId = required(values.org, "--org");
       await loadOrg(runtime, runtime.db, orgId);

@@ -21,7 +21,9 @@ export type Permission =
   | "manage_saml"
   | "change_roles"
   | "read_audit"
-  | "read_members";
+  | "read_members"
+  | "manage_settings"
+  | "transfer_ownership";
 
 const NEEDED: Record<Permission, Role> = {
   purchase_seats: "owner",
@@ -33,6 +35,8 @@ const NEEDED: Record<Permission, Role> = {
   manage_saml: "admin",
   read_audit: "admin",
   read_members: "admin",
+  manage_settings: "admin",
+  transfer_ownership: "primary_owner",
 };
 
 export function roleNeededFor(permission: Permission): Role {

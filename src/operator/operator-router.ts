@@ -6,6 +6,7 @@ import { bearerToken } from "../admin/admin-auth.js";
 import type { ServiceDeps } from "../services/context.js";
 import { createOrg, createOrgInput } from "../services/orgs-service.js";
 import { hashToken } from "../services/secrets.js";
+import { reissueOwnerSignInLink } from "../services/tokens-service.js";
 
 export function signInUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/signin/${token}`;
@@ -33,6 +34,15 @@ export function createOperatorRouter(deps: ServiceDeps, operatorToken: string | 
       ownerToken: created.ownerToken,
       ownerSignInUrl: signInUrl(deps.publicUrl, created.ownerSignInToken),
     });
+  });
+  router.post("/orgs/:orgId/signin-link", requireOperator, async (req, res) => {
+    const issued = await reissueOwnerSignInLink(deps, String(req.params.orgId), {
+      actor: "operator",
+      requestId: req.id,
+    });
+    res
+      .status(201)
+      .json({ ownerSignInUrl: signInUrl(deps.publicUrl, issued.token), expiresAt: issued.record.expiresAt });
   });
   return router;
 }

@@ -117,3 +117,71 @@ export async function findAllocation(db: Db, orgId: string, seatType: string): P
   const row = await db("seat_allocations").where({ org_id: orgId, seat_type: seatType }).first();
   return row ? { seatType: row.seat_type, purchased: row.purchased, used: row.used } : null;
 }
+
+/** A seat freed by hand stays counted in `used` and is held until `expiresAt` (DOMAIN §3.4). */
+export async function insertHold(
+  db: Db,
+  orgId: string,
+  hold: { id: string; seatType: string; freedByMemberId: string; heldAt: Date; expiresAt: Date },
+): Promise<void> {
+  await db("seat_holds").insert({
+    org_id: orgId,
+    id: hold.id,
+    seat_type: hold.seatType,
+    freed_by_member_id: hold.freedByMemberId,
+    held_at: hold.heldAt,
+    expires_at: hold.expiresAt,
+  });
+}
+
+/**
+ * Takes over one held seat of the type (the one that expires first) for a manual assignment: the hold row
+ * goes and the seat changes hands, so the counter does not move. Skips holds another transaction is taking.
+ */
+export async function takeHold(db: Db, orgId: string, seatType: string): Promise<boolean> {
+  const { rows } = (await db.raw(
+    `delete from seat_holds
+      where (org_id, id) = (
+        select org_id, id from seat_holds where org_id = ? and seat_type = ?
+         order by expires_at, id limit 1 for update skip locked)
+      returning id`,
+    [orgId, seatType],
+  )) as { rows: { id: string }[] };
+  return rows.length === 1;
+}
+
+export async function countHolds(db: Db, orgId: string): Promise<Record<string, number>> {
+  const rows: { seat_type: string; n: number }[] = await db("seat_holds")
+    .where({ org_id: orgId })
+    .groupBy("seat_type")
+    .select("seat_type", db.raw("count(*)::int as n"));
+  return Object.fromEntries(rows.map((r) => [r.seat_type, Number(r.n)]));
+}
+
+export interface ExpiredHold {
+  orgId: string;
+  id: string;
+  seatType: string;
+}
+
+/** Holds that have run out, any org, oldest first. */
+export async function listExpiredHolds(db: Db, now: Date, limit: number): Promise<ExpiredHold[]> {
+  const rows: { org_id: string; id: string; seat_type: string }[] = await db("seat_holds")
+    .where("expires_at", "<=", now)
+    .orderBy("expires_at")
+    .limit(limit)
+    .select("org_id", "id", "seat_type");
+  return rows.map((r) => ({ orgId: r.org_id, id: r.id, seatType: r.seat_type }));
+}
+
+/** Ends one expired hold, if no other transaction is ending it; true when this one did. */
+export async function deleteExpiredHold(db: Db, orgId: string, id: string, now: Date): Promise<boolean> {
+  const { rows } = (await db.raw(
+    `delete from seat_holds
+      where (org_id, id) = (
+        select org_id, id from seat_holds where org_id = ? and id = ? and expires_at <= ? for update skip locked)
+      returning id`,
+    [orgId, id, now],
+  )) as { rows: { id: string }[] };
+  return rows.length === 1;
+}

@@ -546,3 +546,8 @@ export async function queryScimMembers(
   else rows.orderBy([{ column: "m.created_at" }, { column: "m.id" }]);
   return { tokenUsable: true, result: { total, members: (await rows).map((r) => scimViewFromRow(r as MemberRow)) } };
 }
+
+export async function findPrimaryOwner(db: Db, orgId: string): Promise<Member | null> {
+  const row = await db<MemberRow>("members").where({ org_id: orgId, role: "primary_owner" }).first();
+  return row ? fromRow(row as MemberRow) : null;
+}

@@ -4,6 +4,8 @@ import type { ExhaustedPolicy } from "../domain/seat-plan.js";
 
 export interface OrgSettings {
   mappedTypeExhausted: ExhaustedPolicy;
+  /** How long a seat an admin frees by hand is held for admins (DOMAIN §3.4); 0 turns holds off. */
+  manualHoldMinutes: number;
 }
 
 export interface Org {
@@ -16,7 +18,7 @@ export interface Org {
   createdAt: Date;
 }
 
-const DEFAULT_SETTINGS: OrgSettings = { mappedTypeExhausted: "unassigned" };
+export const DEFAULT_SETTINGS: OrgSettings = { mappedTypeExhausted: "unassigned", manualHoldMinutes: 15 };
 
 function fromRow(r: Record<string, unknown>): Org {
   return {
@@ -44,8 +46,10 @@ export async function insertOrg(db: Db, org: Omit<Org, "createdAt">): Promise<Or
   return fromRow(row);
 }
 
-export async function findOrg(db: Db, orgId: string): Promise<Org | null> {
-  const row = await db("organizations").where({ id: orgId }).first();
+export async function findOrg(db: Db, orgId: string, options: { forUpdate?: boolean } = {}): Promise<Org | null> {
+  const query = db("organizations").where({ id: orgId }).first();
+  if (options.forUpdate) query.forUpdate();
+  const row = await query;
   return row ? fromRow(row) : null;
 }
 

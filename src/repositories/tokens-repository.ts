@@ -119,3 +119,16 @@ export async function isTokenStillUsable(db: Db, tokenId: string): Promise<boole
   const { rows } = (await db.raw(`select ${guard.sql} as ok`, guard.bindings)) as { rows: { ok: boolean }[] };
   return rows[0]?.ok === true;
 }
+
+/** Revokes a member's unused tokens of one kind (e.g. earlier sign-in links when a fresh one is issued). */
+export async function revokeMemberTokens(
+  db: Db,
+  orgId: string,
+  memberId: string,
+  kind: TokenKind,
+  now: Date,
+): Promise<number> {
+  return db("api_tokens").where({ org_id: orgId, member_id: memberId, kind }).whereNull("revoked_at").update({
+    revoked_at: now,
+  });
+}

@@ -49,5 +49,11 @@ export async function orgPlan(deps: ServiceDeps, orgId: string): Promise<string>
 }
 
 export function changeContext(deps: ServiceDeps, org: Org, actor: Actor): ChangeContext {
-  return { org, catalog: deps.catalogs.get(org.plan), actor: actor.actor, requestId: actor.requestId ?? null };
+  return {
+    org,
+    catalog: deps.catalogs.get(org.plan),
+    actor: actor.actor,
+    requestId: actor.requestId ?? null,
+    now: deps.now,
+  };
 }

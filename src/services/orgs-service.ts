@@ -2,10 +2,11 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { DomainError } from "../domain/errors.js";
-import { insertAllocations, listAllocations } from "../repositories/allocations-repository.js";
+import { countHolds, insertAllocations, listAllocations } from "../repositories/allocations-repository.js";
 import { appendAudit } from "../repositories/audit-repository.js";
 import { countMembersBySeat, insertMember } from "../repositories/members-repository.js";
-import { insertOrg, type Org } from "../repositories/orgs-repository.js";
+import { DEFAULT_SETTINGS, insertOrg, type Org } from "../repositories/orgs-repository.js";
+import { orgSettingsFields } from "./settings-service.js";
 import { type Actor, loadOrg, type ServiceDeps } from "./context.js";
 import { issueToken } from "./tokens-service.js";
 import { withTransaction } from "../db/transaction.js";
@@ -17,6 +18,7 @@ export const createOrgInput = z
     seats: z.record(z.string(), z.number().int().min(0)),
     ownerEmail: z.email().optional(),
     mappedTypeExhausted: z.enum(["unassigned", "next_available"]).optional(),
+    settings: orgSettingsFields.optional(),
   })
   .strict();
 export type CreateOrgInput = z.infer<typeof createOrgInput>;
@@ -67,7 +69,11 @@ export async function createOrg(deps: ServiceDeps, input: CreateOrgInput, actor:
       id: randomUUID(),
       name: input.name,
       plan: catalog.id,
-      settings: { mappedTypeExhausted: input.mappedTypeExhausted ?? "unassigned" },
+      settings: {
+        ...DEFAULT_SETTINGS,
+        ...(input.mappedTypeExhausted ? { mappedTypeExhausted: input.mappedTypeExhausted } : {}),
+        ...input.settings,
+      },
       termStart: now,
       termEnd,
     });
@@ -112,9 +118,13 @@ export interface SeatOverview {
     label: string;
     rank: number;
     purchased: number;
+    /** Seats members hold (claimed or pending). */
     used: number;
+    /** Free for anyone: purchased − used − held. */
     available: number;
     waiting: number;
+    /** Seats an admin freed by hand, held for admins (DOMAIN §3.4). */
+    held: number;
   }[];
   unassigned: number;
   waitingForAny: number;
@@ -123,9 +133,10 @@ export interface SeatOverview {
 export async function seatOverview(deps: ServiceDeps, orgId: string): Promise<SeatOverview> {
   const org = await loadOrg(deps, deps.db, orgId);
   const catalog = deps.catalogs.get(org.plan);
-  const [allocations, counts] = await Promise.all([
+  const [allocations, counts, holds] = await Promise.all([
     listAllocations(deps.db, orgId),
     countMembersBySeat(deps.db, orgId),
+    countHolds(deps.db, orgId),
   ]);
   const waitingFor = (type: string) => counts.filter((c) => c.waitingFor === type).reduce((a, c) => a + c.count, 0);
   return {
@@ -133,14 +144,17 @@ export async function seatOverview(deps: ServiceDeps, orgId: string): Promise<Se
     term: { start: org.termStart, end: org.termEnd },
     seatTypes: catalog.seatTypes.map((s) => {
       const a = allocations.find((x) => x.seatType === s.type) ?? { purchased: 0, used: 0 };
+      // The pool's counter covers held seats too, so no automatic claim can take them.
+      const held = holds[s.type] ?? 0;
       return {
         type: s.type,
         label: s.label,
         rank: s.rank,
         purchased: a.purchased,
-        used: a.used,
+        used: a.used - held,
         available: a.purchased - a.used,
         waiting: waitingFor(s.type),
+        held,
       };
     }),
     unassigned: counts.filter((c) => c.seatType === null).reduce((a, c) => a + c.count, 0),

@@ -2,6 +2,7 @@
 // its transaction: it decides with the pure rules of domain/seat-plan.ts, takes seats with conditional
 // updates that the database keeps within capacity, promotes the longest-waiting member into any seat it
 // frees, and writes the audit event and outbox event in the same transaction.
+import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { Catalog } from "../domain/catalog.js";
 import { DomainError } from "../domain/errors.js";
@@ -20,10 +21,13 @@ import {
   claimSeat,
   findAllocation,
   lockAllocation,
+  deleteExpiredHold,
+  insertHold,
   lockAndClaimSeat,
   releaseSeat,
+  takeHold,
 } from "../repositories/allocations-repository.js";
-import { appendAuditWithEvent } from "../repositories/audit-repository.js";
+import { appendAudit, appendAuditWithEvent } from "../repositories/audit-repository.js";
 import { listMappings } from "../repositories/mappings-repository.js";
 import {
   findMember,
@@ -45,6 +49,8 @@ export interface ChangeContext {
   mappings?: GroupMappingRule[];
   /** A member this transaction just inserted: already locked, and in no group yet. */
   newMemberId?: string;
+  /** The service clock (tests pin it); defaults to the system clock. */
+  now?: () => Date;
 }
 
 export type SeatIntent =
@@ -162,14 +168,32 @@ async function record(
 
 /**
  * Gives back a seat of `seatType`: the longest-waiting member who can use it takes it over in this
- * transaction; only when nobody waits does the pool's counter go down.
+ * transaction; only when nobody waits does the pool's counter go down. A seat an admin frees by hand is
+ * held instead (DOMAIN §3.4): it stays counted, only a manual assignment or an invitation can take it, and
+ * when the hold runs out releaseExpiredHold hands it to the queue.
  */
 async function freeSeat(
   trx: Knex.Transaction,
   ctx: ChangeContext,
   seatType: string,
-  fromMemberId: string,
+  fromMemberId: string | null,
+  byHand = false,
 ): Promise<void> {
+  const holdMinutes = ctx.org.settings.manualHoldMinutes;
+  if (byHand && fromMemberId && holdMinutes > 0) {
+    const heldAt = ctx.now?.() ?? new Date();
+    const expiresAt = new Date(heldAt.getTime() + holdMinutes * 60_000);
+    await insertHold(trx, ctx.org.id, { id: randomUUID(), seatType, freedByMemberId: fromMemberId, heldAt, expiresAt });
+    await appendAudit(trx, ctx.org.id, {
+      actor: ctx.actor,
+      action: "seat_hold.started",
+      memberId: fromMemberId,
+      after: { seatType, expiresAt: expiresAt.toISOString() },
+      reason: "freed by hand; held for admins",
+      requestId: ctx.requestId,
+    });
+    return;
+  }
   // Give the seat back first, then look for a waiter. The release waits for any transaction holding the
   // pool row (one that found no free seat holds it until it commits its member as waiting), so the search
   // that follows sees that member. Searching first missed them and left a free seat with someone waiting.
@@ -269,7 +293,12 @@ async function assignManually(
   const manual = { seatSource: "manual" as const, seatReason: "manual", ...NOT_WAITING };
   if (seatType === member.seatType) return updateMember(trx, ctx.org.id, member.id, manual);
   if (seatType !== null) await lockHeldRowFirst(trx, ctx, member.seatType, [seatType]);
-  if (seatType !== null && !(await claimFirstFree(trx, ctx.org.id, [seatType]))) {
+  // A held seat first: the admin who freed it is most likely the one assigning it now (the swap).
+  const taken =
+    seatType === null ||
+    (await takeHold(trx, ctx.org.id, seatType)) ||
+    (await claimFirstFree(trx, ctx.org.id, [seatType]));
+  if (!taken) {
     const allocation = await findAllocation(trx, ctx.org.id, seatType);
     const required = purchaseRequired(allocation?.purchased ?? 0, allocation?.used ?? 0);
     throw new DomainError(
@@ -278,7 +307,7 @@ async function assignManually(
       { seatType, purchaseRequired: required },
     );
   }
-  if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id);
+  if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id, true);
   return updateMember(trx, ctx.org.id, member.id, {
     ...manual,
     seatType,
@@ -371,4 +400,27 @@ export async function swapSeats(
   const newA = await updateMember(trx, ctx.org.id, a.id, manual(b.seatType));
   const newB = await updateMember(trx, ctx.org.id, b.id, manual(a.seatType));
   return [await record(trx, ctx, a, newA, "seat.swapped"), await record(trx, ctx, b, newB, "seat.swapped")];
+}
+
+/**
+ * Ends a hold that has run out (DOMAIN §3.4): the seat goes to the longest waiter who can use it, or back to
+ * the pool, in this transaction. False when the hold is gone already (taken by an admin, or ended by
+ * another process).
+ */
+export async function releaseExpiredHold(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  hold: { id: string; seatType: string },
+  now: Date,
+): Promise<boolean> {
+  if (!(await deleteExpiredHold(trx, ctx.org.id, hold.id, now))) return false;
+  await appendAudit(trx, ctx.org.id, {
+    actor: ctx.actor,
+    action: "seat_hold.expired",
+    after: { seatType: hold.seatType },
+    reason: "hold ended unused; the seat goes to the queue",
+    requestId: ctx.requestId,
+  });
+  await freeSeat(trx, ctx, hold.seatType, null);
+  return true;
 }

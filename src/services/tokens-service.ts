@@ -10,11 +10,14 @@ import {
   insertToken,
   isTokenStillUsable,
   listTokens,
+  revokeMemberTokens,
   revokeToken,
   type TokenKind,
   touchToken,
 } from "../repositories/tokens-repository.js";
-import type { Actor, ServiceDeps } from "./context.js";
+import { withTransaction } from "../db/transaction.js";
+import { findPrimaryOwner } from "../repositories/members-repository.js";
+import { type Actor, loadOrg, type ServiceDeps } from "./context.js";
 import { generateToken, hashToken, tokenHint } from "./secrets.js";
 
 const PREFIX: Record<TokenKind, string> = { scim: "rst_scim", admin: "rst_admin", sign_in: "rst_signin" };
@@ -172,5 +175,28 @@ export async function revokeOrgToken(
       requestId: actor.requestId,
     });
     return revoked;
+  });
+}
+
+/**
+ * A fresh one-time sign-in link for the org's primary owner (the operator's way back in when the first link
+ * was used or lost). Earlier unused links of theirs stop working, so only the newest link is live.
+ */
+export async function reissueOwnerSignInLink(deps: ServiceDeps, orgId: string, actor: Actor): Promise<IssuedToken> {
+  return withTransaction(deps.db, async (trx) => {
+    await loadOrg(deps, trx, orgId);
+    const owner = await findPrimaryOwner(trx, orgId);
+    if (!owner) throw new DomainError("not_found", "this organization has no primary owner");
+    if (!owner.active) throw new DomainError("conflict", "the primary owner is deactivated");
+    const revoked = await revokeMemberTokens(trx, orgId, owner.id, "sign_in", deps.now());
+    const issued = await issueToken(deps, trx, orgId, "sign_in", { memberId: owner.id }, actor);
+    await appendAudit(trx, orgId, {
+      actor: actor.actor,
+      action: "signin_link.issued",
+      memberId: owner.id,
+      after: { expiresAt: issued.record.expiresAt, earlierLinksRevoked: revoked },
+      requestId: actor.requestId,
+    });
+    return issued;
   });
 }

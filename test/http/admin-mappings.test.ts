@@ -119,8 +119,8 @@ describe("group mappings", () => {
       role: "member",
     });
     expect(await seatLedger(tdb.db, f.orgId)).toEqual({
-      chat_code: { purchased: 10, used: 2, holders: 2 },
-      chat: { purchased: 10, used: 1, holders: 1 },
+      chat_code: { purchased: 10, used: 2, holders: 2, held: 0 },
+      chat: { purchased: 10, used: 1, holders: 1, held: 0 },
     });
 
     const audit = await f.owner.get("audit-events?action=mapping.changed");

@@ -41,7 +41,7 @@ async function newOrg(seats: Record<string, number> = { chat_code: 10, chat: 10 
   return { orgId: created.orgId, owner, ownerToken: created.ownerToken, ownerId: await ownerIdOf(owner) };
 }
 
-type SeatRow = { type: string; used: number; available: number; purchased: number; waiting: number };
+type SeatRow = { type: string; used: number; available: number; purchased: number; waiting: number; held: number };
 async function seatsOf(f: Fixture): Promise<Record<string, SeatRow>> {
   const res = await f.owner.get("seats");
   expect(res.status).toBe(200);
@@ -59,13 +59,31 @@ describe("GET seats", () => {
       plan: "enterprise_usage",
       term: { start: expect.any(String), end: expect.any(String) },
       seatTypes: [
-        { type: "chat_code", label: "Chat + Claude Code", rank: 1, purchased: 12, used: 2, available: 10, waiting: 0 },
-        { type: "chat", label: "Chat", rank: 2, purchased: 8, used: 0, available: 8, waiting: 0 },
+        {
+          type: "chat_code",
+          label: "Chat + Claude Code",
+          rank: 1,
+          purchased: 12,
+          used: 2,
+          available: 10,
+          waiting: 0,
+          held: 0,
+        },
+        { type: "chat", label: "Chat", rank: 2, purchased: 8, used: 0, available: 8, waiting: 0, held: 0 },
       ],
       unassigned: 1, // the primary owner: buying seats gives the buyer none
     });
     for (const s of res.body.seatTypes)
-      expect(Object.keys(s).sort()).toEqual(["available", "label", "purchased", "rank", "type", "used", "waiting"]);
+      expect(Object.keys(s).sort()).toEqual([
+        "available",
+        "held",
+        "label",
+        "purchased",
+        "rank",
+        "type",
+        "used",
+        "waiting",
+      ]);
     const start = Date.parse(res.body.term.start);
     const end = Date.parse(res.body.term.end);
     expect(Number.isNaN(start) || Number.isNaN(end)).toBe(false);
@@ -280,9 +298,11 @@ describe("PATCH members/{id}", () => {
     });
     const seats = await seatsOf(f);
     expect([seats.chat_code.used, seats.chat.used]).toEqual([0, 1]);
+    expect([seats.chat_code.held, seats.chat_code.available]).toEqual([1, 9]);
     expect(await seatLedger(tdb.db, f.orgId)).toEqual({
-      chat_code: { purchased: 10, used: 0, holders: 0 },
-      chat: { purchased: 10, used: 1, holders: 1 },
+      // The chat_code seat freed by hand is held for admins (DOMAIN §3.4): still counted, held by nobody.
+      chat_code: { purchased: 10, used: 1, holders: 0, held: 1 },
+      chat: { purchased: 10, used: 1, holders: 1, held: 0 },
     });
   });
 
@@ -332,8 +352,8 @@ describe("PATCH members/{id}", () => {
     const after = await f.owner.get(`members/${m.id}`);
     expect(after.body).toMatchObject({ seatType: "chat", seatSource: "auto" });
     expect(await seatLedger(tdb.db, f.orgId)).toEqual({
-      chat_code: { purchased: 1, used: 1, holders: 1 },
-      chat: { purchased: 10, used: 1, holders: 1 },
+      chat_code: { purchased: 1, used: 1, holders: 1, held: 0 },
+      chat: { purchased: 10, used: 1, holders: 1, held: 0 },
     });
   });
 
@@ -458,8 +478,8 @@ describe("POST members/swap", () => {
     const after = await seatsOf(f);
     expect([after.chat_code.used, after.chat.used]).toEqual([before.chat_code.used, before.chat.used]);
     expect(await seatLedger(tdb.db, f.orgId)).toEqual({
-      chat_code: { purchased: 1, used: 1, holders: 1 },
-      chat: { purchased: 10, used: 1, holders: 1 },
+      chat_code: { purchased: 1, used: 1, holders: 1, held: 0 },
+      chat: { purchased: 10, used: 1, holders: 1, held: 0 },
     });
     const audit = await f.owner.get("audit-events?action=seat.swapped");
     expect(audit.body.items.map((e: { memberId: string }) => e.memberId).sort()).toEqual([a.id, b.id].sort());

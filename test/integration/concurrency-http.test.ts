@@ -102,8 +102,8 @@ describe.skipIf(!onPostgres)("two server processes provisioning over SCIM at onc
     const waiting = members.filter((m) => m.seat_type === null);
     expect(waiting.every((m) => m.waiting_for === "any" && m.seat_reason === "exhausted")).toBe(true);
     const ledger = await seatLedger(tdb.db, org.org.id);
-    expect(ledger.chat_code).toEqual({ purchased: 10, used: 10, holders: 10 });
-    expect(ledger.chat).toEqual({ purchased: 10, used: 10, holders: 10 });
+    expect(ledger.chat_code).toEqual({ purchased: 10, used: 10, holders: 10, held: 0 });
+    expect(ledger.chat).toEqual({ purchased: 10, used: 10, holders: 10, held: 0 });
     await expectInvariants(tdb.db, org.org.id);
   }, 120_000);
 });

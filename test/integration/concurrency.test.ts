@@ -194,7 +194,8 @@ async function seatViolations(db: Knex, orgId: string): Promise<string[]> {
   const free = new Set<string>();
   for (const [type, l] of Object.entries(ledger)) {
     if (l.used > l.purchased) violations.push(`${type}: used ${l.used} > purchased ${l.purchased}`);
-    if (l.used !== l.holders) violations.push(`${type}: used ${l.used} but ${l.holders} members hold one`);
+    if (l.used !== l.holders + l.held)
+      violations.push(`${type}: used ${l.used} but ${l.holders} members hold one and ${l.held} are held`);
     if (l.used < l.purchased) free.add(type);
   }
   const waiting: { waiting_for: string; n: number }[] = await db("members")
@@ -334,8 +335,8 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
     ).toBe(180);
 
     expect(await seatLedger(tdb.db, org.id)).toEqual({
-      chat_code: { purchased: 10, used: 10, holders: 10 },
-      chat: { purchased: 10, used: 10, holders: 10 },
+      chat_code: { purchased: 10, used: 10, holders: 10, held: 0 },
+      chat: { purchased: 10, used: 10, holders: 10, held: 0 },
     });
     expect(await seatViolations(tdb.db, org.id)).toEqual([]);
     expect(await auditViolations(tdb.db, org.id)).toEqual([]);
@@ -352,8 +353,8 @@ describe.skipIf(!onPostgres)("seat allocation across server processes (PostgreSQ
     const mover = await provision(deps, org.id);
     await provision(deps, org.id);
     expect(await seatLedger(tdb.db, org.id)).toEqual({
-      chat_code: { purchased: 1, used: 1, holders: 1 },
-      chat: { purchased: 2, used: 1, holders: 1 },
+      chat_code: { purchased: 1, used: 1, holders: 1, held: 0 },
+      chat: { purchased: 2, used: 1, holders: 1, held: 0 },
     });
     const ctx = changeContext(deps, await loadOrg(deps, tdb.db, org.id), { actor: "admin:test" });
     const lockWaiters = async () =>

@@ -83,8 +83,8 @@ describe("a batch of creates in one statement", () => {
       attributes: { name: { givenName: "G" } },
     });
     expect(await seatLedger(tdb.db, orgId)).toMatchObject({
-      chat_code: { purchased: 2, used: 2, holders: 2 },
-      chat: { purchased: 3, used: 3, holders: 3 },
+      chat_code: { purchased: 2, used: 2, holders: 2, held: 0 },
+      chat: { purchased: 3, used: 3, holders: 3, held: 0 },
     });
     // Every seated member has its created and seat events and its outbox event; the two left over have none.
     await expectInvariants(tdb.db, orgId);
@@ -130,7 +130,7 @@ describe("a batch of creates in one statement", () => {
       [false, null],
       [true, "tok-c@example.com"],
     ]);
-    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { used: 2, holders: 2 } });
+    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { used: 2, holders: 2, held: 0 } });
   });
 
   it("writes nothing when one item's userName is taken (the batch fails as a whole)", async () => {
@@ -150,7 +150,7 @@ describe("a batch of creates in one statement", () => {
         .where({ org_id: orgId })
         .whereIn("user_name", ["free-1@example.com", "free-2@example.com"]),
     ).toEqual([]);
-    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { used: 1, holders: 1 } });
+    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { used: 1, holders: 1, held: 0 } });
     await expectInvariants(tdb.db, orgId);
   });
 });
@@ -180,8 +180,8 @@ describe("the per-org queue", () => {
     expect(seats.filter((t) => t === "chat_code")).toHaveLength(2);
     expect(seats.filter((t) => t === "chat")).toHaveLength(37);
     expect(await seatLedger(tdb.db, orgId)).toMatchObject({
-      chat_code: { purchased: 3, used: 3, holders: 3 },
-      chat: { used: 37, holders: 37 },
+      chat_code: { purchased: 3, used: 3, holders: 3, held: 0 },
+      chat: { used: 37, holders: 37, held: 0 },
     });
     await expectInvariants(tdb.db, orgId);
   });
@@ -193,7 +193,7 @@ describe("the per-org queue", () => {
     const names = Array.from({ length: 12 }, (_, i) => (i === 6 ? "odd\ud800@example.com" : `plain-${i}@example.com`));
     const settled = await Promise.allSettled(names.map((n) => createWithSeatBatched(tdb.db, orgId, batch, item(n))));
     expect(settled.map((s) => s.status)).toEqual(names.map((n) => (n.startsWith("odd") ? "rejected" : "fulfilled")));
-    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { used: 11, holders: 11 } });
+    expect(await seatLedger(tdb.db, orgId)).toMatchObject({ chat_code: { used: 11, holders: 11, held: 0 } });
     await expectInvariants(tdb.db, orgId);
   });
 
@@ -206,8 +206,8 @@ describe("the per-org queue", () => {
     const seated = results.filter((r) => r.result !== null);
     expect(seated).toHaveLength(25);
     expect(await seatLedger(tdb.db, orgId)).toMatchObject({
-      chat_code: { purchased: 10, used: 10, holders: 10 },
-      chat: { purchased: 15, used: 15, holders: 15 },
+      chat_code: { purchased: 10, used: 10, holders: 10, held: 0 },
+      chat: { purchased: 15, used: 15, holders: 15, held: 0 },
     });
     await expectInvariants(tdb.db, orgId);
   });

@@ -27,17 +27,22 @@ afterAll(async () => tdb?.destroy());
 
 const ADMIN = { actor: "admin:test", role: "owner" as const };
 
-/** An org of `plan` whose pools are shrunk to `seats` (below the plan minimum, to keep scenarios small). */
+/**
+ * An org of `plan` whose pools are shrunk to `seats` (below the plan minimum, to keep scenarios small).
+ * These scenarios are about the queue itself, so a seat freed by hand goes to it at once (holds off);
+ * test/integration/seat-holds.test.ts covers the admin hold of DOMAIN §3.4.
+ */
 async function smallOrg(
   deps: ServiceDeps,
   seats: Record<string, number>,
-  options: { plan?: string; mappedTypeExhausted?: "unassigned" | "next_available" } = {},
+  options: { plan?: string; mappedTypeExhausted?: "unassigned" | "next_available"; manualHoldMinutes?: number } = {},
 ): Promise<string> {
   const initial = options.plan === "enterprise" ? { enterprise: 20 } : undefined;
   const org = await makeOrg(deps, {
     plan: options.plan,
     seats: initial,
     mappedTypeExhausted: options.mappedTypeExhausted,
+    manualHoldMinutes: options.manualHoldMinutes ?? 0,
   });
   for (const [type, n] of Object.entries(seats)) await setPurchased(deps.db, org.org.id, type, n);
   return org.org.id;
@@ -64,8 +69,8 @@ describe("provisioning into the highest available seat", () => {
     expect([b.seatType, b.seatReason]).toEqual(["chat", "highest_available"]);
     expect([c.seatType, c.seatReason, c.waitingFor]).toEqual([null, "exhausted", "any"]);
     const ledger = await seatLedger(tdb.db, org.org.id);
-    expect(ledger.chat_code).toEqual({ purchased: 1, used: 1, holders: 1 });
-    expect(ledger.chat).toEqual({ purchased: 1, used: 1, holders: 1 });
+    expect(ledger.chat_code).toEqual({ purchased: 1, used: 1, holders: 1, held: 0 });
+    expect(ledger.chat).toEqual({ purchased: 1, used: 1, holders: 1, held: 0 });
     await expectInvariants(tdb.db, org.org.id);
   });
 
@@ -81,7 +86,7 @@ describe("provisioning into the highest available seat", () => {
     expect(second.waitingSince).toBeInstanceOf(Date);
     expect(seat(unmapped)).toEqual(["chat", "claimed", "highest_available", null]);
     const ledger = await seatLedger(tdb.db, orgId);
-    expect(ledger.chat).toEqual({ purchased: 5, used: 1, holders: 1 });
+    expect(ledger.chat).toEqual({ purchased: 5, used: 1, holders: 1, held: 0 });
     await expectInvariants(tdb.db, orgId);
   });
 
@@ -235,7 +240,7 @@ describe("the waiting queue: a freed seat goes to the longest-waiting member who
     const after = await reload(tdb.db, orgId, waiter.id);
     expect(seat(after)).toEqual([null, "unassigned", "waiting:chat_code", "chat_code"]);
     expect(after.waitingSince).toEqual(waiter.waitingSince);
-    expect((await seatLedger(tdb.db, orgId)).chat).toEqual({ purchased: 1, used: 0, holders: 0 });
+    expect((await seatLedger(tdb.db, orgId)).chat).toEqual({ purchased: 1, used: 0, holders: 0, held: 0 });
     await expectInvariants(tdb.db, orgId);
   });
 
@@ -293,7 +298,7 @@ describe("the waiting queue: a freed seat goes to the longest-waiting member who
       await Promise.all([t1, t2]);
 
       expect(seat(await reload(tdb.db, orgId, member.id))).toEqual(["chat_code", "claimed", "promoted", null]);
-      expect((await seatLedger(tdb.db, orgId)).chat_code).toEqual({ purchased: 1, used: 1, holders: 1 });
+      expect((await seatLedger(tdb.db, orgId)).chat_code).toEqual({ purchased: 1, used: 1, holders: 1, held: 0 });
       await expectInvariants(tdb.db, orgId);
     },
   );
@@ -311,7 +316,7 @@ describe("the waiting queue: a freed seat goes to the longest-waiting member who
 
     await deactivate(deps, orgId, chatHolder.id);
     expect(seat(await reload(tdb.db, orgId, waiter.id))).toEqual(["chat", "claimed", "promoted", null]);
-    expect((await seatLedger(tdb.db, orgId)).chat).toEqual({ purchased: 1, used: 1, holders: 1 });
+    expect((await seatLedger(tdb.db, orgId)).chat).toEqual({ purchased: 1, used: 1, holders: 1, held: 0 });
     await expectInvariants(tdb.db, orgId);
   });
 
@@ -405,8 +410,8 @@ describe("swapping two members' seats when every seat is taken", () => {
     ]);
     const ledger = await seatLedger(tdb.db, orgId);
     expect(ledger).toEqual({
-      chat_code: { purchased: 1, used: 1, holders: 1 },
-      chat: { purchased: 1, used: 1, holders: 1 },
+      chat_code: { purchased: 1, used: 1, holders: 1, held: 0 },
+      chat: { purchased: 1, used: 1, holders: 1, held: 0 },
     });
     const events = await seatEvents(tdb.db, orgId);
     expect(
@@ -495,7 +500,7 @@ describe("a single-type catalog (plan enterprise)", () => {
     expect((await domainError(patchMember(deps, orgId, c.id, { seatType: "chat" }, ADMIN))).code).toBe(
       "invalid_request",
     );
-    expect((await seatLedger(tdb.db, orgId)).enterprise).toEqual({ purchased: 2, used: 2, holders: 2 });
+    expect((await seatLedger(tdb.db, orgId)).enterprise).toEqual({ purchased: 2, used: 2, holders: 2, held: 0 });
     await expectInvariants(tdb.db, orgId);
   });
 });
@@ -553,8 +558,8 @@ describe("the database keeps the pool within capacity", () => {
     expect(error!.code).toBe("23514");
     expect(`${error!.constraint ?? ""} ${error!.message}`).toContain("seat_allocations__capacity__check");
     expect(await seatLedger(tdb.db, orgId)).toEqual({
-      chat_code: { purchased: 2, used: 0, holders: 0 },
-      chat: { purchased: 2, used: 0, holders: 0 },
+      chat_code: { purchased: 2, used: 0, holders: 0, held: 0 },
+      chat: { purchased: 2, used: 0, holders: 0, held: 0 },
     });
   });
 

@@ -41,6 +41,7 @@ export async function makeOrg(
     seats?: Record<string, number>;
     name?: string;
     mappedTypeExhausted?: "unassigned" | "next_available";
+    manualHoldMinutes?: number;
   } = {},
 ): Promise<TestOrg> {
   const plan = options.plan ?? "enterprise_usage";
@@ -52,6 +53,7 @@ export async function makeOrg(
       plan,
       seats: options.seats ?? { chat_code: 10, chat: 10 },
       mappedTypeExhausted: options.mappedTypeExhausted,
+      settings: options.manualHoldMinutes === undefined ? undefined : { manualHoldMinutes: options.manualHoldMinutes },
     },
     { actor: "operator" },
   );
@@ -68,7 +70,8 @@ export async function setExhaustedPolicy(
   orgId: string,
   policy: "unassigned" | "next_available",
 ): Promise<void> {
-  await updateOrgSettings(db, orgId, { mappedTypeExhausted: policy });
+  const org = (await findOrg(db, orgId)) as Org;
+  await updateOrgSettings(db, orgId, { ...org.settings, mappedTypeExhausted: policy });
 }
 
 export async function orgOf(db: Knex, orgId: string): Promise<Org> {
@@ -118,11 +121,15 @@ export async function reload(db: Knex, orgId: string, memberId: string): Promise
 export async function seatLedger(
   db: Knex,
   orgId: string,
-): Promise<Record<string, { purchased: number; used: number; holders: number }>> {
+): Promise<Record<string, { purchased: number; used: number; holders: number; held: number }>> {
   const allocations = await db("seat_allocations").where({ org_id: orgId });
   const holders: { seat_type: string; n: number }[] = await db("members")
     .where({ org_id: orgId })
     .whereNotNull("seat_type")
+    .groupBy("seat_type")
+    .select("seat_type", db.raw("count(*)::int as n"));
+  const holds: { seat_type: string; n: number }[] = await db("seat_holds")
+    .where({ org_id: orgId })
     .groupBy("seat_type")
     .select("seat_type", db.raw("count(*)::int as n"));
   return Object.fromEntries(
@@ -132,6 +139,7 @@ export async function seatLedger(
         purchased: a.purchased,
         used: a.used,
         holders: Number(holders.find((h) => h.seat_type === a.seat_type)?.n ?? 0),
+        held: Number(holds.find((h) => h.seat_type === a.seat_type)?.n ?? 0),
       },
     ]),
   );
