@@ -359,6 +359,9 @@ export interface MemberFilter {
   role?: Role;
   status?: "active" | "inactive" | "waiting";
   q?: string;
+  /** Why the seat is held: "mapping" (any mapping), "waiting" (any type), or a reason as stored. */
+  reason?: string;
+  source?: string;
 }
 
 /** Keyset pagination by id: stable under inserts, and each page costs the same whatever its depth. */
@@ -377,6 +380,10 @@ export async function listMembers(
   if (filter.status === "active") query.where({ active: true });
   if (filter.status === "inactive") query.where({ active: false });
   if (filter.status === "waiting") query.whereNotNull("waiting_for");
+  if (filter.reason === "mapping") query.whereRaw("seat_reason like 'mapping:%'");
+  else if (filter.reason === "waiting") query.whereNotNull("waiting_for");
+  else if (filter.reason) query.where({ seat_reason: filter.reason });
+  if (filter.source) query.where({ source: filter.source });
   if (filter.q) {
     const like = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query.where((w) =>

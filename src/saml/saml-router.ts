@@ -15,7 +15,7 @@ import { Passport } from "passport";
 import { toDomainError } from "../db/to-domain-error.js";
 import { readIdentity } from "../domain/attribute-profile.js";
 import { DomainError } from "../domain/errors.js";
-import type { SessionCodec } from "../http/session.js";
+import type { SessionManager } from "../http/session.js";
 import {
   findSamlConnection,
   findRequestId,
@@ -94,7 +94,7 @@ export function samlOptions(deps: ServiceDeps, connection: SamlConnection): Saml
   };
 }
 
-export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Router {
+export function createSamlRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router();
   const passport = new Passport();
   // The verify callbacks only hand the profile on: every decision is made in the ACS pipeline below.
@@ -219,7 +219,7 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
         );
         if (!identity) throw new SamlRejection("assertion carries no usable email");
         const member = await signInWithAssertion(deps, connection.orgId, identity, req.id);
-        sessions.issue(res, { orgId: connection.orgId, memberId: member.id }, secure, deps.now());
+        await sessions.start(res, { orgId: connection.orgId, memberId: member.id }, secure, deps.now());
         req.log.info({ orgId: connection.orgId, memberId: member.id }, "saml sign-in");
         res.redirect(303, safeReturnPath(req.body?.RelayState));
         void pruneSamlStores(deps.db, deps.now(), REQUEST_ID_LIFETIME_MS).catch(() => undefined);
