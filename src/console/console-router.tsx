@@ -104,7 +104,6 @@ function sameOrigin(req: Request, publicUrl: string): boolean {
 
 export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router();
-  const secure = deps.publicUrl.startsWith("https://");
 
   router.use("/assets", express.static(ASSETS, { index: false, maxAge: "1h", fallthrough: false }));
   router.use(express.urlencoded({ extended: false, limit: "1200kb", parameterLimit: 3000 }));

@@ -1,3 +1,4 @@
+/* global document, navigator */
 // Progressive enhancement only: every page works without this file. Adds "Copy" buttons next to secrets shown once.
 document.querySelectorAll("[data-copy]").forEach(function (button) {
   button.hidden = false;

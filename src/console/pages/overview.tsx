@@ -90,6 +90,17 @@ export function OverviewPage(props: { viewer: Viewer; seats: SeatOverview }) {
             active members have no seat
             {seats.waitingForAny > 0 ? `; ${seats.waitingForAny} of them wait for any type` : ""}.
           </p>
+          {seats.waitingForAny > 0 && (
+            <p>
+              {owner ? (
+                <a class="button" href={`/admin/billing?quantity=${seats.waitingForAny}`}>
+                  Buy {seats.waitingForAny} {seats.waitingForAny === 1 ? "seat" : "seats"}
+                </a>
+              ) : (
+                <span>Ask an owner to buy more seats.</span>
+              )}
+            </p>
+          )}
           <p>
             <a href="/admin/members?seatType=unassigned">See who</a>
           </p>
