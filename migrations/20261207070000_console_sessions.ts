@@ -17,7 +17,9 @@ export async function up(knex: Knex): Promise<void> {
       .inTable("members")
       .onDelete("CASCADE");
   });
-  await knex.raw(`create index sessions__org_id_member_id__index on sessions (org_id, member_id) where ended_at is null`);
+  await knex.raw(
+    `create index sessions__org_id_member_id__index on sessions (org_id, member_id) where ended_at is null`,
+  );
   await knex.raw(`create index members__org_id_seat_type_id__index on members (org_id, seat_type, id)`);
 }
 
