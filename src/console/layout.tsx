@@ -53,6 +53,7 @@ export function Layout(props: { title: string; viewer?: Viewer; section?: Sectio
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>{viewer ? `${props.title} · ${viewer.orgName} · Roster` : `${props.title} · Roster`}</title>
+        <link rel="icon" href="/admin/assets/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/admin/assets/console.css" />
         <script src="/admin/assets/console.js" defer></script>
       </head>

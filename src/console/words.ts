@@ -13,7 +13,7 @@ export function seatLabel(labels: Labels, type: string | null): string {
 /** Why the member holds their seat, or waits: "From mapping “Eng”", "Waiting for Chat since …". */
 export function seatReasonInWords(
   labels: Labels,
-  m: Pick<Member, "seatReason" | "seatSource" | "waitingFor" | "waitingSince" | "active">,
+  m: Pick<Member, "seatType" | "seatReason" | "seatSource" | "waitingFor" | "waitingSince" | "active">,
 ): string {
   if (!m.active) return "Deactivated: uses no seat";
   if (m.waitingFor) {
@@ -25,7 +25,9 @@ export function seatReasonInWords(
     case "highest_available":
       return "Highest type available when assigned (automatic)";
     case "manual":
-      return "Set by an admin (stays until reset to automatic)";
+      return m.seatType === null
+        ? "No seat, by an admin’s choice (stays until reset to automatic)"
+        : "Set by an admin (stays until reset to automatic)";
     case "promoted":
       return "Promoted from the waiting list when a seat freed up";
     case "exhausted":

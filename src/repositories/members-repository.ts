@@ -384,7 +384,16 @@ export async function listMembers(
   else if (filter.reason === "waiting") query.whereNotNull("waiting_for");
   else if (filter.reason) query.where({ seat_reason: filter.reason });
   if (filter.source) query.where({ source: filter.source });
-  if (filter.q) {
+  if (filter.q && /^[^\s@%_\\]+@[^\s@%_\\]+\.[^\s@%_\\]+$/.test(filter.q)) {
+    // A whole email address: the indexed exact lookups, not a scan of every member's name.
+    const exact = filter.q.toLowerCase();
+    query.where((w) =>
+      w
+        .whereRaw("lower(user_name) = ?", [exact])
+        .orWhereRaw("lower(email) = ?", [exact])
+        .orWhereRaw("emails @> array[?]::text[]", [exact]),
+    );
+  } else if (filter.q) {
     const like = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query.where((w) =>
       w
