@@ -220,6 +220,18 @@ describe("the console in Chromium", () => {
     await page.getByRole("link", { name: "My seat" }).click();
     await inspect(page, "10-me");
 
+    // Dark mode (prefers-color-scheme): contrast holds there too.
+    await page.emulateMedia({ colorScheme: "dark" });
+    for (const [name, url] of [
+      ["11-dark-overview", "/admin"],
+      ["12-dark-members", "/admin/members?q=grace"],
+      ["13-dark-connections", "/admin/connections"],
+    ] as const) {
+      await page.goto(`${base}${url}`);
+      await inspect(page, name);
+    }
+    await page.emulateMedia({ colorScheme: "light" });
+
     // Keyboard: the skip link is the first stop and takes focus to main.
     await page.goto(`${base}/admin`);
     await page.keyboard.press("Tab");

@@ -18,9 +18,35 @@ function query(filter: AuditFilterForm, cursor?: string): string {
   return s ? `?${s}` : "";
 }
 
+function short(value: unknown): string {
+  return value === null ? "none" : typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** An event's before or after: an object as "key value" lines, anything else as compact JSON. */
 function Json(props: { value: unknown }) {
-  if (props.value === null || props.value === undefined) return <span class="muted">—</span>;
-  return <pre>{JSON.stringify(props.value, null, 1)}</pre>;
+  const v = props.value;
+  if (v === null || v === undefined) return <span class="muted">—</span>;
+  if (typeof v === "object" && !Array.isArray(v)) {
+    return (
+      <ul class="fields">
+        {Object.entries(v as Record<string, unknown>).map(([k, x]) => (
+          <li key={k}>
+            <span class="muted">{k}</span> {short(x)}
+          </li>
+        ))}
+      </ul>
+    );
+  }
+  if (Array.isArray(v)) {
+    return (
+      <ul class="fields">
+        {v.map((x, i) => (
+          <li key={i}>{short(x)}</li>
+        ))}
+      </ul>
+    );
+  }
+  return <span>{short(v)}</span>;
 }
 
 export function AuditPage(props: {

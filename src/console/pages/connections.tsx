@@ -69,7 +69,7 @@ export function ConnectionsPage(props: {
                   <tr key={t.id} data-token={t.name ?? ""}>
                     <td data-label="Name">{t.name ?? "—"}</td>
                     <td data-label="Token">
-                      <code>…{t.hint}</code>
+                      <code>{t.hint}</code>
                     </td>
                     <td data-label="Created">{formatDate(t.createdAt)}</td>
                     <td data-label="Last used">{t.lastUsedAt ? formatDate(t.lastUsedAt) : "never"}</td>

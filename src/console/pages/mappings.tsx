@@ -31,7 +31,11 @@ export function rowsOf(rules: GroupMappingRule[]): RuleRow[] {
 }
 
 function snapshotWords(labels: Labels, s: SeatSnapshot): string {
-  const seat = s.seatType ? seatLabel(labels, s.seatType) : s.waitingFor ? `Unassigned (waiting)` : "Unassigned";
+  const seat = s.seatType
+    ? seatLabel(labels, s.seatType)
+    : s.waitingFor
+      ? `Unassigned, waiting for ${seatLabel(labels, s.waitingFor)}`
+      : "Unassigned";
   return `${seat}, ${roleName(s.role)}`;
 }
 
