@@ -126,6 +126,27 @@ const ROUTES: Route[] = [
     role: "admin",
     body: samlBody,
   },
+  { method: "get", path: `${ORG}/saml/sp-keys`, summary: "The org's SP key pairs (certificates only)", role: "admin" },
+  {
+    method: "post",
+    path: `${ORG}/saml/sp-keys`,
+    summary: "Rotation step 1: a next SP key, published in the metadata beside the active one",
+    role: "admin",
+    ok: 201,
+  },
+  {
+    method: "post",
+    path: `${ORG}/saml/sp-keys/{keyId}/activate`,
+    summary: "Rotation step 2: the next key becomes active; the old one stays for decryption as previous",
+    role: "admin",
+  },
+  {
+    method: "delete",
+    path: `${ORG}/saml/sp-keys/{keyId}`,
+    summary: "Delete a next or previous SP key (the active one cannot be deleted)",
+    role: "admin",
+    ok: 204,
+  },
   { method: "get", path: "/api/v1/me", summary: "The signed-in person: email, org, role, seat" },
   // The org itself: settings, ownership, the owner's way back in.
   {
