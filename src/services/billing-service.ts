@@ -344,14 +344,23 @@ export interface Renewal {
 }
 
 /**
- * Starts the next term at `at` (default now), as long as the last, and applies the scheduled reductions,
+ * Starts the next term at `at` (default now; not in the future), as long as the last, and applies the scheduled reductions,
  * each never below the seats in use then (claimed, pending and held). Nothing else changes.
  */
 export async function renewTerm(deps: ServiceDeps, orgId: string, input: RenewInput, actor: Actor): Promise<Renewal> {
   return withTransaction(deps.db, async (trx: Knex.Transaction) => {
     const org = await findOrg(trx, orgId, { forUpdate: true });
     if (!org) throw new DomainError("not_found", "organization not found");
-    const at = input.at ? new Date(input.at) : deps.now();
+    const now = deps.now();
+    const at = input.at ? new Date(input.at) : now;
+    // A renewal takes effect when it is made: `at` may date it back (to the end of a term that ran out) but
+    // not ahead, which would leave the org between terms, unable to buy.
+    if (at > now)
+      throw new DomainError(
+        "outside_term",
+        `a renewal cannot start in the future (${at.toISOString()}); renew when the term ends`,
+        { term: { start: org.termStart, end: org.termEnd } },
+      );
     if (at <= org.termStart)
       throw new DomainError(
         "outside_term",

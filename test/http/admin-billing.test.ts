@@ -529,16 +529,16 @@ describe("reductions and renewal", () => {
   it("renewal starts the next term and applies the reductions, never below what is in use", async () => {
     const f = await newOrg({
       seats: { chat_code: 20, chat: 20 },
-      term: { start: "2026-01-01T00:00:00Z", end: "2027-01-01T00:00:00Z" },
+      term: { start: "2025-01-01T00:00:00Z", end: "2026-01-01T00:00:00Z" },
     });
     for (let i = 0; i < 27; i++) await provision(deps, f.orgId); // 20 chat_code, 7 chat
     await f.owner.post("seats/reductions", { seatType: "chat", to: 3 });
     await f.owner.post("seats/reductions", { seatType: "chat_code", to: 18 });
-    const res = await renew(f.orgId, { at: "2027-01-01T00:00:00Z" });
+    const res = await renew(f.orgId, { at: "2026-01-01T00:00:00Z" });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      previousTerm: { start: "2026-01-01T00:00:00.000Z", end: "2027-01-01T00:00:00.000Z" },
-      term: { start: "2027-01-01T00:00:00.000Z", end: "2028-01-01T00:00:00.000Z" },
+      previousTerm: { start: "2025-01-01T00:00:00.000Z", end: "2026-01-01T00:00:00.000Z" },
+      term: { start: "2026-01-01T00:00:00.000Z", end: "2027-01-01T00:00:00.000Z" },
       reductions: [
         { seatType: "chat_code", from: 20, requested: 18, to: 20, inUse: 20 },
         { seatType: "chat", from: 20, requested: 3, to: 7, inUse: 7 },
@@ -561,13 +561,15 @@ describe("reductions and renewal", () => {
     await f.owner.post("seats/reductions", { seatType: "chat", to: 5 });
     const pricingBefore = (await f.owner.get("billing")).body.pricing;
     const settingsBefore = (await f.owner.get("settings")).body;
-    expect((await renew(f.orgId, { at: "2027-01-01T00:00:00Z" })).status).toBe(200);
+    const membersBefore = (await f.owner.get("members")).body;
+    expect((await renew(f.orgId)).status).toBe(200);
+    expect((await f.owner.get("members")).body).toEqual(membersBefore);
     expect(await purchased(f.orgId)).toEqual({ chat_code: 15, chat: 5 });
     expect((await f.owner.get("billing")).body.pricing).toEqual(pricingBefore);
     expect((await f.owner.get("settings")).body).toEqual(settingsBefore);
   });
 
-  it("renewal without `at` starts now; renewal needs the operator token; `at` must follow the term's start", async () => {
+  it("renewal without `at` starts now; it needs the operator token; `at` lies after the term's start and not ahead", async () => {
     const f = await newOrg({ term: YEAR_2026 });
     const before = Date.now();
     const res = await renew(f.orgId);
@@ -575,9 +577,12 @@ describe("reductions and renewal", () => {
     expect(Date.parse(res.body.term.start)).toBeGreaterThanOrEqual(before - 1000);
     const unauthorized = await request(app).post(`/api/v1/orgs/${f.orgId}/renew`).send({});
     expect(unauthorized.status).toBe(401);
-    const early = await renew(f.orgId, { at: "2026-01-01T00:00:00Z" });
+    const early = await renew(f.orgId, { at: res.body.term.start });
     expect(early.status).toBe(422);
     expect(early.body.error).toBe("outside_term");
+    const ahead = await renew(f.orgId, { at: new Date(Date.now() + 86_400_000).toISOString() });
+    expect(ahead.status).toBe(422);
+    expect(ahead.body.message).toMatch(/cannot start in the future/);
     expect((await renew("no-such-org")).status).toBe(404);
   });
 
