@@ -54,9 +54,18 @@ export async function insertOrg(
   return fromRow(row);
 }
 
-export async function findOrg(db: Db, orgId: string, options: { forUpdate?: boolean } = {}): Promise<Org | null> {
+/**
+ * `forNoKeyUpdate` serialises writers of the org's own columns without blocking the foreign-key checks
+ * (FOR KEY SHARE) that every insert of a member, audit or outbox row of the org takes on this row.
+ */
+export async function findOrg(
+  db: Db,
+  orgId: string,
+  options: { forUpdate?: boolean; forNoKeyUpdate?: boolean } = {},
+): Promise<Org | null> {
   const query = db("organizations").where({ id: orgId }).first();
   if (options.forUpdate) query.forUpdate();
+  else if (options.forNoKeyUpdate) query.forNoKeyUpdate();
   const row = await query;
   return row ? fromRow(row) : null;
 }

@@ -153,7 +153,8 @@ function requestHash(input: PurchaseInput): string {
 
 /**
  * Buys seats now: adds them to the pool, records the charge, promotes the longest waiters into them, and
- * writes the audit and outbox events, in one transaction. The org row is locked first, so concurrent
+ * writes the audit and outbox events, in one transaction. The org row is locked first (FOR NO KEY UPDATE:
+ * SCIM and sign-in traffic, whose inserts only key-share it, goes on meanwhile), so concurrent
  * purchases apply one after the other (both count) and a retry under the same key finds the first charge.
  */
 export async function purchaseSeats(
@@ -165,7 +166,7 @@ export async function purchaseSeats(
 ): Promise<Purchase> {
   const hash = requestHash(input);
   return withTransaction(deps.db, async (trx) => {
-    const org = await findOrg(trx, orgId, { forUpdate: true });
+    const org = await findOrg(trx, orgId, { forNoKeyUpdate: true });
     if (!org) throw new DomainError("not_found", "organization not found");
     if (key) {
       const earlier = await findChargeByIdempotencyKey(trx, orgId, key);
@@ -255,7 +256,7 @@ export async function scheduleReduction(
   actor: Actor,
 ): Promise<ReductionResult> {
   return withTransaction(deps.db, async (trx) => {
-    const org = await findOrg(trx, orgId, { forUpdate: true });
+    const org = await findOrg(trx, orgId, { forNoKeyUpdate: true });
     if (!org) throw new DomainError("not_found", "organization not found");
     const catalog = deps.catalogs.get(org.plan);
     if (!catalog.seatTypes.some((s) => s.type === input.seatType))
@@ -349,7 +350,7 @@ export interface Renewal {
  */
 export async function renewTerm(deps: ServiceDeps, orgId: string, input: RenewInput, actor: Actor): Promise<Renewal> {
   return withTransaction(deps.db, async (trx: Knex.Transaction) => {
-    const org = await findOrg(trx, orgId, { forUpdate: true });
+    const org = await findOrg(trx, orgId, { forNoKeyUpdate: true });
     if (!org) throw new DomainError("not_found", "organization not found");
     const now = deps.now();
     const at = input.at ? new Date(input.at) : now;

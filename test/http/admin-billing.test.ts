@@ -402,13 +402,16 @@ describe("Idempotency-Key", () => {
 });
 
 describe("concurrent purchases", () => {
-  it("12 purchases at once all apply: the seats and the charges add up exactly", async () => {
+  it("12 purchases at once, amid 30 new members, all apply: the seats and the charges add up exactly", async () => {
     const f = await newOrg();
-    const responses = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        f.owner.post("seats/purchase", { add: i % 2 ? { chat: 1 } : { chat_code: 2 } }),
+    const [responses] = await Promise.all([
+      Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          f.owner.post("seats/purchase", { add: i % 2 ? { chat: 1 } : { chat_code: 2 } }),
+        ),
       ),
-    );
+      Promise.all(Array.from({ length: 30 }, () => provision(deps, f.orgId))),
+    ]);
     expect(responses.map((r) => r.status)).toEqual(Array(12).fill(200));
     expect(await purchased(f.orgId)).toEqual({ chat_code: 10 + 6 * 2, chat: 10 + 6 });
     const charges = await tdb.db("charges").where({ org_id: f.orgId });
@@ -420,6 +423,10 @@ describe("concurrent purchases", () => {
       .map((l: { from: number }) => l.from)
       .sort((a: number, b: number) => a - b);
     expect(chatFroms).toEqual([10, 11, 12, 13, 14, 15]);
+    // 38 seats for 30 members: nobody waits while a seat is free.
+    const ledger = await seatLedger(tdb.db, f.orgId);
+    expect(ledger.chat_code.used + ledger.chat.used).toBe(30);
+    expect(await countRows("members", f.orgId, { seat_type: null, active: true })).toBe(1); // the owner
     await expectInvariants(tdb.db, f.orgId);
   });
 });
