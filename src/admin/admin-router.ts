@@ -23,6 +23,7 @@ import {
   samlEndpoints,
 } from "../services/saml-connections-service.js";
 import { authenticateAdmin, type Principal, requirePermission } from "./admin-auth.js";
+import { addBillingRoutes } from "./billing-routes.js";
 import { addOrgRoutes } from "./org-routes.js";
 import {
   decodeCursor,
@@ -94,6 +95,7 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
   const router = Router({ mergeParams: true });
   router.use(authenticateAdmin(deps, sessions));
   addOrgRoutes(router, deps);
+  addBillingRoutes(router, deps);
 
   router.get("/seats", requirePermission("read_members"), async (req, res) => {
     res.json(await seatOverview(deps, req.principal!.orgId));

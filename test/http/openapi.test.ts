@@ -28,11 +28,21 @@ describe("GET /api/v1/openapi.json", () => {
       "/api/v1/orgs/{orgId}/group-mappings/preview",
       "/api/v1/orgs/{orgId}/audit-events",
       "/api/v1/orgs/{orgId}/saml",
+      "/api/v1/orgs/{orgId}/seats/quote",
+      "/api/v1/orgs/{orgId}/seats/purchase",
+      "/api/v1/orgs/{orgId}/seats/reductions",
+      "/api/v1/orgs/{orgId}/billing",
+      "/api/v1/orgs/{orgId}/renew",
     ]) {
       expect(paths).toContain(p);
     }
     const patch = res.body.paths["/api/v1/orgs/{orgId}/members/{memberId}"].patch;
     expect(patch.requestBody.content["application/json"].schema.properties.seatType.type).toBe("string");
+    const purchase = res.body.paths["/api/v1/orgs/{orgId}/seats/purchase"].post;
+    expect(purchase.parameters).toContainEqual(expect.objectContaining({ name: "Idempotency-Key", in: "header" }));
+    expect(Object.keys(purchase.requestBody.content["application/json"].schema.properties)).toEqual(["add"]);
+    const create = res.body.paths["/api/v1/orgs"].post.requestBody.content["application/json"].schema;
+    expect(Object.keys(create.properties)).toEqual(expect.arrayContaining(["term", "pricing"]));
   });
 
   it("documents only routes that exist: each answers 401 without credentials, never 404", async () => {
