@@ -10,7 +10,11 @@ export type DomainErrorCode =
   | "unauthorized"
   | "primary_owner_protected"
   | "precondition_failed"
-  | "unavailable";
+  | "unavailable"
+  | "reduction_during_term"
+  | "seat_limit"
+  | "outside_term"
+  | "idempotency_key_reused";
 
 export class DomainError extends Error {
   readonly code: DomainErrorCode;
