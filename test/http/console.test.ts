@@ -441,7 +441,8 @@ describe("audit log", () => {
     const byAction = await get(o.admin, "/admin/audit?action=seat.changed");
     expect(byAction.text).toContain('data-action="seat.changed"');
     expect(byAction.text).not.toContain('data-action="member.created"');
-    expect(byAction.text).toContain("&quot;seatType&quot;: &quot;chat&quot;");
+    expect(byAction.text).toContain('<span class="muted">seatType</span> chat<');
+    expect(byAction.text).toContain('<span class="muted">seatType</span> chat_code<');
     const byMember = await get(o.admin, `/admin/audit?member=member-${o.created.orgId.slice(0, 8)}@acme.test`);
     expect(byMember.text).toContain('data-action="seat.changed"');
     expect(byMember.text).not.toContain('data-action="org.created"');
