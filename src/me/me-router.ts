@@ -3,6 +3,7 @@ import { Router } from "express";
 import { h } from "preact";
 import { sendPage } from "../console/layout.js";
 import { MePage, SignedOutMePage } from "../console/pages/me.js";
+import { ErrorPage } from "../console/pages/signin.js";
 import { DomainError } from "../domain/errors.js";
 import type { Session, SessionManager } from "../http/session.js";
 import { findMember, memberGroupNames } from "../repositories/members-repository.js";
@@ -29,12 +30,14 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionManager): Rou
   router.get("/signin/:token", async (req, res) => {
     const record = await redeemSignInLink(deps, String(req.params.token));
     if (!record || !record.memberId) {
-      res
-        .status(401)
-        .type("html")
-        .send(
-          "<!doctype html><title>Sign-in link not valid</title><p>This sign-in link has expired or was already used. Ask your administrator for a new one.</p>",
-        );
+      sendPage(
+        res,
+        401,
+        h(ErrorPage, {
+          title: "Sign-in link not valid",
+          message: "This sign-in link has expired or was already used. Ask your administrator for a new one.",
+        }),
+      );
       return;
     }
     await sessions.start(res, { orgId: record.orgId, memberId: record.memberId }, secure, deps.now());
