@@ -14,6 +14,7 @@ import { issueToken, listOrgTokens, revokeOrgToken } from "../services/tokens-se
 import { parseIdpMetadata, toPemCertificate } from "../saml/idp-metadata.js";
 import { getSamlConnection, putSamlConnection, samlEndpoints } from "../services/saml-connections-service.js";
 import { authenticateAdmin, type Principal, requirePermission } from "./admin-auth.js";
+import { addInvitationRoutes } from "./invitation-routes.js";
 import { addOrgRoutes } from "./org-routes.js";
 import {
   decodeCursor,
@@ -81,6 +82,7 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
   const router = Router({ mergeParams: true });
   router.use(authenticateAdmin(deps, sessions));
   addOrgRoutes(router, deps);
+  addInvitationRoutes(router, deps);
 
   router.get("/seats", requirePermission("read_members"), async (req, res) => {
     res.json(await seatOverview(deps, req.principal!.orgId));

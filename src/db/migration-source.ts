@@ -4,11 +4,13 @@ import type { Knex } from "knex";
 import * as core from "../../migrations/20261122000000_core.js";
 import * as saml from "../../migrations/20261122010000_saml.js";
 import * as seatHolds from "../../migrations/20261207000500_seat_holds.js";
+import * as invitations from "../../migrations/20261207040000_invitations.js";
 
 const MIGRATIONS: [string, Knex.Migration][] = [
   ["20261122000000_core.ts", core],
   ["20261122010000_saml.ts", saml],
   ["20261207000500_seat_holds.ts", seatHolds],
+  ["20261207040000_invitations.ts", invitations],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -17,6 +17,7 @@ export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   primary_owner_protected: 403,
   precondition_failed: 412,
   unavailable: 503,
+  claim_link_invalid: 410,
 };
 
 export function zodMessage(error: ZodError): string {

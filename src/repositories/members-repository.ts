@@ -551,3 +551,31 @@ export async function findPrimaryOwner(db: Db, orgId: string): Promise<Member | 
   const row = await db<MemberRow>("members").where({ org_id: orgId, role: "primary_owner" }).first();
   return row ? fromRow(row as MemberRow) : null;
 }
+
+/** The one member with this externalId, or null when none or several have it. */
+export async function findMemberByExternalId(db: Db, orgId: string, externalId: string): Promise<Member | null> {
+  const rows = await db<MemberRow>("members").where({ org_id: orgId, external_id: externalId }).limit(2);
+  return rows.length === 1 ? fromRow(rows[0] as MemberRow) : null;
+}
+
+/**
+ * A member an invitation created whom SCIM does not manage yet and whom this SCIM user is (same externalId,
+ * or one of the same email addresses): SCIM adopts them instead of creating a second member and seat.
+ */
+export async function findInvitedPerson(
+  db: Db,
+  orgId: string,
+  person: { externalId: string | null; emails: string[] },
+): Promise<Member | null> {
+  const emails = person.emails.map((e) => e.toLowerCase());
+  if (!person.externalId && emails.length === 0) return null;
+  const row = await db<MemberRow>("members")
+    .where({ org_id: orgId, source: "invitation", scim_managed: false })
+    .where((w) => {
+      if (person.externalId) w.orWhere({ external_id: person.externalId });
+      if (emails.length) w.orWhereRaw("emails && ?::text[]", [emails]);
+    })
+    .orderBy("created_at")
+    .first();
+  return row ? fromRow(row as MemberRow) : null;
+}

@@ -26,6 +26,8 @@ const defaults: Config = {
   mappingsDir: path.resolve("./mappings"),
   shutdownGraceMs: 10_000,
   saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
+  smtpUrl: null,
+  mailFrom: "Roster <roster@localhost>",
 };
 
 describe("loadConfig defaults", () => {
