@@ -221,7 +221,11 @@ const BATCH_SQL = `with items as (
      ranges as (
        select seat_type, sum(free) over (order by rank) - free as lo, sum(free) over (order by rank) as hi from free),
      numbered as (
-       select i.*, row_number() over (order by i.n) as k from items i where i.n in (select n from usable)),
+       select i.*, row_number() over (order by i.n) as k from items i where i.n in (select n from usable)
+          -- An invited person SCIM does not manage yet is adopted, on the transactional path (one member per person).
+          and not exists (select 1 from members m where m.org_id = ? and m.source = 'invitation' and not m.scim_managed
+                            and ((i.external_id is not null and m.external_id = i.external_id)
+                                 or m.emails && i.emails or lower(m.user_name) = lower(i.user_name)))),
      placed as (
        select numbered.*, ranges.seat_type as chosen from numbered join ranges on numbered.k > ranges.lo and numbered.k <= ranges.hi),
      ins as (
@@ -259,7 +263,9 @@ const BATCH_SQL = `with items as (
  * updated last (PostgreSQL runs that update after the inserts it reads from) and held only until the
  * commit. An item left without a seat, or whose token was revoked, gets null and nothing written: the
  * caller takes the transactional path, which handles waiting. Any failure writes nothing for anyone: a
- * taken userName (23505), or a type another process filled meanwhile (the capacity check, 23514).
+ * taken userName (23505), or a type another process filled meanwhile (the capacity check, 23514). An item
+ * that is an invited person (same userName, externalId or email as a member an invitation made and SCIM
+ * does not manage yet) also gets null: the transactional path adopts that member.
  */
 export async function insertMembersWithSeats(
   db: Db,
@@ -294,6 +300,7 @@ export async function insertMembersWithSeats(
       batch.seatTypes,
       orgId,
       batch.seatTypes,
+      orgId,
       orgId,
       orgId,
       orgId,

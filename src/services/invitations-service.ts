@@ -216,7 +216,7 @@ export async function createInvitation(
     }
     await changeSeat(
       trx,
-      { ...ctx, newMemberId: member.id },
+      known ? ctx : { ...ctx, newMemberId: member.id },
       member.id,
       { kind: "invite", seatType: input.seatType },
       now,
