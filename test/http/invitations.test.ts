@@ -427,3 +427,35 @@ describe("resend, revoke, expiry", () => {
     await expectInvariants(tdb.db, f.orgId);
   });
 });
+
+describe("under concurrency", () => {
+  it("8 invitations at once for 3 free seats: exactly 3 pending seats, 5 answers 409", async () => {
+    const f = await newOrg();
+    await setPurchased(tdb.db, f.orgId, "chat", 3);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        f.owner.post("invitations", { email: `c${i}@example.com`, seatType: "chat" }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(3);
+    const refused = results.filter((r) => r.status === 409);
+    expect(refused).toHaveLength(5);
+    for (const r of refused) expect(r.body.error).toBe("no_seat_available");
+    expect((await seatsOf(f, "chat")).used).toBe(3);
+    expect((await f.owner.get("invitations?status=pending")).body.items).toHaveLength(3);
+    await expectInvariants(tdb.db, f.orgId);
+  });
+
+  it("expiry passes in parallel (several processes) expire each invitation once", async () => {
+    const f = await newOrg();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++)
+      ids.push((await f.owner.post("invitations", { email: `x${i}@example.com`, seatType: "chat" })).body.id);
+    clockMs += 24 * 3600_000;
+    await Promise.all([expireInvitations(deps), expireInvitations(deps), expireInvitations(deps)]);
+    for (const id of ids) expect((await f.owner.get(`invitations/${id}`)).body.status).toBe("expired");
+    expect(await actions(f.orgId, "invitation.expired")).toHaveLength(6);
+    expect((await seatsOf(f, "chat")).used).toBe(0);
+    await expectInvariants(tdb.db, f.orgId);
+  });
+});
