@@ -428,6 +428,27 @@ describe("resend, revoke, expiry", () => {
   });
 });
 
+describe("GET invitations", () => {
+  it("pages newest first with nextCursor and filters by status", async () => {
+    const f = await newOrg();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      clockMs += 1000;
+      ids.push((await f.owner.post("invitations", { email: `p${i}@example.com`, seatType: "chat" })).body.id);
+    }
+    const first = await f.owner.get("invitations?limit=2");
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((i: { id: string }) => i.id)).toEqual([ids[2], ids[1]]);
+    const second = await f.owner.get(`invitations?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((i: { id: string }) => i.id)).toEqual([ids[0]]);
+    expect(second.body.nextCursor).toBeNull();
+    expect((await f.owner.get("invitations?cursor=bogus")).status).toBe(400);
+    expect((await f.owner.delete(`invitations/${ids[1]}`)).status).toBe(200);
+    expect((await f.owner.get("invitations?status=pending")).body.items).toHaveLength(2);
+    expect((await f.owner.get(`invitations/${MISSING_ID}`)).status).toBe(404);
+  });
+});
+
 describe("under concurrency", () => {
   it("8 invitations at once for 3 free seats: exactly 3 pending seats, 5 answers 409", async () => {
     const f = await newOrg();
