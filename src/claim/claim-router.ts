@@ -33,6 +33,7 @@ function invalidPage(res: Response): void {
 export function createClaimRouter(deps: ServiceDeps, sessions: SessionCodec): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith("https://");
+  const publicOrigin = new URL(deps.publicUrl).origin;
   // The token is in the path: no referrer may carry it away, no cache keep it, no frame show the button.
   const headers = helmet({
     contentSecurityPolicy: {
@@ -73,6 +74,15 @@ export function createClaimRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
     noStore,
     express.urlencoded({ extended: false, limit: "4kb" }),
     async (req: Request, res: Response) => {
+      // Login CSRF: another site must not make a browser claim (and sign in as) an invitee it chose.
+      const origin = req.get("origin");
+      if (origin && origin !== publicOrigin) {
+        res
+          .status(403)
+          .type("html")
+          .send(page("Not allowed", "<h1>Not allowed</h1><p>Open your claim link and press the button there.</p>"));
+        return;
+      }
       const token = typeof req.body?.token === "string" ? req.body.token : "";
       try {
         const claimed = await claimInvitation(deps, token, req.id);

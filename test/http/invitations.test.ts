@@ -309,6 +309,18 @@ describe("claiming", () => {
     expect(again.headers["set-cookie"]).toBeUndefined();
   });
 
+  it("the form refuses a POST from another site (login CSRF) and claims nothing", async () => {
+    const f = await newOrg();
+    const inv = (await f.owner.post("invitations", { email: "csrf@example.com", seatType: "chat" })).body;
+    const token = tokenOf(inv.claimUrl);
+    const forged = await request(app).post("/claim").set("Origin", "https://evil.example").type("form").send({ token });
+    expect(forged.status).toBe(403);
+    expect(forged.headers["set-cookie"]).toBeUndefined();
+    expect((await f.owner.get(`invitations/${inv.id}`)).body.status).toBe("pending");
+    const same = await request(app).post("/claim").set("Origin", "http://roster.test").type("form").send({ token });
+    expect(same.status).toBe(303);
+  });
+
   it("any bad token is the same 410, with no session", async () => {
     for (const token of ["", "nope", "claim_" + "A".repeat(43), "x".repeat(500)]) {
       const res = await claim(token);
