@@ -14,6 +14,7 @@ export function highestRole(roles: Role[]): Role | null {
 
 export type Permission =
   | "purchase_seats"
+  | "quote_seats"
   | "view_billing"
   | "manage_seats"
   | "manage_mappings"
@@ -29,6 +30,7 @@ export type Permission =
 const NEEDED: Record<Permission, Role> = {
   purchase_seats: "owner",
   view_billing: "owner",
+  quote_seats: "admin",
   change_roles: "owner",
   manage_seats: "admin",
   manage_mappings: "admin",

@@ -1,6 +1,6 @@
 // What every service needs: the database, the catalogs, where we are reachable, and a clock.
 import type { Knex } from "knex";
-import type { AttributeProfiles, Catalogs } from "../catalogs.js";
+import type { AttributeProfiles, Catalogs, PriceBooks } from "../catalogs.js";
 import { DomainError } from "../domain/errors.js";
 import { findOrg, type Org } from "../repositories/orgs-repository.js";
 import type { ChangeContext } from "./seat-allocator.js";
@@ -15,6 +15,8 @@ export interface SamlSettings {
 export interface ServiceDeps {
   db: Knex;
   catalogs: Catalogs;
+  /** List prices per plan (mappings/price-books); an org may override them (organizations.pricing). */
+  priceBooks: PriceBooks;
   attributeProfiles: AttributeProfiles;
   publicUrl: string;
   saml: SamlSettings;

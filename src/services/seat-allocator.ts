@@ -203,9 +203,22 @@ async function freeSeat(
   // pool row (one that found no free seat holds it until it commits its member as waiting), so the search
   // that follows sees that member. Searching first missed them and left a free seat with someone waiting.
   await releaseSeat(trx, ctx.org.id, seatType);
-  const waiter = await lockLongestWaiting(trx, ctx.org.id, seatType, fromMemberId);
   // We hold the row since the release, so the seat we just freed is still there to take.
-  if (!waiter || !(await claimSeat(trx, ctx.org.id, seatType))) return;
+  await promoteLongestWaiter(trx, ctx, seatType, fromMemberId);
+}
+
+/**
+ * The longest-waiting member who can use a free seat of `seatType` takes it (FIFO by waiting-since), in this
+ * transaction. False when nobody waits for it or no seat of the type is free.
+ */
+async function promoteLongestWaiter(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  seatType: string,
+  excludeId: string | null,
+): Promise<boolean> {
+  const waiter = await lockLongestWaiting(trx, ctx.org.id, seatType, excludeId);
+  if (!waiter || !(await claimSeat(trx, ctx.org.id, seatType))) return false;
   const promoted = await updateMember(trx, ctx.org.id, waiter.id, {
     seatType,
     seatStatus: "claimed",
@@ -213,6 +226,23 @@ async function freeSeat(
     ...NOT_WAITING,
   });
   await record(trx, ctx, waiter, promoted, "seat.promoted");
+  return true;
+}
+
+/**
+ * Seats just bought (DOMAIN §4: new seats promote waiting members at once): up to `count` of the longest
+ * waiters who can use `seatType` take them, the same promotion a freed seat triggers. The caller added the
+ * seats to the pool in this transaction and holds its row. Returns how many were promoted.
+ */
+export async function fillNewSeats(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  seatType: string,
+  count: number,
+): Promise<number> {
+  let promoted = 0;
+  while (promoted < count && (await promoteLongestWaiter(trx, ctx, seatType, null))) promoted++;
+  return promoted;
 }
 
 /**
