@@ -4,6 +4,7 @@ import type { Knex } from "knex";
 import { createAdminRouter } from "./admin/admin-router.js";
 import { createConsoleRouter } from "./console/console-router.js";
 import { pageSecurityHeaders } from "./console/security.js";
+import { createClaimRouter } from "./claim/claim-router.js";
 import { openApiDocument } from "./admin/openapi.js";
 import { DomainError } from "./domain/errors.js";
 import { jsonErrorHandler, notFound } from "./http/errors.js";
@@ -61,6 +62,7 @@ export function buildApp(deps: AppDeps): Express {
   app.get("/api/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
+  app.use(createClaimRouter(deps, sessions));
   app.use("/api/v1", createOperatorRouter(deps, deps.operatorToken));
   app.use("/api/v1/orgs/:orgId", createAdminRouter(deps, sessions));
   app.use("/saml", createSamlRouter(deps, sessions));

@@ -24,6 +24,7 @@ import {
 } from "../services/saml-connections-service.js";
 import { authenticateAdmin, type Principal, requirePermission } from "./admin-auth.js";
 import { addBillingRoutes } from "./billing-routes.js";
+import { addInvitationRoutes } from "./invitation-routes.js";
 import { addOrgRoutes } from "./org-routes.js";
 import {
   decodeCursor,
@@ -96,6 +97,7 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionManager): 
   router.use(authenticateAdmin(deps, sessions));
   addOrgRoutes(router, deps);
   addBillingRoutes(router, deps);
+  addInvitationRoutes(router, deps);
 
   router.get("/seats", requirePermission("read_members"), async (req, res) => {
     res.json(await seatOverview(deps, req.principal!.orgId));

@@ -24,7 +24,8 @@ export type Permission =
   | "read_audit"
   | "read_members"
   | "manage_settings"
-  | "transfer_ownership";
+  | "transfer_ownership"
+  | "manage_invitations";
 
 const NEEDED: Record<Permission, Role> = {
   purchase_seats: "owner",
@@ -39,6 +40,7 @@ const NEEDED: Record<Permission, Role> = {
   read_members: "admin",
   manage_settings: "admin",
   transfer_ownership: "primary_owner",
+  manage_invitations: "admin",
 };
 
 export function roleNeededFor(permission: Permission): Role {
