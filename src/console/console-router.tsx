@@ -31,6 +31,13 @@ import {
   previewMappings,
   putMappings,
 } from "../services/mappings-service.js";
+import {
+  createInvitation,
+  invitationInput,
+  listOrgInvitations,
+  resendInvitation,
+  revokeInvitation,
+} from "../services/invitations-service.js";
 import { getMember, listOrgMembers, patchMember, swapMembers } from "../services/members-service.js";
 import { seatOverview } from "../services/orgs-service.js";
 import { transferOwnership } from "../services/ownership-service.js";
@@ -41,6 +48,7 @@ import { sendPage, type Viewer } from "./layout.js";
 import { AuditPage, type AuditFilterForm } from "./pages/audit.js";
 import { BillingPage, type BillingPageProps, ConfirmPurchasePage, money } from "./pages/billing.js";
 import { ConnectionsPage } from "./pages/connections.js";
+import { type InviteForm, InvitationsPage, STATUS_TABS } from "./pages/invitations.js";
 import { BLANK_ROWS, MappingsPage, type RuleRow, rowsOf } from "./pages/mappings.js";
 import { type MembersFilter, MembersPage, membersQuery, type Problem } from "./pages/members.js";
 import { OverviewPage } from "./pages/overview.js";
@@ -90,6 +98,7 @@ const DONE: Record<string, string> = {
   settings: "Settings saved.",
   ownership: "Ownership transferred. You are now an owner.",
   reduction: "Reduction scheduled for the renewal.",
+  invitation_revoked: "Invitation revoked. The link no longer works and the seat went back.",
   reduction_cancelled: "The seat type keeps its seats at the renewal; no reduction is scheduled for it.",
 };
 
@@ -586,6 +595,152 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
       });
     }
     res.redirect(303, `/admin/billing?done=${result.scheduled ? "reduction" : "reduction_cancelled"}#reductions`);
+  });
+
+  // ---- Invitations (admins)
+  const STATUS_VALUES = STATUS_TABS.map(([s]) => s);
+  type StatusTab = (typeof STATUS_VALUES)[number];
+
+  async function renderInvitations(
+    res: Response,
+    httpStatus: number,
+    view: { status: StatusTab; cursor?: string },
+    extra: Partial<Parameters<typeof InvitationsPage>[0]> = {},
+  ) {
+    const { org, viewer } = signedOf(res);
+    const { labels, types } = labelsOf(deps, org);
+    let after: { createdAt: Date; id: string } | null = null;
+    if (view.cursor) {
+      const [at, id] = Buffer.from(view.cursor, "base64url").toString("utf8").split("|");
+      if (!at || !id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(Date.parse(at)))
+        throw new DomainError("invalid_request", "the page link is not valid");
+      after = { createdAt: new Date(at), id };
+    }
+    const page = await listOrgInvitations(
+      deps,
+      org.id,
+      { status: view.status === "all" ? undefined : view.status },
+      after,
+      PAGE_SIZE,
+    );
+    sendPage(
+      res,
+      httpStatus,
+      <InvitationsPage
+        viewer={viewer}
+        labels={labels}
+        types={types}
+        status={view.status}
+        items={page.items}
+        next={
+          page.next
+            ? Buffer.from(`${page.next.createdAt.toISOString()}|${page.next.id}`, "utf8").toString("base64url")
+            : null
+        }
+        paged={after !== null}
+        {...extra}
+      />,
+    );
+  }
+
+  router.get("/invitations", need("manage_invitations"), async (req, res) => {
+    const q = z
+      .object({ status: z.enum(STATUS_VALUES as [StatusTab, ...StatusTab[]]).default("pending"), cursor: text(200) })
+      .parse(req.query);
+    await renderInvitations(res, 200, q, { done: done(req) });
+  });
+
+  router.post("/invitations", need("manage_invitations"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    const field = (name: string) => (typeof req.body[name] === "string" ? String(req.body[name]).trim() : "");
+    const form: InviteForm = {
+      email: field("email"),
+      externalId: field("externalId"),
+      seatType: field("seatType"),
+      role: field("role"),
+    };
+    try {
+      const input = invitationInput.parse({
+        email: form.email || undefined,
+        externalId: form.externalId || undefined,
+        seatType: form.seatType,
+        role: form.role || undefined,
+      });
+      const issued = await createInvitation(deps, org.id, input, actor);
+      // The link is on this response only (no-store); the list and every later page show the invitation, not the link.
+      await renderInvitations(
+        res,
+        201,
+        { status: "pending" },
+        { newLink: { who: input.email ?? input.externalId ?? "", url: issued.claimUrl, resent: false } },
+      );
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      const problem: Problem =
+        known.code === "no_seat_available"
+          ? {
+              kind: "no_seat",
+              seatType: String(known.details.seatType ?? form.seatType),
+              purchaseRequired: Number(known.details.purchaseRequired ?? 1),
+              message: known.message,
+            }
+          : {
+              kind: "error",
+              message: known.message.replace(/^give email or externalId$/, "Give an email or an external id."),
+            };
+      await renderInvitations(res, HTTP_STATUS[known.code], { status: "pending" }, { problem, form });
+    }
+  });
+
+  function invitationIdOf(req: Request): string {
+    const id = String(req.params.invitationId);
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new DomainError("not_found", "invitation not found");
+    return id;
+  }
+
+  router.post("/invitations/:invitationId/resend", need("manage_invitations"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    try {
+      const issued = await resendInvitation(deps, org.id, invitationIdOf(req), actor);
+      const i = issued.invitation;
+      await renderInvitations(
+        res,
+        200,
+        { status: "pending" },
+        { newLink: { who: i.email ?? i.externalId ?? i.memberId, url: issued.claimUrl, resent: true } },
+      );
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      await renderInvitations(
+        res,
+        HTTP_STATUS[known.code],
+        { status: "pending" },
+        {
+          problem: { kind: "error", message: known.message },
+        },
+      );
+    }
+  });
+
+  router.post("/invitations/:invitationId/revoke", need("manage_invitations"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    try {
+      await revokeInvitation(deps, org.id, invitationIdOf(req), actor);
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      return renderInvitations(
+        res,
+        HTTP_STATUS[known.code],
+        { status: "pending" },
+        {
+          problem: { kind: "error", message: known.message },
+        },
+      );
+    }
+    res.redirect(303, "/admin/invitations?done=invitation_revoked");
   });
 
   // ---- Connections

@@ -239,3 +239,186 @@ describe("billing page: quote and purchase", () => {
     expect((await o.api.get("billing")).body.scheduledReductions).toEqual([]);
   });
 });
+
+function claimLinkOf(html: string): string {
+  const url = /id="claim-link">([^<]+)</.exec(html)?.[1]?.trim();
+  if (!url) throw new Error("no claim link on the page");
+  return url;
+}
+
+describe("invitations page", () => {
+  it("a member gets no console; an admin invites, sees the link once, resends (new link once) and revokes", async () => {
+    const o = await orgWithPeople(0, { seats: { chat_code: 10, chat: 12 } });
+    expect((await get(o.member, "/admin/invitations")).status).toBe(403);
+    const page = await get(o.admin, "/admin/invitations");
+    expect(page.status).toBe(200);
+    // An admin may give member or admin, never owner.
+    const roles = page.text.split('name="role"')[1].split("</select>")[0];
+    expect(roles).toContain('value="admin"');
+    expect(roles).not.toContain('value="owner"');
+    expect((await get(o.owner, "/admin/invitations")).text.split('name="role"')[1]).toContain('value="owner"');
+
+    const created = await post(
+      o.admin,
+      "/admin/invitations",
+      { email: "new.hire@acme.test", externalId: "", seatType: "chat", role: "member" },
+      "/admin/invitations",
+    );
+    expect(created.status).toBe(201);
+    const link = claimLinkOf(created.text);
+    expect(link).toMatch(/^http:\/\/roster\.test\/claim\/claim_/);
+    expect(created.text).toContain('data-copy="claim-link"');
+    expect(created.text).toContain('data-invitation="new.hire@acme.test" data-status="pending"');
+    const list = await get(o.admin, "/admin/invitations");
+    expect(list.text).toContain("new.hire@acme.test");
+    expect(list.text).not.toContain(link);
+    expect(list.text).not.toContain(link.split("/claim/")[1]);
+
+    const id = /invitations\/([0-9a-f-]{36})\/resend/.exec(list.text)![1];
+    const resent = await post(o.admin, `/admin/invitations/${id}/resend`, {}, "/admin/invitations");
+    expect(resent.status).toBe(200);
+    const second = claimLinkOf(resent.text);
+    expect(second).not.toBe(link);
+    expect(resent.text).toContain("The previous link no longer works.");
+    expect((await request(app).get(new URL(link).pathname)).status).toBe(410);
+    expect((await request(app).get(new URL(second).pathname)).status).toBe(200);
+    expect((await get(o.admin, "/admin/invitations")).text).not.toContain(second);
+
+    const revoked = await post(o.admin, `/admin/invitations/${id}/revoke`, {}, "/admin/invitations");
+    expect(revoked.status).toBe(303);
+    expect((await get(o.admin, revoked.headers.location)).text).toContain("Invitation revoked.");
+    expect((await request(app).get(new URL(second).pathname)).status).toBe(410);
+    expect((await get(o.admin, "/admin/invitations")).text).toContain("No pending invitations.");
+    const tab = await get(o.admin, "/admin/invitations?status=revoked");
+    expect(tab.text).toContain('data-invitation="new.hire@acme.test" data-status="revoked"');
+    expect(tab.text).toMatch(/href="\/admin\/invitations\?status=revoked" aria-current="page"/);
+    const again = await post(o.admin, `/admin/invitations/${id}/revoke`, {}, "/admin/invitations");
+    expect(again.status).toBe(409);
+    expect(again.text).toContain("this invitation is revoked");
+  });
+
+  it("an admin cannot invite an owner; a missing invitee or seat is said in words", async () => {
+    const o = await orgWithPeople(0, { seats: { chat_code: 10, chat: 12 } });
+    const owner = await post(
+      o.admin,
+      "/admin/invitations",
+      { email: "boss@acme.test", seatType: "chat", role: "owner" },
+      "/admin/invitations",
+    );
+    expect(owner.status).toBe(403);
+    expect(owner.text).toContain("needs the owner role");
+    expect(owner.text).toContain('value="boss@acme.test"'); // the form keeps what was typed
+    const nobody = await post(
+      o.admin,
+      "/admin/invitations",
+      { email: "", externalId: "", seatType: "chat" },
+      "/admin/invitations",
+    );
+    expect(nobody.status).toBe(400);
+    expect(nobody.text).toContain("Give an email or an external id.");
+    expect((await o.api.get("invitations")).body.items).toEqual([]);
+  });
+
+  it("no seat available: owners get the purchase prompt, admins a clear message", async () => {
+    const o = await orgWithPeople();
+    const admin = await post(
+      o.admin,
+      "/admin/invitations",
+      { email: "late@acme.test", seatType: "chat", role: "member" },
+      "/admin/invitations",
+    );
+    expect(admin.status).toBe(409);
+    expect(admin.text).toContain("No Chat seat is available");
+    expect(admin.text).toContain("Ask an owner to buy 1 more");
+    expect(admin.text).not.toContain("/admin/billing?");
+    const owner = await post(
+      o.owner,
+      "/admin/invitations",
+      { email: "late@acme.test", seatType: "chat", role: "member" },
+      "/admin/invitations",
+    );
+    expect(owner.status).toBe(409);
+    expect(owner.text).toContain('href="/admin/billing?seatType=chat&amp;quantity=1"');
+    expect(owner.text).toContain("Buy 1 Chat seat");
+  });
+
+  it("shows an invitee's external id, metadata and the org name from outside as text, never markup", async () => {
+    const evil = "<script>alert(1)</script>";
+    const o = await orgWithPeople(0, { name: `Acme ${evil}`, seats: { chat_code: 10, chat: 12 } });
+    const res = await o.api.post("invitations", { externalId: evil, seatType: "chat", metadata: { team: evil } });
+    expect(res.status).toBe(201);
+    const page = await get(o.admin, "/admin/invitations");
+    expect(page.text).not.toContain("<script>alert");
+    expect(page.text).toContain("&lt;script>alert(1)&lt;/script>");
+    const claim = await request(app).get(new URL(res.body.claimUrl).pathname);
+    expect(claim.status).toBe(200);
+    expect(claim.text).not.toContain("<script>alert");
+    expect(claim.text).toContain("Acme &lt;script>alert(1)&lt;/script>");
+  });
+
+  it("refuses invite, resend and revoke forms without the session's CSRF token or from another origin", async () => {
+    const o = await orgWithPeople(0, { seats: { chat_code: 10, chat: 12 } });
+    const inv = await o.api.post("invitations", { email: "x@acme.test", seatType: "chat" });
+    const id = inv.body.id as string;
+    const token = csrfOf((await get(o.admin, "/admin/invitations")).text);
+    for (const [path, form, origin] of [
+      ["/admin/invitations", { email: "y@acme.test", seatType: "chat" }, undefined],
+      ["/admin/invitations", { email: "y@acme.test", seatType: "chat", _csrf: token }, "https://evil.example"],
+      [`/admin/invitations/${id}/resend`, { _csrf: "forged" }, undefined],
+      [`/admin/invitations/${id}/revoke`, {}, undefined],
+      [`/admin/invitations/${id}/revoke`, { _csrf: token }, "https://evil.example"],
+    ] as const) {
+      const r = request(app).post(path).set("Cookie", o.admin).type("form");
+      if (origin) r.set("Origin", origin);
+      const res = await r.send(form);
+      expect(res.status, path).toBe(403);
+      expect(res.text).toContain("Nothing was changed");
+    }
+    const list = (await o.api.get("invitations")).body.items as { status: string; email: string }[];
+    expect(list.map((i) => [i.email, i.status])).toEqual([["x@acme.test", "pending"]]);
+    expect((await request(app).get(new URL(inv.body.claimUrl).pathname)).status).toBe(200); // not resent
+  });
+});
+
+describe("claim page in the console's look", () => {
+  it("GET changes nothing; the claim signs in and lands on /me with the seat; strict headers; one 410 for any bad link", async () => {
+    const o = await orgWithPeople(0, { seats: { chat_code: 10, chat: 12 } });
+    const inv = await o.api.post("invitations", { email: "claimer@acme.test", seatType: "chat" });
+    const path = new URL(inv.body.claimUrl).pathname;
+    for (let i = 0; i < 2; i++) {
+      const page = await request(app).get(path);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('<link rel="stylesheet" href="/admin/assets/console.css"/>');
+      expect(page.text).toContain("Claim seat");
+      expect(page.text).not.toMatch(/<style|\sstyle="/);
+      const csp = String(page.headers["content-security-policy"]);
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain("unsafe-inline");
+      expect(page.headers["referrer-policy"]).toBe("no-referrer");
+      expect(page.headers["cache-control"]).toBe("no-store");
+      expect(page.headers["x-frame-options"]).toBe("DENY");
+      expect(page.headers["set-cookie"]).toBeUndefined();
+    }
+    const memberId = inv.body.memberId as string;
+    expect((await reload(tdb.db, o.created.orgId, memberId)).seatStatus).toBe("pending");
+    const token = path.split("/claim/")[1];
+    const forged = await request(app).post("/claim").set("Origin", "https://evil.example").type("form").send({ token });
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain("Open your claim link");
+    expect(forged.text).toContain("/admin/assets/console.css");
+    const claimed = await request(app).post("/claim").type("form").send({ token });
+    expect(claimed.status).toBe(303);
+    expect(claimed.headers.location).toBe("/me");
+    const me = await request(app).get("/me").set("Cookie", sessionCookie(claimed));
+    expect(me.text).toContain("Your seat: <strong>Chat</strong>");
+    expect((await reload(tdb.db, o.created.orgId, memberId)).seatStatus).toBe("claimed");
+    const used = await request(app).get(path);
+    const bogus = await request(app).get(`/claim/claim_${"A".repeat(43)}`);
+    for (const res of [used, bogus]) {
+      expect(res.status).toBe(410);
+      expect(res.text).toContain("This claim link is invalid, expired or already used.");
+      expect(res.text).toContain("/admin/assets/console.css");
+    }
+  });
+});
