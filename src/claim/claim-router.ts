@@ -6,6 +6,7 @@ import express, { type Request, type Response, Router } from "express";
 import helmet from "helmet";
 import { h } from "preact";
 import { sendPage } from "../console/layout.js";
+import { sameOrigin } from "../console/security.js";
 import { CLAIM_INVALID_MESSAGE, ClaimPage, ClaimProblemPage } from "../console/pages/claim.js";
 import { DomainError } from "../domain/errors.js";
 import type { SessionManager } from "../http/session.js";
@@ -19,7 +20,6 @@ function invalidPage(res: Response): void {
 export function createClaimRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith("https://");
-  const publicOrigin = new URL(deps.publicUrl).origin;
   // The token is in the path: no referrer may carry it away, no cache keep it, no frame show the button.
   const headers = helmet({
     contentSecurityPolicy: {
@@ -36,7 +36,10 @@ export function createClaimRouter(deps: ServiceDeps, sessions: SessionManager): 
         baseUri: ["'none'"],
       },
     },
-    referrerPolicy: { policy: "no-referrer" },
+    // strict-origin, not no-referrer: the path (with the token) never leaves in a Referer, yet the claim
+    // form's POST still carries its Origin (under no-referrer browsers send "Origin: null", which the
+    // login-CSRF check must refuse).
+    referrerPolicy: { policy: "strict-origin" },
     strictTransportSecurity: secure ? { maxAge: 31_536_000 } : false,
     frameguard: { action: "deny" },
     crossOriginEmbedderPolicy: false,
@@ -60,8 +63,7 @@ export function createClaimRouter(deps: ServiceDeps, sessions: SessionManager): 
     express.urlencoded({ extended: false, limit: "4kb" }),
     async (req: Request, res: Response) => {
       // Login CSRF: another site must not make a browser claim (and sign in as) an invitee it chose.
-      const origin = req.get("origin");
-      if (origin && origin !== publicOrigin) {
+      if (!sameOrigin(req, deps.publicUrl)) {
         sendPage(
           res,
           403,

@@ -45,6 +45,7 @@ import { getSamlConnection, putSamlConnection, samlEndpoints } from "../services
 import { getSettings, patchSettings, settingsPatchInput } from "../services/settings-service.js";
 import { issueToken, listOrgTokens, revokeOrgToken } from "../services/tokens-service.js";
 import { sendPage, type Viewer } from "./layout.js";
+import { sameOrigin } from "./security.js";
 import { AuditPage, type AuditFilterForm } from "./pages/audit.js";
 import { BillingPage, type BillingPageProps, ConfirmPurchasePage, money } from "./pages/billing.js";
 import { ConnectionsPage } from "./pages/connections.js";
@@ -113,15 +114,6 @@ function labelsOf(deps: ServiceDeps, org: Org): { labels: Labels; types: string[
     labels: new Map(catalog.seatTypes.map((s) => [s.type, s.label])),
     types: catalog.seatTypes.map((s) => s.type),
   };
-}
-
-function sameOrigin(req: Request, publicUrl: string): boolean {
-  const origin = req.get("origin");
-  // Browsers send Origin on every form POST; a request without one is not a browser's cross-site form.
-  if (!origin) return true;
-  if (origin === "null") return false;
-  const own = [new URL(publicUrl).origin, `${req.protocol}://${req.get("host")}`];
-  return own.includes(origin);
 }
 
 export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager): Router {

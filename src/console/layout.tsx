@@ -63,7 +63,7 @@ export function Layout(props: {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
-        {props.secretUrl && <meta name="referrer" content="no-referrer" />}
+        {props.secretUrl && <meta name="referrer" content="strict-origin" />}
         {props.secretUrl && <meta name="robots" content="noindex" />}
         <title>{viewer ? `${props.title} · ${viewer.orgName} · Roster` : `${props.title} · Roster`}</title>
         <link rel="icon" href="/admin/assets/favicon.svg" type="image/svg+xml" />

@@ -395,7 +395,7 @@ describe("claim page in the console's look", () => {
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).not.toContain("unsafe-inline");
-      expect(page.headers["referrer-policy"]).toBe("no-referrer");
+      expect(page.headers["referrer-policy"]).toBe("strict-origin");
       expect(page.headers["cache-control"]).toBe("no-store");
       expect(page.headers["x-frame-options"]).toBe("DENY");
       expect(page.headers["set-cookie"]).toBeUndefined();

@@ -259,7 +259,7 @@ describe("claiming", () => {
       expect(page.text).toContain("Claim seat");
       expect(page.text).toContain('method="post" action="/claim"');
       expect(page.headers["cache-control"]).toBe("no-store");
-      expect(page.headers["referrer-policy"]).toBe("no-referrer");
+      expect(page.headers["referrer-policy"]).toBe("strict-origin");
       expect(page.headers["content-security-policy"]).toContain("default-src 'none'");
       expect(page.headers["x-frame-options"]).toBeDefined();
     }
