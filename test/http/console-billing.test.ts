@@ -108,8 +108,8 @@ describe("billing page: who sees it", () => {
     const page = await get(o.owner, "/admin/billing");
     expect(page.status).toBe(200);
     expect(page.text).toContain("Graduated: each seat costs the price of the tier it falls in");
-    expect(page.text).toContain("seats 1–100: $720.00 each");
-    expect(page.text).toContain("seat 501 and up: $288.00 each");
+    expect(page.text).toContain("Seats 1–100: $720.00 each");
+    expect(page.text).toContain("Seat 501 and up: $288.00 each");
     expect(page.text).toContain("No purchases yet.");
   });
 });

@@ -27,8 +27,8 @@ function tierRange(tiers: readonly Tier[], i: number, model: TieringModel): stri
     if (upTo === null) return `${from} seats or more`;
     return i === 0 ? `Up to ${upTo} seats` : `${from} to ${upTo} seats`;
   }
-  if (upTo === null) return `seat ${from} and up`;
-  return `seats ${from}–${upTo}`;
+  if (upTo === null) return `Seat ${from} and up`;
+  return `Seats ${from}–${upTo}`;
 }
 
 /** "Graduated: seats 1–100 at $720.00 each; …" */

@@ -191,7 +191,7 @@ export function InvitationsPage(props: {
                 return (
                   <tr key={i.id} data-invitation={who} data-status={i.status}>
                     <td data-label="Invitee">
-                      <strong class="mono">{who}</strong>
+                      <strong class="invitee">{who}</strong>
                       {i.email && i.externalId && <div class="muted mono">{i.externalId}</div>}
                       <Metadata metadata={i.metadata} />
                     </td>
