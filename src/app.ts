@@ -5,6 +5,7 @@ import { createAdminRouter } from "./admin/admin-router.js";
 import { openApiDocument } from "./admin/openapi.js";
 import { DomainError } from "./domain/errors.js";
 import { jsonErrorHandler, notFound } from "./http/errors.js";
+import { nestsDeeperThan, TOO_DEEP_MESSAGE } from "./http/json-depth.js";
 import { createMetrics } from "./http/metrics.js";
 import { requestContext } from "./http/request-context.js";
 import type { SessionCodec } from "./http/session.js";
@@ -34,6 +35,10 @@ export function buildApp(deps: AppDeps): Express {
   // SCIM parses its own bodies (larger limit for Bulk and big group PATCHes) and answers in SCIM's format.
   app.use("/scim/v2", createScimRouter(deps));
   app.use(express.json({ limit: "1mb", type: ["application/json", "application/*+json"] }));
+  app.use((req, _res, next) => {
+    if (req.body !== undefined && nestsDeeperThan(req.body)) throw new DomainError("invalid_request", TOO_DEEP_MESSAGE);
+    next();
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

