@@ -30,7 +30,7 @@ import {
 } from "../services/tokens-service.js";
 import { processBulk } from "./bulk.js";
 import type { AttributeResolver, ColumnSpec } from "./filter/filter-to-sql.js";
-import { fromScimGroup, parseGroupPatch, toScimGroup } from "./groups.js";
+import { parseGroupPatch, readScimGroup, toScimGroup } from "./groups.js";
 import { attributeList, compileListQuery, type ListParams, readListParams } from "./list-query.js";
 import { excludes, project } from "./projection.js";
 import { groupAttributes, userAttributes } from "./scim-attributes.js";
@@ -46,7 +46,7 @@ import {
 } from "./schemas.js";
 import { storableText } from "./normalize.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
-import { etagOf, fromScimUser, toScimUser } from "./users.js";
+import { etagOf, readScimUser, toScimUser } from "./users.js";
 
 export interface ScimContext {
   orgId: string;
@@ -237,7 +237,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.post("/Users", async (req, res) => {
-    const member = await createScimUser(deps, ctx(req).orgId, fromScimUser(req.body), actorOf(req), pendingCheck(req));
+    const member = await createScimUser(deps, ctx(req).orgId, readScimUser(req.body), actorOf(req), pendingCheck(req));
     res.setHeader("Location", `${baseUrl}/Users/${member.id}`);
     const { attributes, excluded } = projection(req);
     send(res, 201, project(toScimUser(member, baseUrl), attributes, excluded), etagOf(member.version));
@@ -248,7 +248,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
       deps,
       ctx(req).orgId,
       String(req.params.id),
-      fromScimUser(req.body),
+      readScimUser(req.body),
       actorOf(req),
       { ifMatch: req.get("if-match"), currentEtag: (m) => etagOf(m.version) },
     );
@@ -332,7 +332,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.post("/Groups", async (req, res) => {
-    const group = await createScimGroup(deps, ctx(req).orgId, fromScimGroup(req.body), actorOf(req));
+    const group = await createScimGroup(deps, ctx(req).orgId, readScimGroup(req.body), actorOf(req));
     res.setHeader("Location", `${baseUrl}/Groups/${group.id}`);
     const { attributes, excluded } = projection(req);
     send(res, 201, (await renderGroups(ctx(req).orgId, [group], attributes, excluded))[0], etagOf(group.version));
@@ -343,7 +343,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
       deps,
       ctx(req).orgId,
       String(req.params.id),
-      fromScimGroup(req.body),
+      readScimGroup(req.body),
       actorOf(req),
       { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) },
     );

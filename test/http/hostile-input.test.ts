@@ -99,3 +99,61 @@ describe("a body nested 10,000 deep", () => {
     expect(res.status).toBeLessThan(300);
   });
 });
+
+describe("SCIM `schemas` is checked (RFC 7644 §3.3)", () => {
+  const userCases: [string, Record<string, unknown>, string][] = [
+    ["missing", { userName: "s1@example.com" }, "invalidValue"],
+    ["null", { schemas: null, userName: "s2@example.com" }, "invalidValue"],
+    ["the Group URN", { schemas: [GROUP_SCHEMA], userName: "s3@example.com" }, "invalidValue"],
+    ["User and Group URNs", { schemas: [USER_SCHEMA, GROUP_SCHEMA], userName: "s4@example.com" }, "invalidValue"],
+    ["a string", { schemas: USER_SCHEMA, userName: "s5@example.com" }, "invalidSyntax"],
+    ["an array with a number", { schemas: [USER_SCHEMA, 7], userName: "s6@example.com" }, "invalidSyntax"],
+    ["empty", { schemas: [], userName: "s7@example.com" }, "invalidValue"],
+  ];
+
+  it("refuses a User whose schemas are missing, wrong or not an array, on POST, PUT and in Bulk", async () => {
+    for (const [what, body, scimType] of userCases) {
+      expectScimError(await scim.post("/Users", body), 400, scimType);
+      expectScimError(await scim.put(`/Users/${user.id}`, { ...body, userName: user.userName }), 400, scimType);
+      const bulk = await scim.post("/Bulk", {
+        schemas: [BULK_REQUEST],
+        Operations: [{ method: "POST", path: "/Users", bulkId: "u", data: body }],
+      });
+      expect(bulk.status, what).toBe(200);
+      expect(bulk.body.Operations[0].status, what).toBe("400");
+      expect(bulk.body.Operations[0].response.scimType, what).toBe(scimType);
+    }
+    const list = await scim.get(`/Users?filter=${encodeURIComponent('userName sw "s"')}`);
+    expect(list.body.totalResults).toBe(0);
+  });
+
+  it("refuses a Group with the User URN or no schemas, and accepts unknown extension URNs beside the core one", async () => {
+    expectScimError(await scim.post("/Groups", { schemas: [USER_SCHEMA], displayName: "Wrong" }), 400, "invalidValue");
+    expectScimError(await scim.post("/Groups", { displayName: "Bare" }), 400, "invalidValue");
+    expectScimError(await scim.post("/Groups", { schemas: GROUP_SCHEMA, displayName: "Str" }), 400, "invalidSyntax");
+    const ok = await scim.post("/Groups", {
+      schemas: [GROUP_SCHEMA, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+      displayName: "Fine",
+    });
+    expect(ok.status).toBe(201);
+    // URNs compare case-insensitively.
+    const upper = await scim.post("/Users", { schemas: [USER_SCHEMA.toUpperCase()], userName: "upper@example.com" });
+    expect(upper.status).toBe(201);
+  });
+
+  it("requires the PatchOp URN on PATCH and the SearchRequest URN on .search", async () => {
+    const op = { op: "replace", path: "displayName", value: "X" };
+    for (const body of [
+      { Operations: [op] },
+      { schemas: [USER_SCHEMA], Operations: [op] },
+      { schemas: "x", Operations: [op] },
+    ]) {
+      expectScimError(await scim.patch(`/Users/${user.id}`, body), 400, "invalidSyntax");
+    }
+    expectScimError(await scim.post("/Users/.search", { filter: 'userName eq "x"' }), 400, "invalidSyntax");
+    expect((await scim.post("/Users/.search", { schemas: [SEARCH_REQUEST], filter: 'userName eq "x"' })).status).toBe(
+      200,
+    );
+    expect((await scim.get(`/Users/${user.id}`)).body.displayName).toBeUndefined();
+  });
+});
