@@ -12,6 +12,29 @@ import { fromScimUser, toScimValidationError } from "./users.js";
 
 const MAX_OPERATIONS = 1000;
 
+// RFC 7644 §3.5.2 / §3.10: PATH = attrPath / valuePath [subAttr], attrPath = [URI ":"] ATTRNAME *1subAttr,
+// ATTRNAME = ALPHA *(nameChar). scimmy split paths on dots without checking them, so "name..givenName" was
+// accepted and wrote data. Paths are checked here first; the only URIs a User knows are its extensions
+// (the core URN was already dropped by normalize.ts), and an extension URN alone names the whole extension.
+const ATTR_PATH = /^(\$?[a-z][\w-]*)(?:\[(.*)\])?(?:\.(\$?[a-z][\w-]*))?$/is;
+const EXTENSION_URNS = [ENTERPRISE_SCHEMA, SEAT_SCHEMA];
+
+/** Throws invalidPath for a malformed path; returns the bracketed filter of a valuePath, if any. */
+function checkPath(path: string, filterAllowed: boolean): string | null {
+  let rest = path;
+  const urn = EXTENSION_URNS.find((u) => path.toLowerCase().startsWith(u.toLowerCase()));
+  if (urn) {
+    rest = path.slice(urn.length);
+    if (rest === "") return null;
+    if (!rest.startsWith(":")) throw new ScimError(400, "invalidPath", `"${path}" is not a valid attribute path`);
+    rest = rest.slice(1);
+  }
+  const match = ATTR_PATH.exec(rest);
+  if (!match || (match[2] !== undefined && !filterAllowed))
+    throw new ScimError(400, "invalidPath", `"${path}" is not a valid attribute path`);
+  return match[2] ?? null;
+}
+
 export function parseUserPatch(body: unknown): PatchOperation[] {
   const b = readMessage(body, PATCH_OP_SCHEMA, "PatchOp");
   const raw = b.Operations ?? b.operations;
@@ -25,15 +48,15 @@ export function parseUserPatch(body: unknown): PatchOperation[] {
       throw new ScimError(400, "invalidSyntax", `unknown op "${String(op.op)}"`);
     if (op.path !== undefined) {
       if (op.path.length > LIMITS.maxFilterLength) throw new ScimError(400, "invalidPath", "path is too long");
-      for (const [, inner] of op.path.matchAll(/\[(.*?)\]/g)) parseFilter(inner, { maxLength: LIMITS.maxFilterLength });
+      const inner = checkPath(op.path, true);
+      if (inner !== null) parseFilter(inner, { maxLength: LIMITS.maxFilterLength });
       if (op.path.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase()))
         throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
-    } else if (
-      op.value &&
-      typeof op.value === "object" &&
-      Object.keys(op.value).some((k) => k.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase()))
-    ) {
-      throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
+    } else if (op.value && typeof op.value === "object" && !Array.isArray(op.value)) {
+      // Path-less values name attributes by their keys ("name.givenName", "urn:…:User:department").
+      for (const key of Object.keys(op.value)) checkPath(key, false);
+      if (Object.keys(op.value).some((k) => k.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase())))
+        throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
     }
   }
   return ops;

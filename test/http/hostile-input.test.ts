@@ -157,3 +157,53 @@ describe("SCIM `schemas` is checked (RFC 7644 §3.3)", () => {
     expect((await scim.get(`/Users/${user.id}`)).body.displayName).toBeUndefined();
   });
 });
+
+describe("malformed PATCH paths (RFC 7644 §3.5.2)", () => {
+  it("answers 400 invalidPath and changes nothing", async () => {
+    const target = await createUser(scim, "paths@example.com", { name: { givenName: "Grace", familyName: "Hopper" } });
+    const before = (await scim.get(`/Users/${target.id}`)).body;
+    const paths = [
+      "name..givenName",
+      ".name",
+      "name.",
+      "name.givenName.x",
+      "na me",
+      "1name",
+      'emails[type eq "work"]..value',
+      "urn:ietf:params:scim:schemas:extension:enterprise:2.0:Userdepartment",
+      "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:",
+      "urn:example:unknown:2.0:User:thing",
+    ];
+    for (const path of paths) {
+      const res = await scim.patch(`/Users/${target.id}`, patchBody({ op: "replace", path, value: "Changed" }));
+      expectScimError(res, 400, "invalidPath");
+      expect(res.body.detail, path).toContain(path);
+    }
+    // The same in a path-less value's keys.
+    expectScimError(
+      await scim.patch(`/Users/${target.id}`, patchBody({ op: "replace", value: { "name..givenName": "Changed" } })),
+      400,
+      "invalidPath",
+    );
+    expect((await scim.get(`/Users/${target.id}`)).body).toEqual(before);
+  });
+
+  it("still takes the paths IdPs send", async () => {
+    const target = await createUser(scim, "goodpaths@example.com");
+    const res = await scim.patch(
+      `/Users/${target.id}`,
+      patchBody(
+        { op: "replace", path: "name.givenName", value: "Katherine" },
+        { op: "add", path: 'emails[type eq "work"].value', value: "kj@example.com" },
+        { op: "add", path: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", value: "NASA" },
+        { op: "replace", path: "urn:ietf:params:scim:schemas:core:2.0:User:displayName", value: "KJ" },
+        { op: "replace", value: { "name.familyName": "Johnson", active: true } },
+      ),
+    );
+    expect(res.status).toBeLessThan(300);
+    const after = (await scim.get(`/Users/${target.id}`)).body;
+    expect(after.name).toMatchObject({ givenName: "Katherine", familyName: "Johnson" });
+    expect(after.displayName).toBe("KJ");
+    expect(after["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].department).toBe("NASA");
+  });
+});
