@@ -104,21 +104,61 @@ function createOnAbsent(op: PatchOperation, resource: Record<string, unknown>, c
   return { op: "add", path: attribute, value: [{ type, [sub]: op.value }] };
 }
 
-/** The member after the operations, or null when they change nothing. */
+function isWholeExtension(op: PatchOperation): boolean {
+  return op.path !== undefined && op.path.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase();
+}
+
+/** Drops the enterprise extension from a resource; true when it had one. */
+function removeExtension(resource: Record<string, unknown>): boolean {
+  const key = Object.keys(resource).find((k) => k.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase());
+  if (key === undefined) return false;
+  const had = resource[key] !== null && resource[key] !== undefined;
+  delete resource[key];
+  if (Array.isArray(resource.schemas))
+    resource.schemas = (resource.schemas as unknown[]).filter(
+      (s) => typeof s !== "string" || s.toLowerCase() !== ENTERPRISE_SCHEMA.toLowerCase(),
+    );
+  return had;
+}
+
+/**
+ * The member after the operations, or null when they change nothing. Operations on the enterprise extension
+ * as a whole (path = its URN) are not something scimmy's PatchOp can do: an add or replace becomes the
+ * path-less form it handles ({"<urn>": value}); a remove drops the extension here, between the operations
+ * scimmy applies before and after it, so the order of operations is kept.
+ */
 export async function applyUserPatch(member: Member, ops: PatchOperation[]): Promise<UserFields | null> {
-  let patched: Record<string, unknown> | undefined;
+  let current = currentResource(member);
+  let changed = false;
+  let pending: PatchOperation[] = [];
+  const created = new Set<string>();
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const message = new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP_SCHEMA], Operations: pending });
+    pending = [];
+    const patched = (await message.apply(new UserSchema(current, "out"))) as unknown;
+    if (patched) {
+      current = JSON.parse(JSON.stringify(patched)) as Record<string, unknown>;
+      changed = true;
+    }
+  };
   try {
-    const current = currentResource(member);
-    const created = new Set<string>();
-    ops = ops.map((op) => createOnAbsent(op, current, created));
-    const message = new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP_SCHEMA], Operations: ops });
-    const resource = new UserSchema(current, "out");
-    patched = (await message.apply(resource)) as unknown as Record<string, unknown> | undefined;
+    for (const op of ops) {
+      if (isWholeExtension(op)) {
+        if (op.op === "remove") {
+          await flush();
+          changed = removeExtension(current) || changed;
+        } else {
+          pending.push({ op: op.op, value: { [ENTERPRISE_SCHEMA]: op.value } });
+        }
+        continue;
+      }
+      pending.push(createOnAbsent(op, current, created));
+    }
+    await flush();
   } catch (error) {
     throw toScimValidationError(error);
   }
-  if (!patched) return null;
-  const plain = JSON.parse(JSON.stringify(patched)) as Record<string, unknown>;
-  // externalId lives outside scimmy's coerced attributes; carry it through unless the ops changed it.
-  return fromScimUser(plain);
+  if (!changed) return null;
+  return fromScimUser(current);
 }

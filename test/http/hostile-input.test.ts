@@ -207,3 +207,76 @@ describe("malformed PATCH paths (RFC 7644 §3.5.2)", () => {
     expect(after["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].department).toBe("NASA");
   });
 });
+
+describe("PATCH of the enterprise extension as a whole object", () => {
+  const ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+  it("adds, replaces and removes it", async () => {
+    const target = await createUser(scim, "enterprise-whole@example.com");
+    const at = `/Users/${target.id}`;
+    let res = await scim.patch(
+      at,
+      patchBody({
+        op: "add",
+        path: ENT,
+        value: { department: "Eng", employeeNumber: "7", manager: { value: user.id } },
+      }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    let got = (await scim.get(at)).body;
+    expect(got.schemas).toContain(ENT);
+    expect(got[ENT]).toMatchObject({ department: "Eng", employeeNumber: "7", manager: { value: user.id } });
+
+    // replace on a complex attribute sets the sub-attributes given and leaves the others (RFC 7644 §3.5.2.3).
+    res = await scim.patch(at, patchBody({ op: "replace", path: ENT, value: { department: "Ops", costCenter: "42" } }));
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    got = (await scim.get(at)).body;
+    expect(got[ENT]).toMatchObject({ department: "Ops", costCenter: "42", employeeNumber: "7" });
+
+    res = await scim.patch(at, patchBody({ op: "remove", path: ENT }));
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    got = (await scim.get(at)).body;
+    expect(got[ENT]).toBeUndefined();
+    expect(got.schemas).not.toContain(ENT);
+
+    // Removing it again, or from a user who never had it, changes nothing and is not an error.
+    res = await scim.patch(at, patchBody({ op: "remove", path: ENT }));
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+  });
+
+  it("works on a user created with the extension, alone and mixed with other operations", async () => {
+    for (const op of ["add", "replace"]) {
+      const target = await createUser(scim, `enterprise-${op}@example.com`, {
+        [ENT]: { department: "A", manager: { value: user.id } },
+      });
+      const at = `/Users/${target.id}`;
+      const res = await scim.patch(
+        at,
+        patchBody(
+          { op, path: ENT, value: { department: "B", organization: "Org" } },
+          { op: "replace", path: "displayName", value: "Mixed" },
+        ),
+      );
+      expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+      const got = (await scim.get(at)).body;
+      expect(got[ENT], op).toMatchObject({ department: "B", organization: "Org", manager: { value: user.id } });
+      expect(got.displayName).toBe("Mixed");
+      const removed = await scim.patch(
+        at,
+        patchBody({ op: "remove", path: ENT }, { op: "add", path: `${ENT}:department`, value: "C" }),
+      );
+      expect(removed.status, JSON.stringify(removed.body)).toBeLessThan(300);
+      expect((await scim.get(at)).body[ENT]).toEqual({ department: "C" });
+    }
+  });
+
+  it("replaces it through a path-less value keyed by the URN", async () => {
+    const target = await createUser(scim, "enterprise-pathless@example.com", { [ENT]: { department: "A" } });
+    const res = await scim.patch(
+      `/Users/${target.id}`,
+      patchBody({ op: "replace", value: { [ENT]: { department: "B" } } }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    expect((await scim.get(`/Users/${target.id}`)).body[ENT]).toMatchObject({ department: "B" });
+  });
+});
