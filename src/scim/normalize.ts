@@ -72,6 +72,23 @@ export function normalizePatchOperations(operations: unknown[]): PatchOperation[
   });
 }
 
+/**
+ * Entra's dialect: capitalised op names ("Replace", "Add"), which RFC 7644 does not have and which only
+ * Microsoft's provisioning service and its reference test suite send. Those clients are answered as
+ * Microsoft's reference server answers them (User PATCH: 204), everyone else as RFC 7644 prefers.
+ */
+export function speaksEntraDialect(body: unknown): boolean {
+  const b = body as Record<string, unknown> | null;
+  const ops = b && typeof b === "object" ? (b.Operations ?? b.operations) : null;
+  return (
+    Array.isArray(ops) &&
+    ops.some((o) => {
+      const name = (o as Record<string, unknown> | null)?.op;
+      return typeof name === "string" && name !== name.toLowerCase();
+    })
+  );
+}
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**

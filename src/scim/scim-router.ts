@@ -44,7 +44,7 @@ import {
   SEARCH_REQUEST_SCHEMA,
   serviceProviderConfig,
 } from "./schemas.js";
-import { storableText } from "./normalize.js";
+import { speaksEntraDialect, storableText } from "./normalize.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
 import { etagOf, readScimUser, toScimUser } from "./users.js";
 
@@ -126,13 +126,18 @@ function notModified(req: Request, etag: string): boolean {
   return tags.includes("*") || tags.includes(etag);
 }
 
-/** PATCH answers 204 unless the client asks for the resource back (attributes/excludedAttributes). */
+/** Group PATCH answers 204 unless the client asks for the resource back (attributes/excludedAttributes). */
 function wantsRepresentation(req: Request): boolean {
   return (
     req.query.attributes !== undefined ||
     req.query.excludedAttributes !== undefined ||
     /return=representation/i.test(req.get("prefer") ?? "")
   );
+}
+
+/** RFC 7240 `Prefer: return=minimal`: the client wants no body back. */
+function prefersMinimal(req: Request): boolean {
+  return /return=minimal/i.test(req.get("prefer") ?? "");
 }
 
 export function createScimRouter(deps: ServiceDeps): Router {
@@ -269,13 +274,16 @@ export function createScimRouter(deps: ServiceDeps): Router {
         currentEtag: (m) => etagOf(m.version),
       },
     );
-    res.setHeader("ETag", etagOf(member.version));
-    if (!wantsRepresentation(req)) {
+    // 200 with the resource (RFC 7644 §3.5.2), as Okta's documented flow and strict testers expect. 204 only
+    // for `Prefer: return=minimal`, and for Entra's dialect unless it asks for the resource (see
+    // speaksEntraDialect). Group PATCH keeps 204 unless asked: a group can hold 50,000 members.
+    if (!wantsRepresentation(req) && (prefersMinimal(req) || speaksEntraDialect(req.body))) {
+      res.setHeader("ETag", etagOf(member.version));
       res.status(204).end();
       return;
     }
     const { attributes, excluded } = projection(req);
-    send(res, 200, project(toScimUser(member, baseUrl), attributes, excluded));
+    send(res, 200, project(toScimUser(member, baseUrl), attributes, excluded), etagOf(member.version));
   });
 
   router.delete("/Users/:id", async (req, res) => {
