@@ -10,7 +10,8 @@ export type DomainErrorCode =
   | "unauthorized"
   | "primary_owner_protected"
   | "precondition_failed"
-  | "unavailable";
+  | "unavailable"
+  | "rate_limited";
 
 export class DomainError extends Error {
   readonly code: DomainErrorCode;

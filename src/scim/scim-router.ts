@@ -3,6 +3,7 @@
 // the org. Routes validate and delegate to services; scimmy is used for schemas and User PATCH.
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 import { bearerToken } from "../admin/admin-auth.js";
+import { type AuthFailureLimiter, tooManyFailuresMessage } from "../http/auth-failures.js";
 import { nestsDeeperThan, TOO_DEEP_MESSAGE } from "../http/json-depth.js";
 import { listMembersOfGroups, queryGroups } from "../repositories/groups-repository.js";
 import { queryScimMembers } from "../repositories/members-repository.js";
@@ -140,7 +141,7 @@ function prefersMinimal(req: Request): boolean {
   return /return=minimal/i.test(req.get("prefer") ?? "");
 }
 
-export function createScimRouter(deps: ServiceDeps): Router {
+export function createScimRouter(deps: ServiceDeps, authFailures: AuthFailureLimiter): Router {
   const router = Router({ caseSensitive: false });
   const baseUrl = `${deps.publicUrl}/scim/v2`;
 
@@ -426,6 +427,14 @@ export function createScimRouter(deps: ServiceDeps): Router {
         (refused: unknown) => refused,
       );
     if (token && toScimError(answer)?.status === 401) knownTokens.forget(token.digest);
+    if (toScimError(answer)?.status === 401) {
+      const wait = authFailures.fail(req.ip ?? "unknown");
+      if (wait !== null) {
+        req.log.warn({ ip: req.ip }, "failed authentication limit reached");
+        res.setHeader("Retry-After", String(wait));
+        answer = new ScimError(429, null, tooManyFailuresMessage(wait));
+      }
+    }
     scimErrorHandler(answer, req, res, next);
   });
   return router;
