@@ -36,7 +36,7 @@ export function buildApp(deps: AppDeps): Express {
   // The client address (rate limits, logs) comes from X-Forwarded-For only when a trusted proxy sent it.
   app.set("trust proxy", deps.trustProxy ?? "loopback");
   const authFailures = new AuthFailureLimiter(deps.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT);
-  const metrics = createMetrics();
+  const metrics = createMetrics(deps.db);
   app.use(requestContext(deps.logger));
   app.use(metrics.middleware);
   // SCIM parses its own bodies (larger limit for Bulk and big group PATCHes) and answers in SCIM's format.
