@@ -21,6 +21,11 @@ const envSchema = z.object({
       "must be 32 random bytes in base64 (openssl rand -base64 32)",
     )
     .optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL (smtp://user:pass@host:587)")
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(320).default("Roster <roster@localhost>"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: z.enum(["true", "false"]).default("true"),
   MAPPINGS_DIR: z.string().default("./mappings"),
@@ -57,6 +62,9 @@ export interface Config {
   authFailureLimit: { max: number; windowMs: number };
   /** express's `trust proxy`: true/false, a hop count, or addresses/subnets ("loopback", "10.0.0.0/8"). */
   trustProxy: boolean | number | string;
+  /** null: no email is sent (admins copy claim links). */
+  smtpUrl: string | null;
+  mailFrom: string;
 }
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -90,5 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     saml: { clockSkewMs: e.SAML_CLOCK_SKEW_MS, maxResponseBytes: e.SAML_MAX_RESPONSE_BYTES },
     authFailureLimit: { max: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM,
   };
 }
