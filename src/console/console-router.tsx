@@ -448,15 +448,24 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
   async function renderBilling(
     res: Response,
     status: number,
-    extra: Partial<Omit<BillingPageProps, "viewer" | "labels" | "billing" | "seats">>,
+    extra: Partial<Omit<BillingPageProps, "viewer" | "labels" | "billing" | "seats" | "names">>,
   ) {
     const { org, viewer } = signedOf(res);
     const { labels } = labelsOf(deps, org);
     const [billing, seats] = await Promise.all([billingOverview(deps, org.id), seatOverview(deps, org.id)]);
+    // Who bought: the member behind "admin:<id>", when they still exist (tokens and the operator stay as ids).
+    const names = new Map<string, string>();
+    const ids = new Set(billing.charges.map((c) => c.createdBy).filter((a) => a.startsWith("admin:")));
+    await Promise.all(
+      [...ids].map(async (actor) => {
+        const m = await getMember(deps, org.id, actor.slice("admin:".length)).catch(() => null);
+        if (m) names.set(actor, m.email ?? m.userName);
+      }),
+    );
     sendPage(
       res,
       status,
-      <BillingPage viewer={viewer} labels={labels} billing={billing} seats={seats} add={{}} {...extra} />,
+      <BillingPage viewer={viewer} labels={labels} billing={billing} seats={seats} names={names} add={{}} {...extra} />,
     );
   }
 

@@ -162,6 +162,9 @@ describe("billing page: quote and purchase", () => {
     expect(after.text).toContain("3 waiting members got seats.");
     expect(after.text).toContain(`data-charge="${billing.body.charges[0].id}"`);
     expect(after.text).toContain("Chat: 10 → 14");
+    const chargeRow = after.text.split(`data-charge="${billing.body.charges[0].id}"`)[1].split("</tr>")[0];
+    expect(chargeRow).toMatch(/<td data-label="By">[^<\s]+@[^<\s]+<\/td>/); // the buyer's email, not admin:<uuid>
+    expect(chargeRow).not.toContain("admin:");
     expect((await get(o.owner, second.headers.location)).text).toContain("it was charged once");
     const overview = await get(o.owner, "/admin");
     const chat = overview.text.split('data-seat-type="chat"')[1].split("</section>")[0];

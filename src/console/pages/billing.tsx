@@ -128,6 +128,8 @@ export interface BillingPageProps {
   labels: Labels;
   billing: BillingOverview;
   seats: SeatOverview;
+  /** Display names of the members who bought ("admin:<id>" → email). */
+  names: Map<string, string>;
   /** The quote form's numbers (prefilled from ?seatType=&quantity=). */
   add: Record<string, number>;
   quote?: Quote;
@@ -139,7 +141,7 @@ export interface BillingPageProps {
   error?: string;
 }
 
-function ChargesTable(props: { charges: Charge[]; labels: Labels }) {
+function ChargesTable(props: { charges: Charge[]; labels: Labels; names: Map<string, string> }) {
   if (props.charges.length === 0) return <p>No purchases yet.</p>;
   return (
     <div class="table-wrap">
@@ -167,9 +169,7 @@ function ChargesTable(props: { charges: Charge[]; labels: Labels }) {
                 </ul>
               </td>
               <td data-label="Total">{amountInWords(ch.total, ch.currency)}</td>
-              <td data-label="By" class="mono">
-                {ch.createdBy}
-              </td>
+              <td data-label="By">{props.names.get(ch.createdBy) ?? <span class="mono">{ch.createdBy}</span>}</td>
             </tr>
           ))}
         </tbody>
@@ -304,7 +304,7 @@ export function BillingPage(props: BillingPageProps) {
 
       <section class="panel" aria-labelledby="charges">
         <h2 id="charges">Charges</h2>
-        <ChargesTable charges={billing.charges} labels={labels} />
+        <ChargesTable charges={billing.charges} labels={labels} names={props.names} />
       </section>
 
       <section class="panel" aria-labelledby="reductions">
