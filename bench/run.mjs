@@ -3,7 +3,7 @@
 //
 // What it does, in order (every loop bounded in count and time; traffic only to 127.0.0.1):
 //   1. creates a fresh database (and one for the floor) on BENCH_DATABASE_URL's server;
-//   2. starts Roster (node --import tsx src/main.ts) and the floor (MODE=slots) on free ports;
+//   2. starts Roster (compiled: node dist/src/main.js, WORKERS=BENCH_WORKERS) and the floor (MODE=slots) on free ports;
 //   3. creates an org through the operator API;
 //   4. POST /Users with autocannon, alternating Roster and floor (A B A B), while it fills the org;
 //   5. tops up to BENCH_USERS users with a bulk SQL insert (FILLER: setup only, never measured);
@@ -490,7 +490,8 @@ async function main() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const operatorToken = randomBytes(24).toString("base64url");
-  const roster = startProcess("roster", ["--import", "tsx", "src/main.ts"], {
+  execFileSync(process.execPath, ["scripts/build-if-stale.mjs"], { cwd: REPO, stdio: "inherit" });
+  const roster = startProcess("roster", ["dist/src/main.js"], {
     cwd: REPO,
     extraEnv: {
       DATABASE_URL: dbUrl(dbName),

@@ -1,0 +1,56 @@
+// Express wiring only: builds the app from ready-made dependencies and reads no environment.
+import express from "express";
+import { createAdminRouter } from "./admin/admin-router.js";
+import { openApiDocument } from "./admin/openapi.js";
+import { DomainError } from "./domain/errors.js";
+import { jsonErrorHandler, notFound } from "./http/errors.js";
+import { createMetrics } from "./http/metrics.js";
+import { requestContext } from "./http/request-context.js";
+import { createOperatorRouter } from "./operator/operator-router.js";
+import { createMeRouter } from "./me/me-router.js";
+import { createSamlRouter } from "./saml/saml-router.js";
+import { createScimRouter } from "./scim/scim-router.js";
+export function buildApp(deps) {
+    const app = express();
+    app.disable("x-powered-by");
+    // SCIM sets resource ETags itself (W/"<version>"); express's body hashes on lists and errors mean nothing.
+    app.set("etag", false);
+    app.set("trust proxy", "loopback");
+    const metrics = createMetrics();
+    app.use(requestContext(deps.logger));
+    app.use(metrics.middleware);
+    // SCIM parses its own bodies (larger limit for Bulk and big group PATCHes) and answers in SCIM's format.
+    app.use("/scim/v2", createScimRouter(deps));
+    app.use(express.json({ limit: "1mb", type: ["application/json", "application/*+json"] }));
+    app.get("/healthz", (_req, res) => {
+        res.json({ status: "ok" });
+    });
+    app.get("/readyz", async (_req, res) => {
+        try {
+            await deps.db.raw("select 1");
+            res.json({ status: "ready" });
+        }
+        catch {
+            res
+                .status(503)
+                .setHeader("Retry-After", "5")
+                .json({ error: "unavailable", message: "the database is unreachable" });
+        }
+    });
+    app.get("/metrics", async (_req, res) => {
+        res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+    const openApi = openApiDocument(deps.publicUrl);
+    app.get("/api/v1/openapi.json", (_req, res) => {
+        res.json(openApi);
+    });
+    app.use("/api/v1", createOperatorRouter(deps, deps.operatorToken));
+    app.use("/api/v1/orgs/:orgId", createAdminRouter(deps, deps.sessions));
+    app.use("/saml", createSamlRouter(deps, deps.sessions));
+    app.use(createMeRouter(deps, deps.sessions));
+    app.use("/api", (_req, _res, next) => next(new DomainError("not_found", "no such endpoint")));
+    app.use(notFound);
+    app.use(jsonErrorHandler);
+    return app;
+}
+//# sourceMappingURL=app.js.map

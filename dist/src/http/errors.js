@@ -1,0 +1,51 @@
+import { ZodError } from "zod";
+import { toDomainError } from "../db/to-domain-error.js";
+import { DomainError } from "../domain/errors.js";
+export const HTTP_STATUS = {
+    not_found: 404,
+    invalid_request: 400,
+    conflict: 409,
+    uniqueness: 409,
+    no_seat_available: 409,
+    seat_from_mapping: 409,
+    forbidden: 403,
+    unauthorized: 401,
+    primary_owner_protected: 403,
+    precondition_failed: 412,
+    unavailable: 503,
+};
+export function zodMessage(error) {
+    return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}
+/** Turns anything thrown into a DomainError, or null for a genuine bug. */
+export function classify(error) {
+    if (error instanceof ZodError)
+        return new DomainError("invalid_request", zodMessage(error));
+    const e = error;
+    if (e?.type === "entity.parse.failed")
+        return new DomainError("invalid_request", "the request body is not valid JSON");
+    if (e?.type === "entity.too.large")
+        return new DomainError("invalid_request", "the request body is too large");
+    const translated = toDomainError(error);
+    return translated instanceof DomainError ? translated : null;
+}
+export function sendJsonError(res, error) {
+    if (error.code === "unavailable")
+        res.setHeader("Retry-After", "5");
+    res.status(HTTP_STATUS[error.code]).json({ error: error.code, message: error.message, ...error.details });
+}
+export function jsonErrorHandler(error, req, res, _next) {
+    const known = classify(error);
+    if (known) {
+        if (known.code === "unavailable")
+            req.log.warn({ err: error }, "database unavailable");
+        sendJsonError(res, known);
+        return;
+    }
+    req.log.error({ err: error }, "unhandled error");
+    res.status(500).json({ error: "internal_error", message: "something went wrong; the request id is in X-Request-Id" });
+}
+export function notFound(_req, res) {
+    res.status(404).json({ error: "not_found", message: "no such endpoint" });
+}
+//# sourceMappingURL=errors.js.map

@@ -1,0 +1,118 @@
+// Group mappings: read, replace (then re-run the rules for everyone), preview, sync.
+import { z } from "zod";
+import { withTransaction } from "../db/transaction.js";
+import { DomainError } from "../domain/errors.js";
+import { ROLES } from "../domain/roles.js";
+import { sortMappings } from "../domain/seat-plan.js";
+import { appendAudit } from "../repositories/audit-repository.js";
+import { listMappings, replaceMappings } from "../repositories/mappings-repository.js";
+import { listMemberIds } from "../repositories/members-repository.js";
+import { changeContext, loadOrg } from "./context.js";
+import { changeSeat } from "./seat-allocator.js";
+export const mappingsInput = z
+    .array(z
+    .object({
+    group: z.string().trim().min(1).max(256),
+    seatType: z.string().min(1).max(40).nullable().optional(),
+    role: z.enum(ROLES).exclude(["primary_owner"]).nullable().optional(),
+    priority: z.number().int().min(0).max(1_000_000),
+})
+    .strict()
+    .refine((m) => m.seatType || m.role, "a mapping needs a seatType, a role, or both"))
+    .max(500);
+function normalize(org, deps, input) {
+    const catalog = deps.catalogs.get(org.plan);
+    const seen = new Set();
+    for (const m of input) {
+        if (m.seatType && !catalog.seatTypes.some((s) => s.type === m.seatType)) {
+            throw new DomainError("invalid_request", `mapping for "${m.group}": plan ${catalog.id} has no seat type "${m.seatType}"`);
+        }
+        const key = m.group.toLowerCase();
+        if (seen.has(key))
+            throw new DomainError("invalid_request", `group "${m.group}" is mapped twice`);
+        seen.add(key);
+    }
+    return sortMappings(input.map((m) => ({ group: m.group, seatType: m.seatType ?? null, role: m.role ?? null, priority: m.priority })));
+}
+export async function getMappings(deps, orgId) {
+    await loadOrg(deps, deps.db, orgId);
+    return listMappings(deps.db, orgId);
+}
+const BATCH = 500;
+const LISTED_CHANGES = 1000;
+/**
+ * Re-runs the rules for every member, each in a short transaction of its own so a sync of a large org
+ * never holds the seat pool for long. Idempotent: running it again changes nothing more.
+ */
+async function reconcileAll(deps, org, actor, within) {
+    const db = within ?? deps.db;
+    const mappings = await listMappings(db, org.id);
+    const ctx = { ...changeContext(deps, org, actor), mappings };
+    const result = { evaluated: 0, changed: 0, changes: [] };
+    let after = null;
+    for (;;) {
+        const ids = await listMemberIds(db, org.id, after, BATCH);
+        if (ids.length === 0)
+            break;
+        for (const id of ids) {
+            const run = (trx) => changeSeat(trx, ctx, id, { kind: "reconcile" }, deps.now());
+            const change = within ? await run(within) : await withTransaction(deps.db, run);
+            result.evaluated++;
+            if (change.changed) {
+                result.changed++;
+                if (result.changes.length < LISTED_CHANGES)
+                    result.changes.push({ memberId: id, before: change.before, after: change.after });
+            }
+        }
+        after = ids[ids.length - 1];
+    }
+    return result;
+}
+export async function syncOrg(deps, orgId, actor) {
+    const org = await loadOrg(deps, deps.db, orgId);
+    const result = await reconcileAll(deps, org, actor);
+    await appendAudit(deps.db, orgId, {
+        actor: actor.actor,
+        action: "mapping.sync",
+        after: { evaluated: result.evaluated, changed: result.changed },
+        requestId: actor.requestId,
+    });
+    return result;
+}
+export async function putMappings(deps, orgId, input, actor) {
+    const mappings = await withTransaction(deps.db, async (trx) => {
+        const org = await loadOrg(deps, trx, orgId);
+        const next = normalize(org, deps, input);
+        const before = await listMappings(trx, orgId);
+        await replaceMappings(trx, orgId, next);
+        await appendAudit(trx, orgId, {
+            actor: actor.actor,
+            action: "mapping.changed",
+            before,
+            after: next,
+            requestId: actor.requestId,
+        });
+        return next;
+    });
+    return { mappings, sync: await syncOrg(deps, orgId, actor) };
+}
+class PreviewRollback extends Error {
+}
+/** What PUT would change: the same code runs in one transaction that is then rolled back. */
+export async function previewMappings(deps, orgId, input, actor) {
+    let result = null;
+    try {
+        await deps.db.transaction(async (trx) => {
+            const org = await loadOrg(deps, trx, orgId);
+            await replaceMappings(trx, orgId, normalize(org, deps, input));
+            result = await reconcileAll(deps, org, actor, trx);
+            throw new PreviewRollback();
+        });
+    }
+    catch (error) {
+        if (!(error instanceof PreviewRollback))
+            throw error;
+    }
+    return result;
+}
+//# sourceMappingURL=mappings-service.js.map
