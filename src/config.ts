@@ -24,7 +24,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: z.enum(["true", "false"]).default("true"),
   MAPPINGS_DIR: z.string().default("./mappings"),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   SAML_MAX_RESPONSE_BYTES: z.coerce
     .number()
@@ -49,6 +50,8 @@ export interface Config {
   demo: boolean;
   mappingsDir: string;
   shutdownGraceMs: number;
+  /** Server processes sharing the port (node:cluster); more than 1 needs databaseUrl. */
+  workers: number;
   saml: { clockSkewMs: number; maxResponseBytes: number };
 }
 
@@ -74,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.DEMO === "true",
     mappingsDir: path.resolve(e.MAPPINGS_DIR),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    workers: e.WORKERS,
     saml: { clockSkewMs: e.SAML_CLOCK_SKEW_MS, maxResponseBytes: e.SAML_MAX_RESPONSE_BYTES },
   };
 }

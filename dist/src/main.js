@@ -1,3 +1,9 @@
+// config -> database -> app -> listen. With WORKERS=N (PostgreSQL only) a primary process runs the migrations
+// and forks N server processes sharing the port (node:cluster). Stopping (DOMAIN §10): on SIGTERM/SIGINT stop
+// accepting, finish every request in flight, answer with `Connection: close` so keep-alive clients go
+// elsewhere, close idle connections, stop background jobs, close the database, exit.
+import cluster from "node:cluster";
+import http from "node:http";
 import { buildApp } from "./app.js";
 import { startRuntime } from "./bootstrap.js";
 import { loadConfig } from "./config.js";
@@ -6,45 +12,144 @@ import { createSessionCodec } from "./http/session.js";
 import { backgroundJobs } from "./jobs/index.js";
 import { startJobs } from "./jobs/job-runner.js";
 import { createLogger } from "./logger.js";
-async function main() {
-    const config = loadConfig();
-    const logger = createLogger(config.logLevel);
-    const runtime = await startRuntime(config, { migrate: true, logger });
+/** Binds the port or fails with a message naming it (a busy port must not leave a server that serves nothing). */
+function listen(server, config) {
+    return new Promise((resolve, reject) => {
+        const failed = (error) => {
+            const where = `${config.host}:${config.port}`;
+            if (error.code === "EADDRINUSE")
+                reject(new Error(`port ${config.port} is already in use (${where}): stop what listens there or set PORT`));
+            else if (error.code === "EACCES")
+                reject(new Error(`no permission to listen on port ${config.port} (${where}): choose a port above 1023`));
+            else
+                reject(error);
+        };
+        server.once("error", failed);
+        server.listen(config.port, config.host, () => {
+            server.off("error", failed);
+            resolve();
+        });
+    });
+}
+async function serve(config, logger, options) {
+    const runtime = await startRuntime(config, { migrate: options.migrate, logger });
     logger.info({ database: config.databaseUrl ? "postgresql" : `embedded (${config.dataDir})` }, "database ready");
-    if (config.demo && !config.databaseUrl) {
-        await createDemoOrgIfEmpty(runtime, logger, (text) => process.stdout.write(`${text}\n`));
-    }
     const app = buildApp({
         ...runtime,
         logger,
         sessions: createSessionCodec(runtime.sessionKey),
         operatorToken: config.operatorToken,
     });
-    const server = app.listen(config.port, config.host, () => {
-        logger.info({ port: config.port, publicUrl: config.publicUrl }, "roster listening");
-    });
-    const jobs = startJobs(backgroundJobs(runtime, logger), logger);
     let stopping = false;
-    const stop = (signal) => {
+    const inFlight = new Set();
+    const server = http.createServer((req, res) => {
+        if (stopping)
+            res.setHeader("Connection", "close");
+        inFlight.add(res);
+        res.on("close", () => {
+            inFlight.delete(res);
+            // A response already under way when stopping began leaves its socket idle: close it now.
+            if (stopping)
+                setImmediate(() => server.closeIdleConnections());
+        });
+        app(req, res);
+    });
+    await listen(server, config);
+    logger.info({ port: config.port, publicUrl: config.publicUrl }, "roster listening");
+    if (config.demo && !config.databaseUrl) {
+        await createDemoOrgIfEmpty(runtime, logger, (text) => process.stdout.write(`${text}\n`));
+    }
+    const jobs = startJobs(backgroundJobs(runtime, logger), logger);
+    if (cluster.isWorker)
+        process.send?.({ type: "roster:listening" });
+    const stop = async (signal) => {
         if (stopping)
             return;
         stopping = true;
-        logger.info({ signal }, "shutting down: finishing requests in flight");
+        logger.info({ signal, inFlight: inFlight.size }, "shutting down: finishing requests in flight");
+        // Responses not yet started tell their keep-alive clients to go elsewhere.
+        for (const res of inFlight)
+            if (!res.headersSent)
+                res.setHeader("Connection", "close");
         const force = setTimeout(() => {
-            logger.warn("grace period over; closing remaining connections");
+            logger.warn({ inFlight: inFlight.size }, "grace period over (SHUTDOWN_GRACE_MS); closing remaining connections");
             server.closeAllConnections();
         }, config.shutdownGraceMs);
         force.unref();
-        server.close(async () => {
-            await jobs.stop();
-            await runtime.db.destroy();
-            logger.info("stopped");
-            process.exit(0);
-        });
+        const closed = new Promise((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        const jobsStopped = jobs.stop();
+        await closed;
+        clearTimeout(force);
+        await jobsStopped;
+        await runtime.db.destroy();
+        logger.info("stopped");
+        process.exit(0);
     };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+    const onSignal = (signal) => {
+        stop(signal).catch((error) => {
+            logger.error({ err: error }, "shutdown failed");
+            process.exit(1);
+        });
+    };
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    process.on("SIGINT", () => onSignal("SIGINT"));
+}
+/** The cluster primary: migrates once, forks the server processes, replaces one that dies, stops them all. */
+async function primary(config, logger) {
+    if (!config.databaseUrl)
+        throw new Error(`WORKERS=${config.workers} needs DATABASE_URL: the embedded database serves one process. ` +
+            `Unset WORKERS (or set WORKERS=1), or use PostgreSQL.`);
+    const runtime = await startRuntime(config, { migrate: true, logger });
+    await runtime.db.destroy();
+    let stopping = false;
+    let exitCode = 0;
+    const listening = new Set();
+    const fork = () => {
+        const worker = cluster.fork();
+        worker.on("message", (message) => {
+            if (message?.type === "roster:listening")
+                listening.add(worker);
+        });
+        return worker;
+    };
+    const stopAll = (signal) => {
+        stopping = true;
+        for (const worker of Object.values(cluster.workers ?? {}))
+            worker?.process.kill(signal);
+    };
+    cluster.on("exit", (worker, code, signal) => {
+        const started = listening.delete(worker);
+        if (!stopping) {
+            if (!started) {
+                // It failed to start (busy port, bad configuration): the others would too; stop rather than loop.
+                logger.error({ pid: worker.process.pid, code }, "a server process failed to start; stopping");
+                exitCode = 1;
+                stopAll("SIGTERM");
+            }
+            else {
+                logger.error({ pid: worker.process.pid, code, signal }, "a server process died; starting another");
+                fork();
+            }
+        }
+        if (Object.keys(cluster.workers ?? {}).length === 0) {
+            logger.info("all server processes stopped");
+            process.exit(exitCode);
+        }
+    });
+    for (let i = 0; i < config.workers; i++)
+        fork();
+    logger.info({ workers: config.workers, port: config.port }, "started server processes");
+    process.on("SIGTERM", () => stopAll("SIGTERM"));
+    process.on("SIGINT", () => stopAll("SIGTERM"));
+}
+async function main() {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel);
+    if (config.workers > 1 && cluster.isPrimary)
+        await primary(config, logger);
+    else
+        await serve(config, logger, { migrate: !cluster.isWorker });
 }
 main().catch((error) => {
     process.stderr.write(`roster failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -24,7 +24,8 @@ const defaults: Config = {
   logLevel: "info",
   demo: true,
   mappingsDir: path.resolve("./mappings"),
-  shutdownGraceMs: 10_000,
+  shutdownGraceMs: 25_000,
+  workers: 1,
   saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
 };
 
@@ -94,6 +95,7 @@ describe("loadConfig values", () => {
       { dataDir: path.resolve("var/data"), mappingsDir: path.resolve("conf/mappings") },
     ],
     ["SHUTDOWN_GRACE_MS", { SHUTDOWN_GRACE_MS: "0" }, { shutdownGraceMs: 0 }],
+    ["WORKERS", { WORKERS: "4" }, { workers: 4 }],
   ])("%s", (_name, env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);
   });
@@ -113,6 +115,7 @@ describe("loadConfig refuses invalid variables", () => {
     ["LOG_LEVEL", "loud"],
     ["DEMO", "yes"],
     ["SHUTDOWN_GRACE_MS", "-5"],
+    ["WORKERS", "0"],
   ])("%s=%s", (name, value) => {
     const message = configError({ [name]: value });
     expect(message).toMatch(/^Invalid configuration:/);
