@@ -1,9 +1,11 @@
 // config -> database -> app -> listen. With WORKERS=N (PostgreSQL only) a primary process runs the migrations
 // and forks N server processes sharing the port (node:cluster). Stopping (DOMAIN §10): on SIGTERM/SIGINT stop
 // accepting, finish every request in flight, answer with `Connection: close` so keep-alive clients go
-// elsewhere, close idle connections, stop background jobs, close the database, exit.
+// elsewhere, close idle connections, stop background jobs, close the database, exit. A request accepted
+// before the signal is always answered (until SHUTDOWN_GRACE_MS, after which connections are cut).
 import cluster, { type Worker } from "node:cluster";
 import http, { type ServerResponse } from "node:http";
+import net, { type Socket } from "node:net";
 import { buildApp } from "./app.js";
 import { startRuntime } from "./bootstrap.js";
 import { type Config, loadConfig } from "./config.js";
@@ -12,6 +14,9 @@ import { createSessionCodec } from "./http/session.js";
 import { backgroundJobs } from "./jobs/index.js";
 import { startJobs } from "./jobs/job-runner.js";
 import { createLogger, type Logger } from "./logger.js";
+
+/** On stop, a keep-alive connection idle this long is closed (shorter than Node's 5 s keep-alive timeout). */
+const IDLE_CLOSE_MS = 1_000;
 
 /** Binds the port or fails with a message naming it (a busy port must not leave a server that serves nothing). */
 function listen(server: http.Server, config: Config): Promise<void> {
@@ -42,17 +47,28 @@ async function serve(config: Config, logger: Logger, options: { migrate: boolean
     operatorToken: config.operatorToken,
   });
 
+  // Per connection: responses under way, and since when it has been idle (for closing idle keep-alive
+  // connections on stop without racing a client that is about to reuse one).
   let stopping = false;
   const inFlight = new Set<ServerResponse>();
+  const connections = new Map<Socket, { busy: number; idleSince: number }>();
   const server = http.createServer((req, res) => {
     if (stopping) res.setHeader("Connection", "close");
     inFlight.add(res);
+    const connection = connections.get(req.socket);
+    if (connection) connection.busy++;
     res.on("close", () => {
       inFlight.delete(res);
-      // A response already under way when stopping began leaves its socket idle: close it now.
-      if (stopping) setImmediate(() => server.closeIdleConnections());
+      if (connection) {
+        connection.busy--;
+        connection.idleSince = Date.now();
+      }
     });
     app(req, res);
+  });
+  server.on("connection", (socket: Socket) => {
+    connections.set(socket, { busy: 0, idleSince: Date.now() });
+    socket.on("close", () => connections.delete(socket));
   });
   await listen(server, config);
   logger.info({ port: config.port, publicUrl: config.publicUrl }, "roster listening");
@@ -73,11 +89,19 @@ async function serve(config: Config, logger: Logger, options: { migrate: boolean
       server.closeAllConnections();
     }, config.shutdownGraceMs);
     force.unref();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    // Stop accepting connections. (net's close, not http's: http's also drops idle keep-alive connections at
+    // once, racing clients that are sending their next request on them right now.)
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+    // A connection that carries a request from now on gets `Connection: close` and ends after the response;
+    // one left idle for IDLE_CLOSE_MS is closed, as a keep-alive timeout would.
+    const sweep = setInterval(() => {
+      const now = Date.now();
+      for (const [socket, c] of connections) if (c.busy === 0 && now - c.idleSince >= IDLE_CLOSE_MS) socket.destroy();
+    }, 100);
     const jobsStopped = jobs.stop();
     await closed;
     clearTimeout(force);
+    clearInterval(sweep);
     await jobsStopped;
     await runtime.db.destroy();
     logger.info("stopped");
