@@ -3,7 +3,7 @@
 // the event loop staying free while the embedded database works. On TEST_DATABASE_URL's PostgreSQL when set,
 // else on an embedded database in a temporary directory.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
@@ -40,9 +40,9 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function spawnServer(env: Record<string, string>, script = "dist/src/main.js"): Started {
+function spawnServer(env: Record<string, string>, args: string[] = ["dist/src/main.js"]): Started {
   const port = Number(env.PORT);
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -232,5 +232,59 @@ describe("stopping (SIGTERM)", () => {
     const again = spawnServer(env);
     await ready(again);
     expect(await countUsers(again, token, "bulk")).toBe(300);
+  }, 120_000);
+});
+
+describe("starting", () => {
+  it("refuses a busy port: exits non-zero naming the port", async () => {
+    const port = await freePort();
+    const squatter = net.createServer().listen(port, "127.0.0.1");
+    await new Promise((r) => squatter.once("listening", r));
+    try {
+      const server = spawnServer({ PORT: String(port), ...(await databaseEnv()) });
+      expect(await server.exited).toBe(1);
+      expect(server.output()).toMatch(new RegExp(`port ${port} is already in use`));
+      expect(server.output()).not.toMatch(/roster listening/);
+    } finally {
+      squatter.close();
+    }
+  }, 60_000);
+
+  it("WORKERS above 1 on the embedded database is refused with what to do", async () => {
+    const server = spawnServer({ PORT: String(await freePort()), DATA_DIR: tmpDir(), WORKERS: "2" });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(/WORKERS=2 needs DATABASE_URL/);
+  }, 60_000);
+});
+
+describe("the embedded database's directory is locked to one process", () => {
+  it("refuses a second server and the CLI while a server runs, naming its pid", async () => {
+    const dataDir = tmpDir();
+    const first = spawnServer({ PORT: String(await freePort()), DATA_DIR: dataDir });
+    await ready(first);
+
+    const second = spawnServer({ PORT: String(await freePort()), DATA_DIR: dataDir });
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(new RegExp(`in use by process ${first.child.pid}`));
+    expect(second.output()).toMatch(/DATABASE_URL/);
+
+    const cli = spawnServer({ PORT: String(await freePort()), DATA_DIR: dataDir }, [
+      "dist/src/cli/roster.js",
+      "migrate",
+    ]);
+    expect(await cli.exited).not.toBe(0);
+    expect(cli.output()).toMatch(new RegExp(`in use by process ${first.child.pid}`));
+
+    // The first server is unharmed.
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+  }, 120_000);
+
+  it("takes over a lock left by a process that no longer runs", async () => {
+    const dataDir = tmpDir();
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await new Promise((r) => dead.once("exit", r));
+    writeFileSync(path.join(dataDir, "roster.lock"), `${dead.pid}\n`);
+    const server = spawnServer({ PORT: String(await freePort()), DATA_DIR: dataDir });
+    await ready(server);
   }, 120_000);
 });
