@@ -1,26 +1,34 @@
 // The main thread's side of the embedded database: an object shaped like the PGlite instance knex-pglite
 // expects (waitReady, query, close), whose statements run in src/db/pglite-worker.ts on a thread of their own,
 // so the event loop keeps answering (/healthz, other requests) while PGlite works.
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { deserializeError } from "./pglite-protocol.js";
-/** Under tsx and vitest this module is .ts and so is its worker; compiled, both are .js. */
-function workerUrl() {
+/** Under tsx and vitest this module is .ts and so are its neighbours; compiled, all are .js. */
+function sibling(name) {
     const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-    return new URL(`./pglite-worker${ext}`, import.meta.url);
+    return new URL(`./${name}${ext}`, import.meta.url);
 }
 /**
- * Creating a database (initdb) takes PGlite several hundred MB of WASM memory that it never gives back; a
- * thread's memory goes with the thread. So a new data directory is created by a thread of its own, which
- * then exits, and the database is served by a second, lean one.
+ * Creating a database (initdb) takes PGlite a few hundred MB of WASM memory that it never gives back, and a
+ * finished thread's memory is not reliably returned either: a new data directory is created by a short-lived
+ * process (pglite-initdb.ts), and the database is then served by a lean thread.
  */
 async function initialise(dataDir) {
     if (existsSync(path.join(dataDir, "PG_VERSION")))
         return;
-    const init = connect(dataDir);
-    await init.waitReady;
-    await init.close();
+    await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(sibling("pglite-initdb")), dataDir], {
+            stdio: ["ignore", "ignore", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("error", reject);
+        child.on("exit", (code) => code === 0 ? resolve() : reject(new Error(`creating the embedded database in ${dataDir} failed: ${stderr}`)));
+    });
 }
 export function startPgliteThread(dataDir) {
     let inner = null;
@@ -47,7 +55,7 @@ export function startPgliteThread(dataDir) {
     };
 }
 function connect(dataDir) {
-    const worker = new Worker(workerUrl(), { workerData: { dataDir } });
+    const worker = new Worker(sibling("pglite-worker"), { workerData: { dataDir } });
     const pending = new Map();
     let nextId = 1;
     let closed = false;
