@@ -69,8 +69,21 @@ export function startPgliteThread(dataDir: string): PgliteThread {
   };
 }
 
+function startWorker(dataDir: string): Worker {
+  const url = sibling("pglite-worker");
+  if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData: { dataDir } });
+  // Under tsx (npm run dev) a worker thread does not inherit tsx's loader for a .ts entry: load it through
+  // tsx's API instead.
+  const api = import.meta.resolve("tsx/esm/api");
+  const href = JSON.stringify(url.href);
+  return new Worker(`import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${href}, ${href}))`, {
+    eval: true,
+    workerData: { dataDir },
+  });
+}
+
 function connect(dataDir: string): PgliteThread {
-  const worker = new Worker(sibling("pglite-worker"), { workerData: { dataDir } });
+  const worker = startWorker(dataDir);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let closed = false;
