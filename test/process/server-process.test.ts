@@ -235,6 +235,24 @@ describe("stopping (SIGTERM)", () => {
   }, 120_000);
 });
 
+describe("npm start", () => {
+  it("passes SIGTERM to Roster, which stops cleanly (no orphan left serving)", async () => {
+    const port = String(await freePort());
+    const server = spawnServer({ PORT: port, ...(await databaseEnv()) }, [
+      path.join(path.dirname(process.execPath), "npm"),
+      "start",
+    ]);
+    await ready(server);
+    server.child.kill("SIGTERM");
+    await server.exited;
+    // Roster itself logged its shutdown, and nothing listens on the port any more.
+    for (let i = 0; i < 40 && !/"msg":"stopped"/.test(server.output()); i++)
+      await new Promise((r) => setTimeout(r, 250));
+    expect(server.output()).toMatch(/"msg":"stopped"/);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  }, 120_000);
+});
+
 describe("starting", () => {
   it("refuses a busy port: exits non-zero naming the port", async () => {
     const port = await freePort();
