@@ -2,6 +2,7 @@
 import express, { type Express } from "express";
 import type { Knex } from "knex";
 import { createAdminRouter } from "./admin/admin-router.js";
+import { createClaimRouter } from "./claim/claim-router.js";
 import { openApiDocument } from "./admin/openapi.js";
 import { DomainError } from "./domain/errors.js";
 import { jsonErrorHandler, notFound } from "./http/errors.js";
@@ -57,6 +58,7 @@ export function buildApp(deps: AppDeps): Express {
   app.get("/api/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
+  app.use(createClaimRouter(deps, deps.sessions));
   app.use("/api/v1", createOperatorRouter(deps, deps.operatorToken));
   app.use("/api/v1/orgs/:orgId", createAdminRouter(deps, deps.sessions));
   app.use("/saml", createSamlRouter(deps, deps.sessions));

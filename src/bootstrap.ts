@@ -1,7 +1,7 @@
 // Shared start-up for the server and the CLI: database, migrations, catalogs, session key.
 import { randomBytes } from "node:crypto";
 import type { Knex } from "knex";
-import { loadAttributeProfiles, type Catalogs, loadCatalogs } from "./catalogs.js";
+import { loadAttributeProfiles, type Catalogs, loadCatalogs, loadPriceBooks } from "./catalogs.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { createDatabase, migrateToLatest } from "./db/database.js";
@@ -20,6 +20,7 @@ export async function startRuntime(
   options: { migrate: boolean; logger?: Logger } = { migrate: true },
 ): Promise<Runtime> {
   const catalogs = loadCatalogs(config.mappingsDir);
+  const priceBooks = loadPriceBooks(config.mappingsDir, catalogs);
   const log = options.logger
     ? (level: "warn" | "error", message: string) => options.logger?.[level]({ component: "db" }, message)
     : undefined;
@@ -33,6 +34,7 @@ export async function startRuntime(
   return {
     db,
     catalogs,
+    priceBooks,
     attributeProfiles,
     sessionKey,
     publicUrl: config.publicUrl,

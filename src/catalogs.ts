@@ -1,10 +1,11 @@
-// Loads the declarative files under mappings/ at start (seat catalogs, IdP attribute profiles); a malformed
-// file stops the server with its problems.
+// Loads the declarative files under mappings/ at start (seat catalogs, price books, IdP attribute profiles);
+// a malformed file stops the server with its problems.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { type AttributeProfile, attributeProfileSchema } from "./domain/attribute-profile.js";
 import { type Catalog, catalogSchema, toCatalog } from "./domain/catalog.js";
 import { DomainError } from "./domain/errors.js";
+import { type Pricing, priceBookSchema, pricingProblems } from "./domain/pricing.js";
 
 export interface Catalogs {
   get(planId: string): Catalog;
@@ -85,5 +86,59 @@ export function loadAttributeProfiles(mappingsDir: string): AttributeProfiles {
       return profile;
     },
     ids: () => [...byId.keys()],
+  };
+}
+
+export interface PriceBooks {
+  /** The plan's list prices, every seat type of its catalog priced, one currency. */
+  get(planId: string): Pricing;
+}
+
+/** mappings/price-books/<plan>.json: one per catalog, checked against that catalog's seat types. */
+export function loadPriceBooks(mappingsDir: string, catalogs: Catalogs): PriceBooks {
+  const dir = path.join(mappingsDir, "price-books");
+  const byPlan = new Map<string, Pricing>();
+  const problems: string[] = [];
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((f) => f.isFile() && f.name.endsWith(".json"))
+    .map((f) => f.name)
+    .sort();
+  for (const file of files) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path.join(dir, file), "utf8"));
+    } catch (error) {
+      problems.push(`${file}: not valid JSON (${(error as Error).message})`);
+      continue;
+    }
+    const parsed = priceBookSchema.safeParse(raw);
+    if (!parsed.success) {
+      problems.push(...parsed.error.issues.map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`));
+      continue;
+    }
+    const book = parsed.data;
+    if (`${book.plan}.json` !== file) problems.push(`${file}: plan "${book.plan}" must match the file name`);
+    const catalog = catalogs.list().find((c) => c.id === book.plan);
+    if (!catalog) {
+      problems.push(`${file}: there is no catalog "${book.plan}"`);
+      continue;
+    }
+    const wrong = pricingProblems(
+      book.prices,
+      catalog.seatTypes.map((s) => s.type),
+    );
+    problems.push(...wrong.map((p) => `${file}: ${p}`));
+    if (!wrong.length) byPlan.set(book.plan, book.prices);
+  }
+  for (const catalog of catalogs.list())
+    if (!files.includes(`${catalog.id}.json`))
+      problems.push(`${catalog.id}.json: missing (every plan needs a price book)`);
+  if (problems.length) throw new Error(`Invalid price books in ${dir}:\n  ${problems.join("\n  ")}`);
+  return {
+    get(planId) {
+      const book = byPlan.get(planId);
+      if (!book) throw new DomainError("invalid_request", `plan "${planId}" has no price book`);
+      return book;
+    },
   };
 }

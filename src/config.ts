@@ -21,6 +21,11 @@ const envSchema = z.object({
       "must be 32 random bytes in base64 (openssl rand -base64 32)",
     )
     .optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL (smtp://user:pass@host:587)")
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(320).default("Roster <roster@localhost>"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: z.enum(["true", "false"]).default("true"),
   MAPPINGS_DIR: z.string().default("./mappings"),
@@ -53,6 +58,9 @@ export interface Config {
   /** Server processes sharing the port (node:cluster); more than 1 needs databaseUrl. */
   workers: number;
   saml: { clockSkewMs: number; maxResponseBytes: number };
+  /** null: no email is sent (admins copy claim links). */
+  smtpUrl: string | null;
+  mailFrom: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -79,5 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     workers: e.WORKERS,
     saml: { clockSkewMs: e.SAML_CLOCK_SKEW_MS, maxResponseBytes: e.SAML_MAX_RESPONSE_BYTES },
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM,
   };
 }

@@ -40,8 +40,12 @@ function listen(server: http.Server, config: Config): Promise<void> {
 async function serve(config: Config, logger: Logger, options: { migrate: boolean }): Promise<void> {
   const runtime = await startRuntime(config, { migrate: options.migrate, logger });
   logger.info({ database: config.databaseUrl ? "postgresql" : `embedded (${config.dataDir})` }, "database ready");
+  // Services wake the mail job after a commit that queued mail; the runner starts after listening.
+  let jobs: ReturnType<typeof startJobs> | null = null;
+  const wakeJob = (name: string) => jobs?.wake(name);
   const app = buildApp({
     ...runtime,
+    wakeJob,
     logger,
     sessions: createSessionCodec(runtime.sessionKey),
     operatorToken: config.operatorToken,
@@ -75,7 +79,9 @@ async function serve(config: Config, logger: Logger, options: { migrate: boolean
   if (config.demo && !config.databaseUrl) {
     await createDemoOrgIfEmpty(runtime, logger, (text) => process.stdout.write(`${text}\n`));
   }
-  const jobs = startJobs(backgroundJobs(runtime, logger), logger);
+  const mail = config.smtpUrl ? { smtpUrl: config.smtpUrl, from: config.mailFrom } : null;
+  const runningJobs = startJobs(backgroundJobs({ ...runtime, wakeJob }, logger, { mail }), logger);
+  jobs = runningJobs;
   if (cluster.isWorker) process.send?.({ type: "roster:listening" });
 
   const stop = async (signal: string) => {
@@ -98,7 +104,7 @@ async function serve(config: Config, logger: Logger, options: { migrate: boolean
       const now = Date.now();
       for (const [socket, c] of connections) if (c.busy === 0 && now - c.idleSince >= IDLE_CLOSE_MS) socket.destroy();
     }, 100);
-    const jobsStopped = jobs.stop();
+    const jobsStopped = runningJobs.stop();
     await closed;
     clearTimeout(force);
     clearInterval(sweep);

@@ -12,8 +12,19 @@ import { getMember, listOrgMembers, memberPatchInput, patchMember, swapMembers }
 import { seatOverview } from "../services/orgs-service.js";
 import { issueToken, listOrgTokens, revokeOrgToken } from "../services/tokens-service.js";
 import { parseIdpMetadata, toPemCertificate } from "../saml/idp-metadata.js";
-import { getSamlConnection, putSamlConnection, samlEndpoints } from "../services/saml-connections-service.js";
+import {
+  activateSpKey,
+  createNextSpKey,
+  getSamlConnection,
+  listOrgSpKeys,
+  putSamlConnection,
+  removeSpKey,
+  type SamlConnectionFields,
+  samlEndpoints,
+} from "../services/saml-connections-service.js";
 import { authenticateAdmin, type Principal, requirePermission } from "./admin-auth.js";
+import { addBillingRoutes } from "./billing-routes.js";
+import { addInvitationRoutes } from "./invitation-routes.js";
 import { addOrgRoutes } from "./org-routes.js";
 import {
   decodeCursor,
@@ -22,6 +33,7 @@ import {
   presentMapping,
   presentMember,
   presentSamlConnection,
+  presentSpKey,
   presentToken,
 } from "./presenters.js";
 
@@ -51,6 +63,9 @@ export const scimTokenBody = z.object({ name: z.string().max(100).optional() }).
 const samlOptionsFields = {
   attributeProfile: z.string().max(40).optional(),
   allowIdpInitiated: z.boolean().optional(),
+  nameIdFormat: z.enum(["emailAddress", "persistent", "transient", "unspecified"]).optional(),
+  signAuthnRequests: z.boolean().optional(),
+  requireEncryptedAssertions: z.boolean().optional(),
 };
 export const samlBody = z.union([
   z
@@ -81,6 +96,8 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
   const router = Router({ mergeParams: true });
   router.use(authenticateAdmin(deps, sessions));
   addOrgRoutes(router, deps);
+  addBillingRoutes(router, deps);
+  addInvitationRoutes(router, deps);
 
   router.get("/seats", requirePermission("read_members"), async (req, res) => {
     res.json(await seatOverview(deps, req.principal!.orgId));
@@ -212,16 +229,45 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
   router.put("/saml", requirePermission("manage_saml"), async (req, res) => {
     const body = samlBody.parse(req.body);
     const orgId = req.principal!.orgId;
-    const fields =
+    const fields: SamlConnectionFields =
       "metadataXml" in body
-        ? {
-            ...parseIdpMetadata(body.metadataXml),
-            attributeProfile: body.attributeProfile,
-            allowIdpInitiated: body.allowIdpInitiated,
-          }
+        ? (({ metadataXml, ...options }) => {
+            const { wantAuthnRequestsSigned, ...idp } = parseIdpMetadata(metadataXml);
+            // An IdP that announces it wants signed requests gets them unless the admin says otherwise.
+            return {
+              ...idp,
+              ...options,
+              signAuthnRequests: options.signAuthnRequests ?? (wantAuthnRequestsSigned || undefined),
+            };
+          })(body)
         : { ...body, certificates: body.certificates.map(toPemCertificate) };
     const saved = await putSamlConnection(deps, orgId, fields, actorOf(req.principal, req.id));
     res.json(presentSamlConnection(saved, samlEndpoints(deps.publicUrl, orgId)));
+  });
+
+  // The org's SP key pairs: rotation without downtime is create (next) -> the IdP takes the new
+  // certificate from our metadata -> activate -> delete the previous key.
+  router.get("/saml/sp-keys", requirePermission("manage_saml"), async (req, res) => {
+    res.json({ items: (await listOrgSpKeys(deps, req.principal!.orgId)).map(presentSpKey) });
+  });
+
+  router.post("/saml/sp-keys", requirePermission("manage_saml"), async (req, res) => {
+    const key = await createNextSpKey(deps, req.principal!.orgId, actorOf(req.principal, req.id));
+    res.status(201).json(presentSpKey(key));
+  });
+
+  router.post("/saml/sp-keys/:keyId/activate", requirePermission("manage_saml"), async (req, res) => {
+    const keyId = String(req.params.keyId);
+    if (!isUuid(keyId)) throw new DomainError("not_found", "SP key not found");
+    const key = await activateSpKey(deps, req.principal!.orgId, keyId, actorOf(req.principal, req.id));
+    res.json(presentSpKey(key));
+  });
+
+  router.delete("/saml/sp-keys/:keyId", requirePermission("manage_saml"), async (req, res) => {
+    const keyId = String(req.params.keyId);
+    if (!isUuid(keyId)) throw new DomainError("not_found", "SP key not found");
+    await removeSpKey(deps, req.principal!.orgId, keyId, actorOf(req.principal, req.id));
+    res.status(204).end();
   });
 
   router.delete("/admin-tokens/:tokenId", requirePermission("change_roles"), async (req, res) => {

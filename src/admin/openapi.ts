@@ -1,6 +1,8 @@
 // The OpenAPI 3.1 description of the operator and admin APIs. Request schemas come from the same zod
 // guards the routes validate with (z.toJSONSchema), so the document cannot drift from what is enforced.
 import { z } from "zod";
+import { purchaseInput, quoteInput, reductionInput, renewInput } from "../services/billing-service.js";
+import { claimInput, invitationInput, listInvitationsQuery } from "../services/invitations-service.js";
 import { createOrgInput } from "../services/orgs-service.js";
 import { mappingsInput } from "../services/mappings-service.js";
 import { memberPatchInput } from "../services/members-service.js";
@@ -17,7 +19,13 @@ interface Route {
   role?: string;
   body?: z.ZodType;
   query?: z.ZodObject;
+  /** Optional request headers, e.g. Idempotency-Key. */
+  headers?: { name: string; description: string }[];
   ok?: number;
+  /** No credentials: the claim link itself is the credential. */
+  public?: true;
+  /** The success response's media type, when not JSON. */
+  produces?: string;
 }
 
 const ORG = "/api/v1/orgs/{orgId}";
@@ -126,6 +134,27 @@ const ROUTES: Route[] = [
     role: "admin",
     body: samlBody,
   },
+  { method: "get", path: `${ORG}/saml/sp-keys`, summary: "The org's SP key pairs (certificates only)", role: "admin" },
+  {
+    method: "post",
+    path: `${ORG}/saml/sp-keys`,
+    summary: "Rotation step 1: a next SP key, published in the metadata beside the active one",
+    role: "admin",
+    ok: 201,
+  },
+  {
+    method: "post",
+    path: `${ORG}/saml/sp-keys/{keyId}/activate`,
+    summary: "Rotation step 2: the next key becomes active; the old one stays for decryption as previous",
+    role: "admin",
+  },
+  {
+    method: "delete",
+    path: `${ORG}/saml/sp-keys/{keyId}`,
+    summary: "Delete a next or previous SP key (the active one cannot be deleted)",
+    role: "admin",
+    ok: 204,
+  },
   { method: "get", path: "/api/v1/me", summary: "The signed-in person: email, org, role, seat" },
   // The org itself: settings, ownership, the owner's way back in.
   {
@@ -148,11 +177,108 @@ const ROUTES: Route[] = [
     role: "primary_owner",
     body: ownershipTransferInput,
   },
+  // Invitations (DOMAIN §5) and the public claim.
+  {
+    method: "post",
+    path: `${ORG}/invitations`,
+    summary:
+      "Invite by email or externalId to a seat type: a pending seat (409 no_seat_available when full) and a claimUrl, shown once, good for 24 hours; emailed when SMTP_URL is set",
+    role: "admin",
+    body: invitationInput,
+    ok: 201,
+  },
+  {
+    method: "get",
+    path: `${ORG}/invitations`,
+    summary: "Invitations, newest first, optionally by status (pending, claimed, revoked, expired)",
+    role: "admin",
+    query: listInvitationsQuery,
+  },
+  { method: "get", path: `${ORG}/invitations/{invitationId}`, summary: "One invitation", role: "admin" },
+  {
+    method: "post",
+    path: `${ORG}/invitations/{invitationId}/resend`,
+    summary: "A new claimUrl (shown once, 24 hours); the old link stops working at once",
+    role: "admin",
+  },
+  {
+    method: "delete",
+    path: `${ORG}/invitations/{invitationId}`,
+    summary:
+      "Revoke a pending invitation: the link dies and the seat goes to the longest waiter (allocation unchanged)",
+    role: "admin",
+  },
+  {
+    method: "get",
+    path: "/claim/{token}",
+    summary:
+      "The claim page (HTML): the org, the seat and a Claim seat button; changes nothing. 410 for any link that cannot be claimed",
+    public: true,
+    produces: "text/html",
+  },
+  {
+    method: "post",
+    path: "/api/v1/claim",
+    summary:
+      "Claim a seat with the link's token: 200 {memberId, orgId, seatType} and a session cookie; 410 claim_link_invalid for any bad, used, revoked or expired token",
+    body: claimInput,
+    public: true,
+  },
   {
     method: "post",
     path: `${ORG}/signin-link`,
     summary: "A fresh one-time sign-in link for the primary owner (operator token); earlier unused links die",
     ok: 201,
+  },
+  {
+    method: "post",
+    path: `${ORG}/renew`,
+    summary:
+      "Start the next term (operator token), now or at `at`, as long as the last; scheduled reductions apply, " +
+      "never below the seats in use",
+    body: renewInput,
+  },
+  {
+    method: "post",
+    path: `${ORG}/seats/quote`,
+    summary:
+      "What adding seats would cost at `at` (default now, within the term): per type from/to, term prices, the " +
+      "proration fraction in seconds and the amount rounded once half away from zero (negative: a credit). " +
+      "Changes nothing. 409 reduction_during_term for a negative count; 422 outside_term or seat_limit",
+    role: "admin",
+    body: quoteInput,
+  },
+  {
+    method: "post",
+    path: `${ORG}/seats/purchase`,
+    summary:
+      "Buy seats now: the allocation grows, the prorated charge is recorded and waiting members are promoted, " +
+      "in one transaction. 409 reduction_during_term for a negative count; 422 seat_limit, outside_term, " +
+      "idempotency_key_reused",
+    role: "owner",
+    body: purchaseInput,
+    headers: [
+      {
+        name: "Idempotency-Key",
+        description:
+          "Retries with the same key and body return the first charge (header Idempotent-Replayed: true) and charge nothing",
+      },
+    ],
+  },
+  {
+    method: "post",
+    path: `${ORG}/seats/reductions`,
+    summary:
+      "Schedule a type's seats to shrink to `to` at the renewal (never below what is in use then); `to` equal to " +
+      "what is bought cancels it. 422 seat_limit below the plan's minimum",
+    role: "owner",
+    body: reductionInput,
+  },
+  {
+    method: "get",
+    path: `${ORG}/billing`,
+    summary: "Term, currency, the org's prices, charges (newest first) and scheduled reductions",
+    role: "owner",
   },
 ];
 
@@ -170,6 +296,13 @@ function parameters(route: Route) {
     required: true,
     schema: { type: "string" },
   }));
+  for (const header of route.headers ?? [])
+    params.push({
+      name: header.name,
+      in: "header",
+      required: false,
+      schema: { type: "string", description: header.description } as { type: string },
+    });
   if (route.query) {
     const schema = z.toJSONSchema(route.query, { io: "input", unrepresentable: "any" }) as {
       properties?: Record<string, unknown>;
@@ -187,8 +320,19 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       summary: route.summary,
       ...(route.role ? { description: `Needs the ${route.role} role or higher.` } : {}),
       parameters: parameters(route),
+      ...(route.public ? { security: [] } : {}),
       responses: {
-        [String(route.ok ?? 200)]: { description: "Success" },
+        [String(route.ok ?? 200)]: route.produces
+          ? { description: "Success", content: { [route.produces]: { schema: { type: "string" } } } }
+          : { description: "Success" },
+        ...(route.public
+          ? {
+              "410": {
+                description: "claim_link_invalid: the link is invalid, expired or already used",
+                content: { "application/json": { schema: errorSchema } },
+              },
+            }
+          : {}),
         "400": { description: "Invalid request", content: { "application/json": { schema: errorSchema } } },
         "401": {
           description: "Missing or invalid credentials",
@@ -200,6 +344,11 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         },
         "409": {
           description: "Conflict, e.g. no_seat_available with seatType and purchaseRequired",
+          content: { "application/json": { schema: errorSchema } },
+        },
+        "422": {
+          description:
+            "Understood but refused, e.g. seat_limit (the plan's minimum or maximum), outside_term, idempotency_key_reused",
           content: { "application/json": { schema: errorSchema } },
         },
         "503": {

@@ -4,7 +4,12 @@ import type { Member } from "../repositories/members-repository.js";
 import type { GroupMappingRule } from "../domain/seat-plan.js";
 import type { SamlConnection } from "../repositories/saml-repository.js";
 import type { ApiToken } from "../repositories/tokens-repository.js";
-import type { SamlEndpoints } from "../services/saml-connections-service.js";
+import {
+  NAME_ID_FORMATS,
+  nameIdFormatName,
+  type SamlEndpoints,
+  type SpKeyView,
+} from "../services/saml-connections-service.js";
 
 export function presentMember(m: Member & { groups?: { id: string; displayName: string }[] }) {
   return {
@@ -77,6 +82,19 @@ export function presentSamlConnection(c: SamlConnection | null, urls: SamlEndpoi
     certificates: c?.certificates ?? [],
     attributeProfile: c?.attributeProfile ?? "generic",
     allowIdpInitiated: c?.allowIdpInitiated ?? false,
+    nameIdFormat: nameIdFormatName(c?.nameIdFormat ?? NAME_ID_FORMATS.emailAddress),
+    signAuthnRequests: c?.signAuthnRequests ?? false,
+    requireEncryptedAssertions: c?.requireEncryptedAssertions ?? false,
     ...urls,
+  };
+}
+
+export function presentSpKey(key: SpKeyView) {
+  return {
+    id: key.id,
+    state: key.state,
+    certificate: key.certificate,
+    notAfter: key.notAfter.toISOString(),
+    createdAt: key.createdAt.toISOString(),
   };
 }

@@ -14,6 +14,7 @@ export function highestRole(roles: Role[]): Role | null {
 
 export type Permission =
   | "purchase_seats"
+  | "quote_seats"
   | "view_billing"
   | "manage_seats"
   | "manage_mappings"
@@ -23,11 +24,13 @@ export type Permission =
   | "read_audit"
   | "read_members"
   | "manage_settings"
-  | "transfer_ownership";
+  | "transfer_ownership"
+  | "manage_invitations";
 
 const NEEDED: Record<Permission, Role> = {
   purchase_seats: "owner",
   view_billing: "owner",
+  quote_seats: "admin",
   change_roles: "owner",
   manage_seats: "admin",
   manage_mappings: "admin",
@@ -37,6 +40,7 @@ const NEEDED: Record<Permission, Role> = {
   read_members: "admin",
   manage_settings: "admin",
   transfer_ownership: "primary_owner",
+  manage_invitations: "admin",
 };
 
 export function roleNeededFor(permission: Permission): Role {

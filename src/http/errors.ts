@@ -17,6 +17,11 @@ export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   primary_owner_protected: 403,
   precondition_failed: 412,
   unavailable: 503,
+  reduction_during_term: 409,
+  seat_limit: 422,
+  outside_term: 422,
+  idempotency_key_reused: 422,
+  claim_link_invalid: 410,
 };
 
 export function zodMessage(error: ZodError): string {

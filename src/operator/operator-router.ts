@@ -3,6 +3,7 @@ import { timingSafeEqual } from "node:crypto";
 import { type NextFunction, type Request, type Response, Router } from "express";
 import { DomainError } from "../domain/errors.js";
 import { bearerToken } from "../admin/admin-auth.js";
+import { renewInput, renewTerm } from "../services/billing-service.js";
 import type { ServiceDeps } from "../services/context.js";
 import { createOrg, createOrgInput } from "../services/orgs-service.js";
 import { hashToken } from "../services/secrets.js";
@@ -43,6 +44,10 @@ export function createOperatorRouter(deps: ServiceDeps, operatorToken: string | 
     res
       .status(201)
       .json({ ownerSignInUrl: signInUrl(deps.publicUrl, issued.token), expiresAt: issued.record.expiresAt });
+  });
+  router.post("/orgs/:orgId/renew", requireOperator, async (req, res) => {
+    const input = renewInput.parse(req.body ?? {});
+    res.json(await renewTerm(deps, String(req.params.orgId), input, { actor: "operator", requestId: req.id }));
   });
   return router;
 }

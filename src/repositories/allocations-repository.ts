@@ -185,3 +185,31 @@ export async function deleteExpiredHold(db: Db, orgId: string, id: string, now: 
   )) as { rows: { id: string }[] };
   return rows.length === 1;
 }
+
+/** Adds bought seats to a type's pool. The caller holds the org row, so purchases apply one after another. */
+export async function addPurchased(db: Db, orgId: string, seatType: string, seats: number): Promise<void> {
+  await db("seat_allocations")
+    .where({ org_id: orgId, seat_type: seatType })
+    .update({ purchased: db.raw("purchased + ?", [seats]) });
+}
+
+/**
+ * Lowers a type's pool at renewal to `to`, never below the seats in use then (claimed, pending and held all
+ * count in `used`), under the row's lock. Returns the pool before and after.
+ */
+export async function reducePurchased(
+  db: Db,
+  orgId: string,
+  seatType: string,
+  to: number,
+): Promise<{ before: number; after: number; used: number } | null> {
+  const row = await db("seat_allocations")
+    .where({ org_id: orgId, seat_type: seatType })
+    .forUpdate()
+    .first("purchased", "used");
+  if (!row) return null;
+  const after = Math.min(row.purchased, Math.max(to, row.used));
+  if (after !== row.purchased)
+    await db("seat_allocations").where({ org_id: orgId, seat_type: seatType }).update({ purchased: after });
+  return { before: row.purchased, after, used: row.used };
+}

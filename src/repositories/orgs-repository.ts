@@ -1,5 +1,6 @@
 // SQL for organizations and server-wide settings.
 import type { Db } from "../db/database.js";
+import type { Pricing } from "../domain/pricing.js";
 import type { ExhaustedPolicy } from "../domain/seat-plan.js";
 
 export interface OrgSettings {
@@ -15,6 +16,8 @@ export interface Org {
   settings: OrgSettings;
   termStart: Date;
   termEnd: Date;
+  /** Negotiated prices per seat type; null: the plan's price book. Checked by the service before saving. */
+  pricing: Pricing | null;
   createdAt: Date;
 }
 
@@ -28,11 +31,15 @@ function fromRow(r: Record<string, unknown>): Org {
     settings: { ...DEFAULT_SETTINGS, ...(r.settings as Partial<OrgSettings>) },
     termStart: r.term_start as Date,
     termEnd: r.term_end as Date,
+    pricing: (r.pricing as Pricing | null) ?? null,
     createdAt: r.created_at as Date,
   };
 }
 
-export async function insertOrg(db: Db, org: Omit<Org, "createdAt">): Promise<Org> {
+export async function insertOrg(
+  db: Db,
+  org: Omit<Org, "createdAt" | "pricing"> & { pricing?: Pricing | null },
+): Promise<Org> {
   const [row] = await db("organizations")
     .insert({
       id: org.id,
@@ -41,14 +48,24 @@ export async function insertOrg(db: Db, org: Omit<Org, "createdAt">): Promise<Or
       settings: JSON.stringify(org.settings),
       term_start: org.termStart,
       term_end: org.termEnd,
+      pricing: org.pricing ? JSON.stringify(org.pricing) : null,
     })
     .returning("*");
   return fromRow(row);
 }
 
-export async function findOrg(db: Db, orgId: string, options: { forUpdate?: boolean } = {}): Promise<Org | null> {
+/**
+ * `forNoKeyUpdate` serialises writers of the org's own columns without blocking the foreign-key checks
+ * (FOR KEY SHARE) that every insert of a member, audit or outbox row of the org takes on this row.
+ */
+export async function findOrg(
+  db: Db,
+  orgId: string,
+  options: { forUpdate?: boolean; forNoKeyUpdate?: boolean } = {},
+): Promise<Org | null> {
   const query = db("organizations").where({ id: orgId }).first();
   if (options.forUpdate) query.forUpdate();
+  else if (options.forNoKeyUpdate) query.forNoKeyUpdate();
   const row = await query;
   return row ? fromRow(row) : null;
 }
@@ -57,6 +74,10 @@ export async function updateOrgSettings(db: Db, orgId: string, settings: OrgSett
   await db("organizations")
     .where({ id: orgId })
     .update({ settings: JSON.stringify(settings) });
+}
+
+export async function updateOrgTerm(db: Db, orgId: string, term: { start: Date; end: Date }): Promise<void> {
+  await db("organizations").where({ id: orgId }).update({ term_start: term.start, term_end: term.end });
 }
 
 export async function countOrgs(db: Db): Promise<number> {

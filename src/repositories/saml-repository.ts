@@ -9,7 +9,26 @@ export interface SamlConnection {
   certificates: string[];
   attributeProfile: string;
   allowIdpInitiated: boolean;
+  /** The NameID format asked for in AuthnRequests and announced in SP metadata (a URN). */
+  nameIdFormat: string;
+  /** Sign AuthnRequests with the org's active SP key (IdPs that set WantAuthnRequestsSigned). */
+  signAuthnRequests: boolean;
+  /** Refuse assertions that arrive unencrypted. */
+  requireEncryptedAssertions: boolean;
   updatedAt: Date;
+}
+
+export type SpKeyState = "active" | "next" | "previous";
+
+export interface SpKey {
+  orgId: string;
+  id: string;
+  state: SpKeyState;
+  certificate: string;
+  /** Sealed by the secret box; only the SAML service opens it. */
+  privateKeySealed: string;
+  notAfter: Date;
+  createdAt: Date;
 }
 
 function fromRow(r: Record<string, unknown>): SamlConnection {
@@ -20,6 +39,9 @@ function fromRow(r: Record<string, unknown>): SamlConnection {
     certificates: r.certificates as string[],
     attributeProfile: r.attribute_profile as string,
     allowIdpInitiated: r.allow_idp_initiated as boolean,
+    nameIdFormat: r.name_id_format as string,
+    signAuthnRequests: r.sign_authn_requests as boolean,
+    requireEncryptedAssertions: r.require_encrypted_assertions as boolean,
     updatedAt: r.updated_at as Date,
   };
 }
@@ -41,6 +63,9 @@ export async function upsertSamlConnection(
     certificates: c.certificates,
     attribute_profile: c.attributeProfile,
     allow_idp_initiated: c.allowIdpInitiated,
+    name_id_format: c.nameIdFormat,
+    sign_authn_requests: c.signAuthnRequests,
+    require_encrypted_assertions: c.requireEncryptedAssertions,
     updated_at: db.fn.now(),
   };
   const [row] = await db("saml_connections").insert(values).onConflict("org_id").merge().returning("*");
@@ -92,4 +117,46 @@ export async function pruneSamlStores(db: Db, now: Date, requestMaxAgeMs: number
   await db("saml_requests")
     .where("created_at", "<", new Date(now.getTime() - requestMaxAgeMs))
     .delete();
+}
+
+function spKeyFromRow(r: Record<string, unknown>): SpKey {
+  return {
+    orgId: r.org_id as string,
+    id: r.id as string,
+    state: r.state as SpKeyState,
+    certificate: r.certificate as string,
+    privateKeySealed: r.private_key_sealed as string,
+    notAfter: r.not_after as Date,
+    createdAt: r.created_at as Date,
+  };
+}
+
+const STATE_ORDER = `case state when 'active' then 0 when 'next' then 1 else 2 end`;
+
+/** The org's SP keys: active first, then next, then previous. */
+export async function listSpKeys(db: Db, orgId: string): Promise<SpKey[]> {
+  const rows = await db("saml_sp_keys").where({ org_id: orgId }).orderByRaw(STATE_ORDER);
+  return rows.map(spKeyFromRow);
+}
+
+export async function insertSpKey(db: Db, key: Omit<SpKey, "createdAt">): Promise<SpKey> {
+  const [row] = await db("saml_sp_keys")
+    .insert({
+      org_id: key.orgId,
+      id: key.id,
+      state: key.state,
+      certificate: key.certificate,
+      private_key_sealed: key.privateKeySealed,
+      not_after: key.notAfter,
+    })
+    .returning("*");
+  return spKeyFromRow(row);
+}
+
+export async function setSpKeyState(db: Db, orgId: string, id: string, state: SpKeyState): Promise<void> {
+  await db("saml_sp_keys").where({ org_id: orgId, id }).update({ state });
+}
+
+export async function deleteSpKey(db: Db, orgId: string, id: string): Promise<boolean> {
+  return (await db("saml_sp_keys").where({ org_id: orgId, id }).delete()) > 0;
 }

@@ -12,6 +12,8 @@ export interface IdpMetadata {
   idpEntityId: string;
   ssoUrl: string;
   certificates: string[];
+  /** The IdP's WantAuthnRequestsSigned: it refuses unsigned AuthnRequests. */
+  wantAuthnRequestsSigned: boolean;
 }
 
 /** A PEM certificate from base64 DER or PEM text; refused when it does not parse as X.509. */
@@ -66,5 +68,10 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
     .flatMap((k) => Array.from(k.getElementsByTagNameNS(DS_NS, "X509Certificate")))
     .map((c) => toPemCertificate(c.textContent ?? ""));
   if (certificates.length === 0) throw new DomainError("invalid_request", "metadata has no signing certificate");
-  return { idpEntityId, ssoUrl, certificates: [...new Set(certificates)] };
+  return {
+    idpEntityId,
+    ssoUrl,
+    certificates: [...new Set(certificates)],
+    wantAuthnRequestsSigned: descriptor.getAttribute("WantAuthnRequestsSigned") === "true",
+  };
 }

@@ -54,8 +54,8 @@ function children(parent: Element, ns: string, localName: string): Element[] {
 
 /**
  * 1–3. Size, encoding and the XML features no IdP needs and attacks use: a DOCTYPE (entity expansion,
- * XXE), comments (NameID truncation: `admin@corp.com<!---->.evil.com` keeps its signature under
- * exclusive canonicalization but reads differently), and SHA-1 anywhere in a signature.
+ * XXE) and comments (NameID truncation: `admin@corp.com<!---->.evil.com` keeps its signature under
+ * exclusive canonicalization but reads differently).
  */
 export function decodeResponse(samlResponse: unknown, maxBytes: number): string {
   if (typeof samlResponse !== "string" || samlResponse.length === 0) throw new SamlRejection("no SAMLResponse");
@@ -66,9 +66,16 @@ export function decodeResponse(samlResponse: unknown, maxBytes: number): string 
   if (Buffer.byteLength(xml) > maxBytes) throw new SamlRejection("SAMLResponse too large");
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new SamlRejection("DOCTYPE or ENTITY in SAMLResponse");
   if (xml.includes("<!--")) throw new SamlRejection("XML comment in SAMLResponse");
+  return xml;
+}
+
+/**
+ * 3. SHA-1 anywhere in a signature. Run on the document after decryption: an encrypted assertion's key
+ * transport (RSA-OAEP) names SHA-1 as its mask digest, which is sound, and that part is gone by then.
+ */
+export function refuseSha1(xml: string): void {
   for (const algorithm of SHA1_ALGORITHMS)
     if (xml.includes(algorithm)) throw new SamlRejection(`SHA-1 algorithm refused: ${algorithm}`);
-  return xml;
 }
 
 /** 4–7. The Response envelope: what it is, where it was sent, who sent it, and that it reports success. */
@@ -83,8 +90,9 @@ export function checkEnvelope(xml: string, expected: { acsUrl: string; idpEntity
   const status = children(root, PROTOCOL_NS, "Status")[0];
   const code = status ? children(status, PROTOCOL_NS, "StatusCode")[0]?.getAttribute("Value") : null;
   if (code !== SUCCESS) throw new SamlRejection(`status is not Success: ${code ?? "(none)"}`);
+  // decryptAssertion has already replaced a single EncryptedAssertion by its Assertion; any left is refused.
   if (children(root, ASSERTION_NS, "EncryptedAssertion").length > 0)
-    throw new SamlRejection("encrypted assertions are not configured");
+    throw new SamlRejection("more than one assertion, encrypted or not");
   const assertions = children(root, ASSERTION_NS, "Assertion");
   if (assertions.length !== 1) throw new SamlRejection(`expected exactly one Assertion, found ${assertions.length}`);
   // The text search for SHA-1 in decodeResponse misses an Algorithm spelled with character references

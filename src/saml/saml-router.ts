@@ -4,31 +4,37 @@
 // store in PostgreSQL that every process shares. Around node-saml, the numbered pipeline of the checks it
 // leaves to the application. The client learns only "sign-in failed"; the log gets the reason.
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response, Router } from "express";
-import {
-  MultiSamlStrategy,
-  type Profile,
-  type SamlConfig,
-  ValidateInResponseTo,
-  generateServiceProviderMetadata,
-} from "@node-saml/passport-saml";
+import { MultiSamlStrategy, type Profile, type SamlConfig, ValidateInResponseTo } from "@node-saml/passport-saml";
 import { Passport } from "passport";
 import { toDomainError } from "../db/to-domain-error.js";
 import { readIdentity } from "../domain/attribute-profile.js";
 import { DomainError } from "../domain/errors.js";
 import type { SessionCodec } from "../http/session.js";
-import {
-  findSamlConnection,
-  findRequestId,
-  markAssertionUsed,
-  pruneSamlStores,
-  removeRequestId,
-  saveRequestId,
-  type SamlConnection,
-} from "../repositories/saml-repository.js";
-import type { ServiceDeps } from "../services/context.js";
+import type { SamlConnection } from "../repositories/saml-repository.js";
+import { type ServiceDeps, loadOrg } from "../services/context.js";
 import { signInWithAssertion } from "../services/jit-service.js";
-import { samlEndpoints } from "../services/saml-connections-service.js";
-import { checkEnvelope, checkSignedAssertion, decodeResponse, safeReturnPath, SamlRejection } from "./saml-checks.js";
+import {
+  findAuthnRequest,
+  findConnectionForSignIn,
+  forgetAuthnRequest,
+  NAME_ID_FORMATS,
+  pruneSignInStores,
+  rememberAuthnRequest,
+  samlEndpoints,
+  spKeyMaterial,
+  type SpKeyMaterial,
+  useAssertionOnce,
+} from "../services/saml-connections-service.js";
+import { decryptAssertion } from "./decrypt-assertion.js";
+import {
+  checkEnvelope,
+  checkSignedAssertion,
+  decodeResponse,
+  refuseSha1,
+  safeReturnPath,
+  SamlRejection,
+} from "./saml-checks.js";
+import { spMetadataXml } from "./sp-metadata.js";
 
 const REQUEST_ID_LIFETIME_MS = 10 * 60 * 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,6 +44,7 @@ declare global {
   namespace Express {
     interface Request {
       samlConnection?: SamlConnection;
+      samlKeys?: SpKeyMaterial;
     }
   }
 }
@@ -61,9 +68,12 @@ function failedSignIn(res: Response): void {
   );
 }
 
-export function samlOptions(deps: ServiceDeps, connection: SamlConnection): SamlConfig {
+export function samlOptions(deps: ServiceDeps, connection: SamlConnection, keys?: SpKeyMaterial): SamlConfig {
   const urls = samlEndpoints(deps.publicUrl, connection.orgId);
+  // Only when the IdP asks for signed AuthnRequests: node-saml signs the Redirect binding's query.
+  const signing = connection.signAuthnRequests && keys?.signingKey ? { privateKey: keys.signingKey } : {};
   return {
+    ...signing,
     callbackUrl: urls.acsUrl,
     issuer: urls.spEntityId,
     audience: urls.spEntityId,
@@ -78,18 +88,18 @@ export function samlOptions(deps: ServiceDeps, connection: SamlConnection): Saml
     acceptedClockSkewMs: deps.saml.clockSkewMs,
     validateInResponseTo: connection.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
     requestIdExpirationPeriodMs: REQUEST_ID_LIFETIME_MS,
-    identifierFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+    identifierFormat: connection.nameIdFormat,
     disableRequestedAuthnContext: true,
     cacheProvider: {
       saveAsync: async (key, value) => {
-        await saveRequestId(deps.db, connection.orgId, key);
+        await rememberAuthnRequest(deps, connection.orgId, key);
         return { value, createdAt: deps.now().getTime() };
       },
       getAsync: async (key) => {
-        const created = await findRequestId(deps.db, connection.orgId, key, REQUEST_ID_LIFETIME_MS, deps.now());
+        const created = await findAuthnRequest(deps, connection.orgId, key, REQUEST_ID_LIFETIME_MS);
         return created ? created.toISOString() : null;
       },
-      removeAsync: async (key) => (key && (await removeRequestId(deps.db, connection.orgId, key)) ? key : null),
+      removeAsync: async (key) => (key && (await forgetAuthnRequest(deps, connection.orgId, key)) ? key : null),
     },
   };
 }
@@ -109,7 +119,7 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
       getSamlOptions(req, done) {
         const connection = (req as unknown as Request).samlConnection;
         if (!connection) return done(new SamlRejection("no SAML connection for this org"));
-        done(null, samlOptions(deps, connection));
+        done(null, samlOptions(deps, connection, (req as unknown as Request).samlKeys));
       },
     },
     passOn,
@@ -136,7 +146,7 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
 
   const loadConnection = async (req: Request, res: Response, next: NextFunction) => {
     const orgId = String(req.params.orgId);
-    const connection = UUID.test(orgId) ? await findSamlConnection(deps.db, orgId) : null;
+    const connection = UUID.test(orgId) ? await findConnectionForSignIn(deps, orgId) : null;
     if (!connection)
       return page(
         res,
@@ -145,18 +155,23 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
         "This organization has not configured SAML single sign-on.",
       );
     req.samlConnection = connection;
+    req.samlKeys = await spKeyMaterial(deps, orgId);
     next();
   };
 
   router.get("/:orgId/metadata", async (req, res) => {
     const orgId = String(req.params.orgId);
     if (!UUID.test(orgId)) throw new DomainError("not_found", "no such organization");
+    await loadOrg(deps, deps.db, orgId);
     const urls = samlEndpoints(deps.publicUrl, orgId);
-    const xml = generateServiceProviderMetadata({
-      issuer: urls.spEntityId,
-      callbackUrl: urls.acsUrl,
-      identifierFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-      wantAssertionsSigned: true,
+    const connection = await findConnectionForSignIn(deps, orgId);
+    const keys = await spKeyMaterial(deps, orgId);
+    const xml = spMetadataXml({
+      entityId: urls.spEntityId,
+      acsUrl: urls.acsUrl,
+      nameIdFormat: connection?.nameIdFormat ?? NAME_ID_FORMATS.emailAddress,
+      certificates: keys.certificates,
+      authnRequestsSigned: Boolean(connection?.signAuthnRequests && keys.signingKey),
     });
     res.type("application/samlmetadata+xml").send(xml);
   });
@@ -180,9 +195,16 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
       const connection = req.samlConnection as SamlConnection;
       const urls = samlEndpoints(deps.publicUrl, connection.orgId);
       try {
-        // 1–3 size, encoding, DOCTYPE, comments, SHA-1; 4–7 Destination, Issuer, Success, one Assertion.
-        const xml = decodeResponse(req.body?.SAMLResponse, deps.saml.maxResponseBytes);
+        // 1–3 size, encoding, DOCTYPE, comments; an encrypted assertion decrypted in place (or refused when
+        // the connection requires encryption and it is not); SHA-1; 4–7 Destination, Issuer, Success, one
+        // Assertion. node-saml then reads the decrypted document.
+        const received = decodeResponse(req.body?.SAMLResponse, deps.saml.maxResponseBytes);
+        const xml = await decryptAssertion(received, req.samlKeys?.decryptionKeys ?? [], {
+          required: connection.requireEncryptedAssertions,
+        });
+        refuseSha1(xml);
         checkEnvelope(xml, { acsUrl: urls.acsUrl, idpEntityId: connection.idpEntityId });
+        if (xml !== received) req.body.SAMLResponse = Buffer.from(xml, "utf8").toString("base64");
         // 8. node-saml: signature by a trusted certificate on the assertion it returns, issuer, audience,
         //    time window with the allowed skew, InResponseTo against the shared store.
         const profile = await new Promise<Profile>((resolve, reject) => {
@@ -209,7 +231,7 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
           clockSkewMs: deps.saml.clockSkewMs,
           now: deps.now(),
         });
-        if (!(await markAssertionUsed(deps.db, connection.orgId, facts.assertionId, facts.notOnOrAfter)))
+        if (!(await useAssertionOnce(deps, connection.orgId, facts.assertionId, facts.notOnOrAfter)))
           throw new SamlRejection("assertion replayed");
         // 11. Who it is, read with the org's attribute profile; then JIT through the seat allocator.
         const identity = readIdentity(
@@ -222,7 +244,7 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
         sessions.issue(res, { orgId: connection.orgId, memberId: member.id }, secure, deps.now());
         req.log.info({ orgId: connection.orgId, memberId: member.id }, "saml sign-in");
         res.redirect(303, safeReturnPath(req.body?.RelayState));
-        void pruneSamlStores(deps.db, deps.now(), REQUEST_ID_LIFETIME_MS).catch(() => undefined);
+        void pruneSignInStores(deps, REQUEST_ID_LIFETIME_MS).catch(() => undefined);
       } catch (error) {
         if (error instanceof SamlRejection) {
           req.log.warn({ orgId: connection.orgId, reason: error.reason }, "saml assertion rejected");

@@ -1,6 +1,6 @@
 // What every service needs: the database, the catalogs, where we are reachable, and a clock.
 import type { Knex } from "knex";
-import type { AttributeProfiles, Catalogs } from "../catalogs.js";
+import type { AttributeProfiles, Catalogs, PriceBooks } from "../catalogs.js";
 import { DomainError } from "../domain/errors.js";
 import { findOrg, type Org } from "../repositories/orgs-repository.js";
 import type { ChangeContext } from "./seat-allocator.js";
@@ -15,12 +15,16 @@ export interface SamlSettings {
 export interface ServiceDeps {
   db: Knex;
   catalogs: Catalogs;
+  /** List prices per plan (mappings/price-books); an org may override them (organizations.pricing). */
+  priceBooks: PriceBooks;
   attributeProfiles: AttributeProfiles;
   publicUrl: string;
   saml: SamlSettings;
   now: () => Date;
   /** Encrypts secrets that must be read back (SP keys, webhook secrets). */
   secretBox: SecretBox;
+  /** Starts a background job's next pass now (e.g. mail delivery right after a commit); unset in tools. */
+  wakeJob?: (name: string) => void;
 }
 
 export interface Actor {

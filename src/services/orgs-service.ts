@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { DomainError } from "../domain/errors.js";
+import { type Pricing, pricingProblems, seatPriceSchema } from "../domain/pricing.js";
 import { countHolds, insertAllocations, listAllocations } from "../repositories/allocations-repository.js";
 import { appendAudit } from "../repositories/audit-repository.js";
 import { countMembersBySeat, insertMember } from "../repositories/members-repository.js";
@@ -11,6 +12,26 @@ import { type Actor, loadOrg, type ServiceDeps } from "./context.js";
 import { issueToken } from "./tokens-service.js";
 import { withTransaction } from "../db/transaction.js";
 
+export const termInput = z
+  .object({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) })
+  .strict()
+  .refine((t) => Date.parse(t.end) > Date.parse(t.start), {
+    message: "the term must end after it starts",
+    path: ["end"],
+  });
+
+/** The org's prices: its override merged over the plan's price book, checked as one book. */
+export function effectivePricing(deps: ServiceDeps, plan: string, override: Pricing | null | undefined): Pricing {
+  const catalog = deps.catalogs.get(plan);
+  const pricing = { ...deps.priceBooks.get(plan), ...override };
+  const problems = pricingProblems(
+    pricing,
+    catalog.seatTypes.map((s) => s.type),
+  );
+  if (problems.length) throw new DomainError("invalid_request", `pricing: ${problems.join("; ")}`);
+  return pricing;
+}
+
 export const createOrgInput = z
   .object({
     name: z.string().trim().min(1).max(200),
@@ -19,6 +40,10 @@ export const createOrgInput = z
     ownerEmail: z.email().optional(),
     mappedTypeExhausted: z.enum(["unassigned", "next_available"]).optional(),
     settings: orgSettingsFields.optional(),
+    /** The first term; default: from now for a year. */
+    term: termInput.optional(),
+    /** Negotiated prices for some or all seat types; the others keep the plan's price book. */
+    pricing: z.record(z.string(), seatPriceSchema).optional(),
   })
   .strict();
 export type CreateOrgInput = z.infer<typeof createOrgInput>;
@@ -60,9 +85,15 @@ export async function createOrg(deps: ServiceDeps, input: CreateOrgInput, actor:
       `plan ${catalog.id} allows at most ${catalog.maxSeats} seats; got ${total}`,
     );
   const seats = Object.fromEntries(catalog.seatTypes.map((s) => [s.type, input.seats[s.type] ?? 0]));
+  if (input.pricing) effectivePricing(deps, catalog.id, input.pricing);
   const now = deps.now();
-  const termEnd = new Date(now);
-  termEnd.setUTCFullYear(termEnd.getUTCFullYear() + 1);
+  const termStart = input.term ? new Date(input.term.start) : now;
+  let termEnd: Date;
+  if (input.term) termEnd = new Date(input.term.end);
+  else {
+    termEnd = new Date(now);
+    termEnd.setUTCFullYear(termEnd.getUTCFullYear() + 1);
+  }
 
   return withTransaction(deps.db, async (trx) => {
     const org = await insertOrg(trx, {
@@ -74,14 +105,21 @@ export async function createOrg(deps: ServiceDeps, input: CreateOrgInput, actor:
         ...(input.mappedTypeExhausted ? { mappedTypeExhausted: input.mappedTypeExhausted } : {}),
         ...input.settings,
       },
-      termStart: now,
+      termStart,
       termEnd,
+      pricing: input.pricing ?? null,
     });
     await insertAllocations(trx, org.id, seats);
     await appendAudit(trx, org.id, {
       actor: actor.actor,
       action: "org.created",
-      after: { name: org.name, plan: org.plan, seats },
+      after: {
+        name: org.name,
+        plan: org.plan,
+        seats,
+        term: { start: termStart.toISOString(), end: termEnd.toISOString() },
+        ...(input.pricing ? { pricing: input.pricing } : {}),
+      },
       requestId: actor.requestId,
     });
     const ownerEmail = input.ownerEmail ?? `owner@${slug(input.name)}.example.com`;

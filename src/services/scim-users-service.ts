@@ -9,6 +9,7 @@ import { appendAudit } from "../repositories/audit-repository.js";
 import {
   deleteMember,
   findMember,
+  findInvitedPerson,
   findMemberByUserName,
   insertMemberIfAbsent,
   type Member,
@@ -173,6 +174,15 @@ export async function createScimUser(
     const org = await loadOrg(deps, trx, orgId);
     const ctx = changeContext(deps, org, actor);
     const active = fields.active ?? true;
+    // An invited person (same externalId or email) becomes that member: never a second member or seat.
+    const invited = await findInvitedPerson(trx, orgId, {
+      externalId: fields.externalId,
+      emails: [...fields.emails, ...(fields.email ? [fields.email] : [])],
+    });
+    if (invited) {
+      const locked = (await findMember(trx, orgId, invited.id, { forUpdate: true })) as Member;
+      if (!locked.scimManaged) return writeUser(trx, ctx, locked, fields, "member.adopted");
+    }
     // Insert first; only a taken userName sends us to look at who has it (the usual case costs nothing).
     const created = await insertMemberIfAbsent(trx, orgId, {
       id: randomUUID(),

@@ -73,6 +73,9 @@ describe("GET|PUT saml with explicit fields", () => {
       certificates: [],
       attributeProfile: "generic",
       allowIdpInitiated: false,
+      nameIdFormat: "emailAddress",
+      signAuthnRequests: false,
+      requireEncryptedAssertions: false,
       ...spUrls(f.orgId),
     });
   });

@@ -27,6 +27,9 @@ export interface SamlSettings {
   certificates?: string[];
   attributeProfile?: string;
   allowIdpInitiated?: boolean;
+  nameIdFormat?: string;
+  signAuthnRequests?: boolean;
+  requireEncryptedAssertions?: boolean;
 }
 
 /** PUT saml with explicit fields: the test IdP, its certificate, the generic profile, SP-initiated only. */
@@ -98,6 +101,7 @@ export interface SignInOptions {
   returnTo?: string;
   signingKey?: string;
   signingCert?: string;
+  encryptTo?: AssertionOptions["encryptTo"];
 }
 
 export interface SignInResult {
@@ -137,6 +141,7 @@ export async function signIn(app: Express, orgId: string, options: SignInOptions
     inResponseTo,
     signingKey: options.signingKey,
     signingCert: options.signingCert,
+    encryptTo: options.encryptTo,
   });
   const res = await postAcs(app, orgId, samlResponse, relayState);
   return { res, samlResponse, cookie: maybeSessionCookie(res) };

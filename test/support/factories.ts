@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Knex } from "knex";
-import { loadAttributeProfiles, loadCatalogs } from "../../src/catalogs.js";
+import { loadAttributeProfiles, loadCatalogs, loadPriceBooks } from "../../src/catalogs.js";
 import type { Role } from "../../src/domain/roles.js";
 import { addGroupMembers, insertGroup } from "../../src/repositories/groups-repository.js";
 import { replaceMappings } from "../../src/repositories/mappings-repository.js";
@@ -16,12 +16,14 @@ import { createSecretBox } from "../../src/services/secret-box.js";
 
 export const MAPPINGS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../mappings");
 export const catalogs = loadCatalogs(MAPPINGS_DIR);
+export const priceBooks = loadPriceBooks(MAPPINGS_DIR, catalogs);
 export const attributeProfiles = loadAttributeProfiles(MAPPINGS_DIR);
 
 export function testDeps(db: Knex, now: () => Date = () => new Date()): ServiceDeps {
   return {
     db,
     catalogs,
+    priceBooks,
     attributeProfiles,
     publicUrl: "http://roster.test",
     saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },

@@ -34,7 +34,27 @@ export interface AssertionOptions {
   /** Digest and signature algorithms (default SHA-256). */
   algorithm?: "sha256" | "sha1";
   assertionId?: string;
+  /** Encrypt the signed assertion to this SP certificate (PEM), as an IdP set up for encryption does. */
+  encryptTo?: {
+    certificate: string;
+    /** Default RSA-OAEP (MGF1, SHA-1 mask): what Okta and Entra use. */
+    keyEncryptionAlgorithm?: string;
+    /** Default AES-256-GCM. */
+    dataEncryptionAlgorithm?: string;
+  };
 }
+
+export const KEY_ENCRYPTION = {
+  rsaOaep: "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
+  rsa15: "http://www.w3.org/2001/04/xmlenc#rsa-1_5",
+};
+export const DATA_ENCRYPTION = {
+  aes256gcm: "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+  aes256cbc: "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+  aes128cbc: "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+};
+
+const certificateBody = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, "");
 
 const SIGNATURE = {
   sha256: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
@@ -70,12 +90,18 @@ export async function signedResponse(
     singleSignOnService: [{ Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: IDP_SSO_URL }],
     requestSignatureAlgorithm: SIGNATURE[algorithm],
     wantAuthnRequestsSigned: false,
+    ...(options.encryptTo && {
+      isAssertionEncrypted: true,
+      keyEncryptionAlgorithm: options.encryptTo.keyEncryptionAlgorithm ?? KEY_ENCRYPTION.rsaOaep,
+      dataEncryptionAlgorithm: options.encryptTo.dataEncryptionAlgorithm ?? DATA_ENCRYPTION.aes256gcm,
+    }),
   } as never);
   const sp = samlify.ServiceProvider({
     entityID: options.audience,
     assertionConsumerService: [{ Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST", Location: options.acsUrl }],
     wantAssertionsSigned: true,
     wantMessageSigned: false,
+    ...(options.encryptTo && { encryptCert: certificateBody(options.encryptTo.certificate) }),
   } as never);
   const now = Date.now() + (options.offsetMs ?? 0);
   const lifetime = options.lifetimeMs ?? 5 * 60 * 1000;

@@ -27,6 +27,8 @@ const defaults: Config = {
   shutdownGraceMs: 25_000,
   workers: 1,
   saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
+  smtpUrl: null,
+  mailFrom: "Roster <roster@localhost>",
 };
 
 describe("loadConfig defaults", () => {
@@ -148,5 +150,15 @@ describe("ROSTER_SECRET_KEY", () => {
     const key = Buffer.alloc(32, 3);
     expect(loadConfig({ ROSTER_SECRET_KEY: key.toString("base64") }).secretKey).toEqual(key);
     expect(configError({ ROSTER_SECRET_KEY: "too-short" })).toMatch(/ROSTER_SECRET_KEY: must be 32 random bytes/);
+  });
+});
+
+describe("SMTP_URL and MAIL_FROM", () => {
+  it("takes an smtp:// or smtps:// URL and a sender; anything else is refused by name", () => {
+    const config = loadConfig({ SMTP_URL: "smtps://user:pass@mail.example.com:465", MAIL_FROM: "Acme <it@acme.test>" });
+    expect(config.smtpUrl).toBe("smtps://user:pass@mail.example.com:465");
+    expect(config.mailFrom).toBe("Acme <it@acme.test>");
+    expect(loadConfig({ SMTP_URL: "smtp://localhost:2525" }).smtpUrl).toBe("smtp://localhost:2525");
+    expect(configError({ SMTP_URL: "http://mail.example.com" })).toMatch(/^ {2}SMTP_URL: must be an smtp:\/\//m);
   });
 });

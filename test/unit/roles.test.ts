@@ -56,6 +56,7 @@ describe("roleNeededFor", () => {
   it.each<[Permission, Role]>([
     ["purchase_seats", "owner"],
     ["view_billing", "owner"],
+    ["quote_seats", "admin"],
     ["change_roles", "owner"],
     ["manage_seats", "admin"],
     ["manage_mappings", "admin"],
@@ -70,6 +71,7 @@ describe("roleNeededFor", () => {
   it.each<[Permission, Role[]]>([
     ["purchase_seats", ["primary_owner", "owner"]],
     ["view_billing", ["primary_owner", "owner"]],
+    ["quote_seats", ["primary_owner", "owner", "admin"]],
     ["change_roles", ["primary_owner", "owner"]],
     ["manage_seats", ["primary_owner", "owner", "admin"]],
     ["manage_mappings", ["primary_owner", "owner", "admin"]],
@@ -83,6 +85,7 @@ describe("roleNeededFor", () => {
     const permissions: Permission[] = [
       "purchase_seats",
       "view_billing",
+      "quote_seats",
       "manage_seats",
       "manage_mappings",
       "manage_tokens",
