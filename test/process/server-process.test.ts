@@ -253,6 +253,22 @@ describe("npm start", () => {
   }, 120_000);
 });
 
+describe.skipIf(!onPostgres)("WORKERS=2 (PostgreSQL)", () => {
+  it("serves from two processes sharing the port and stops both on SIGTERM", async () => {
+    const server = spawnServer({ PORT: String(await freePort()), WORKERS: "2", ...(await databaseEnv()) });
+    await ready(server);
+    for (let i = 0; i < 40 && (server.output().match(/roster listening/g) ?? []).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 250));
+    expect(server.output().match(/roster listening/g)).toHaveLength(2);
+    const token = await createOrg(server);
+    expect(await countUsers(server, token, "nobody")).toBe(0);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(server.output().match(/"msg":"stopped"/g)).toHaveLength(2);
+    expect(server.output()).toMatch(/all server processes stopped/);
+  }, 120_000);
+});
+
 describe("starting", () => {
   it("refuses a busy port: exits non-zero naming the port", async () => {
     const port = await freePort();
