@@ -310,7 +310,11 @@ describe("the embedded database's directory is locked to one process", () => {
     expect(cli.output()).toMatch(new RegExp(`in use by process ${first.child.pid}`));
 
     // The first server is unharmed.
-    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+    const health = await fetch(`${first.url}/readyz`).then(
+      (r) => r.status,
+      (error: Error) => `${error.message}\n${first.output()}`,
+    );
+    expect(health).toBe(200);
   }, 120_000);
 
   it("takes over a lock left by a process that no longer runs", async () => {
