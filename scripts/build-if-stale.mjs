@@ -1,5 +1,5 @@
 // Before `npm start` and `npm run roster`: compile the TypeScript to dist/ when dist/ is missing or older than
-// any source file (after a `git pull`, or an edit without `npm run build`), so the compiled server is never stale.
+// any file under src/ or migrations/ (after a `git pull`, or an edit without `npm run build`), so the compiled server is never stale.
 // `npm ci` already builds (the `prepare` script); this is the safety net, and costs a directory walk when fresh.
 /* global process, console */
 import { execFileSync } from "node:child_process";
@@ -15,7 +15,7 @@ function newest(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) latest = Math.max(latest, newest(full));
-    else if (entry.name.endsWith(".ts")) latest = Math.max(latest, statSync(full).mtimeMs);
+    else latest = Math.max(latest, statSync(full).mtimeMs);
   }
   return latest;
 }
@@ -28,6 +28,5 @@ const sources = Math.max(
 );
 if (!existsSync(built) || statSync(built).mtimeMs < sources) {
   console.error("roster: compiling TypeScript to dist/ (npm run build)");
-  const tsc = path.join(repo, "node_modules", "typescript", "bin", "tsc");
-  execFileSync(process.execPath, [tsc, "-p", path.join(repo, "tsconfig.build.json")], { stdio: "inherit" });
+  execFileSync(process.execPath, [path.join(repo, "scripts", "build.mjs")], { stdio: "inherit" });
 }

@@ -2,19 +2,22 @@
 import express, { type Express } from "express";
 import type { Knex } from "knex";
 import { createAdminRouter } from "./admin/admin-router.js";
+import { createConsoleRouter } from "./console/console-router.js";
+import { pageSecurityHeaders } from "./console/security.js";
 import { createClaimRouter } from "./claim/claim-router.js";
 import { openApiDocument } from "./admin/openapi.js";
 import { DomainError } from "./domain/errors.js";
 import { jsonErrorHandler, notFound } from "./http/errors.js";
 import { createMetrics } from "./http/metrics.js";
 import { requestContext } from "./http/request-context.js";
-import type { SessionCodec } from "./http/session.js";
+import { createSessionManager, type SessionCodec } from "./http/session.js";
 import type { Logger } from "./logger.js";
 import { createOperatorRouter } from "./operator/operator-router.js";
 import { createMeRouter } from "./me/me-router.js";
 import { createSamlRouter } from "./saml/saml-router.js";
 import { createScimRouter } from "./scim/scim-router.js";
 import type { ServiceDeps } from "./services/context.js";
+import { createSessionStore } from "./services/sessions-service.js";
 
 export interface AppDeps extends ServiceDeps {
   db: Knex;
@@ -29,6 +32,7 @@ export function buildApp(deps: AppDeps): Express {
   // SCIM sets resource ETags itself (W/"<version>"); express's body hashes on lists and errors mean nothing.
   app.set("etag", false);
   app.set("trust proxy", "loopback");
+  const sessions = createSessionManager(deps.sessions, createSessionStore(deps));
   const metrics = createMetrics();
   app.use(requestContext(deps.logger));
   app.use(metrics.middleware);
@@ -58,11 +62,15 @@ export function buildApp(deps: AppDeps): Express {
   app.get("/api/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
-  app.use(createClaimRouter(deps, deps.sessions));
+  app.use(createClaimRouter(deps, sessions));
   app.use("/api/v1", createOperatorRouter(deps, deps.operatorToken));
-  app.use("/api/v1/orgs/:orgId", createAdminRouter(deps, deps.sessions));
-  app.use("/saml", createSamlRouter(deps, deps.sessions));
-  app.use(createMeRouter(deps, deps.sessions));
+  app.use("/api/v1/orgs/:orgId", createAdminRouter(deps, sessions));
+  app.use("/saml", createSamlRouter(deps, sessions));
+  // Every HTML page (console, /me, sign-in links) gets the security headers.
+  const pageHeaders = pageSecurityHeaders(deps.publicUrl);
+  app.use(["/admin", "/me", "/signin"], pageHeaders);
+  app.use("/admin", createConsoleRouter(deps, sessions));
+  app.use(createMeRouter(deps, sessions));
 
   app.use("/api", (_req, _res, next) => next(new DomainError("not_found", "no such endpoint")));
   app.use(notFound);

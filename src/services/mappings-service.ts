@@ -6,6 +6,7 @@ import { DomainError } from "../domain/errors.js";
 import { ROLES } from "../domain/roles.js";
 import { type GroupMappingRule, sortMappings } from "../domain/seat-plan.js";
 import { appendAudit } from "../repositories/audit-repository.js";
+import { queryGroups } from "../repositories/groups-repository.js";
 import { listMappings, replaceMappings } from "../repositories/mappings-repository.js";
 import { listMemberIds } from "../repositories/members-repository.js";
 import type { Org } from "../repositories/orgs-repository.js";
@@ -151,4 +152,16 @@ export async function previewMappings(
     if (!(error instanceof PreviewRollback)) throw error;
   }
   return result as unknown as SyncResult;
+}
+
+/** SCIM groups an admin can pick for a mapping: display names, first 500 by name. */
+export async function listGroupChoices(deps: ServiceDeps, orgId: string): Promise<string[]> {
+  await loadOrg(deps, deps.db, orgId);
+  const { groups } = await queryGroups(deps.db, orgId, {
+    where: null,
+    orderBy: { sql: "lower(g.display_name)", descending: false },
+    offset: 0,
+    limit: 500,
+  });
+  return groups.map((g) => g.displayName);
 }
