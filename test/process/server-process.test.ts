@@ -243,6 +243,8 @@ describe("npm start", () => {
       "start",
     ]);
     await ready(server);
+    // The build carried the console's static files beside the compiled modules.
+    expect((await fetch(`${server.url}/admin/assets/console.css`)).status).toBe(200);
     server.child.kill("SIGTERM");
     await server.exited;
     // Roster itself logged its shutdown, and nothing listens on the port any more.
