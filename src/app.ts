@@ -7,7 +7,9 @@ import { pageSecurityHeaders } from "./console/security.js";
 import { createClaimRouter } from "./claim/claim-router.js";
 import { openApiDocument } from "./admin/openapi.js";
 import { DomainError } from "./domain/errors.js";
-import { jsonErrorHandler, notFound } from "./http/errors.js";
+import { AuthFailureLimiter, type AuthFailureLimit, DEFAULT_AUTH_FAILURE_LIMIT } from "./http/auth-failures.js";
+import { createJsonErrorHandler, notFound } from "./http/errors.js";
+import { nestsDeeperThan, TOO_DEEP_MESSAGE } from "./http/json-depth.js";
 import { createMetrics } from "./http/metrics.js";
 import { requestContext } from "./http/request-context.js";
 import { createSessionManager, type SessionCodec } from "./http/session.js";
@@ -24,6 +26,10 @@ export interface AppDeps extends ServiceDeps {
   logger: Logger;
   sessions: SessionCodec;
   operatorToken: string | null;
+  /** Failed authentications allowed per client address (default 20 a minute). */
+  authFailureLimit?: AuthFailureLimit;
+  /** express's `trust proxy`: which proxies' X-Forwarded-For names the client (default loopback). */
+  trustProxy?: boolean | number | string;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -31,14 +37,20 @@ export function buildApp(deps: AppDeps): Express {
   app.disable("x-powered-by");
   // SCIM sets resource ETags itself (W/"<version>"); express's body hashes on lists and errors mean nothing.
   app.set("etag", false);
-  app.set("trust proxy", "loopback");
+  // The client address (rate limits, logs) comes from X-Forwarded-For only when a trusted proxy sent it.
+  app.set("trust proxy", deps.trustProxy ?? "loopback");
+  const authFailures = new AuthFailureLimiter(deps.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT);
   const sessions = createSessionManager(deps.sessions, createSessionStore(deps));
-  const metrics = createMetrics();
+  const metrics = createMetrics(deps.db);
   app.use(requestContext(deps.logger));
   app.use(metrics.middleware);
   // SCIM parses its own bodies (larger limit for Bulk and big group PATCHes) and answers in SCIM's format.
-  app.use("/scim/v2", createScimRouter(deps));
+  app.use("/scim/v2", createScimRouter(deps, authFailures));
   app.use(express.json({ limit: "1mb", type: ["application/json", "application/*+json"] }));
+  app.use((req, _res, next) => {
+    if (req.body !== undefined && nestsDeeperThan(req.body)) throw new DomainError("invalid_request", TOO_DEEP_MESSAGE);
+    next();
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -74,6 +86,6 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use("/api", (_req, _res, next) => next(new DomainError("not_found", "no such endpoint")));
   app.use(notFound);
-  app.use(jsonErrorHandler);
+  app.use(createJsonErrorHandler(authFailures));
   return app;
 }

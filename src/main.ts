@@ -49,6 +49,8 @@ async function serve(config: Config, logger: Logger, options: { migrate: boolean
     logger,
     sessions: createSessionCodec(runtime.sessionKey),
     operatorToken: config.operatorToken,
+    authFailureLimit: config.authFailureLimit,
+    trustProxy: config.trustProxy,
   });
 
   // Per connection: responses under way, and since when it has been idle (for closing idle keep-alive

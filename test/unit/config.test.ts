@@ -27,6 +27,8 @@ const defaults: Config = {
   shutdownGraceMs: 25_000,
   workers: 1,
   saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
+  authFailureLimit: { max: 20, windowMs: 60_000 },
+  trustProxy: "loopback",
   smtpUrl: null,
   mailFrom: "Roster <roster@localhost>",
 };
@@ -98,6 +100,14 @@ describe("loadConfig values", () => {
     ],
     ["SHUTDOWN_GRACE_MS", { SHUTDOWN_GRACE_MS: "0" }, { shutdownGraceMs: 0 }],
     ["WORKERS", { WORKERS: "4" }, { workers: 4 }],
+    [
+      "AUTH_FAILURE_LIMIT and its window; 0 turns it off",
+      { AUTH_FAILURE_LIMIT: "0", AUTH_FAILURE_WINDOW_SECONDS: "300" },
+      { authFailureLimit: { max: 0, windowMs: 300_000 } },
+    ],
+    ["TRUST_PROXY as a hop count", { TRUST_PROXY: "1" }, { trustProxy: 1 }],
+    ["TRUST_PROXY as a boolean", { TRUST_PROXY: "false" }, { trustProxy: false }],
+    ["TRUST_PROXY as subnets", { TRUST_PROXY: "loopback, 10.0.0.0/8" }, { trustProxy: "loopback, 10.0.0.0/8" }],
   ])("%s", (_name, env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);
   });
@@ -118,6 +128,8 @@ describe("loadConfig refuses invalid variables", () => {
     ["DEMO", "yes"],
     ["SHUTDOWN_GRACE_MS", "-5"],
     ["WORKERS", "0"],
+    ["AUTH_FAILURE_LIMIT", "-1"],
+    ["AUTH_FAILURE_WINDOW_SECONDS", "0"],
   ])("%s=%s", (name, value) => {
     const message = configError({ [name]: value });
     expect(message).toMatch(/^Invalid configuration:/);
