@@ -28,6 +28,7 @@ const defaults: Config = {
   saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
   smtpUrl: null,
   mailFrom: "Roster <roster@localhost>",
+  webhookAllowPrivate: false,
 };
 
 describe("loadConfig defaults", () => {
