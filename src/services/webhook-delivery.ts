@@ -70,7 +70,8 @@ export async function fanOutEvents(
       const event = toWebhookEvent(row);
       if (!event) continue;
       for (const endpoint of targets)
-        if (endpointWants(endpoint.events, event.type))
+        // An endpoint receives what happened since it was registered, not the org's history.
+        if (endpoint.createdAt <= row.createdAt && endpointWants(endpoint.events, event.type))
           deliveries.push({
             orgId: row.orgId,
             endpointId: endpoint.id,

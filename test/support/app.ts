@@ -8,10 +8,11 @@ import { testDeps } from "./factories.js";
 
 export const OPERATOR_TOKEN = "test-operator-token-0123456789abcdef";
 
-export function testApp(db: Knex, options: { now?: () => Date } = {}): Express {
+export function testApp(db: Knex, options: { now?: () => Date; allowPrivateWebhooks?: boolean } = {}): Express {
   const deps = testDeps(db, options.now);
   return buildApp({
     ...deps,
+    webhooks: { allowPrivate: options.allowPrivateWebhooks ?? true },
     logger: createLogger("silent"),
     sessions: createSessionCodec("test-session-key"),
     operatorToken: OPERATOR_TOKEN,
