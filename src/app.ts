@@ -15,6 +15,7 @@ import { createMeRouter } from "./me/me-router.js";
 import { createSamlRouter } from "./saml/saml-router.js";
 import { createScimRouter } from "./scim/scim-router.js";
 import type { ServiceDeps } from "./services/context.js";
+import { deliveryBacklog } from "./services/webhook-delivery.js";
 
 export interface AppDeps extends ServiceDeps {
   db: Knex;
@@ -29,7 +30,7 @@ export function buildApp(deps: AppDeps): Express {
   // SCIM sets resource ETags itself (W/"<version>"); express's body hashes on lists and errors mean nothing.
   app.set("etag", false);
   app.set("trust proxy", "loopback");
-  const metrics = createMetrics();
+  const metrics = createMetrics({ backlog: () => deliveryBacklog(deps) });
   app.use(requestContext(deps.logger));
   app.use(metrics.middleware);
   // SCIM parses its own bodies (larger limit for Bulk and big group PATCHes) and answers in SCIM's format.

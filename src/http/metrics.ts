@@ -1,6 +1,6 @@
 // Prometheus metrics on a registry of our own (not the global one), so several apps can live in one process.
 import type { NextFunction, Request, Response } from "express";
-import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export interface Metrics {
   registry: Registry;
@@ -32,9 +32,40 @@ function routeLabel(req: Request): string {
   return `${base}${req.route.path}`;
 }
 
-export function createMetrics(): Metrics {
+/** Work waiting after commit, read when /metrics is scraped: outbox rows per channel, webhook deliveries. */
+export type BacklogReader = () => Promise<{ outbox: Record<string, number>; webhookDeliveries: number }>;
+
+export function createMetrics(options: { backlog?: BacklogReader } = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const backlog = options.backlog;
+  if (backlog) {
+    // One read serves both gauges of a scrape.
+    let pending: ReturnType<BacklogReader> | null = null;
+    const read = () => {
+      pending ??= backlog().finally(() => setTimeout(() => (pending = null), 0));
+      return pending;
+    };
+    new Gauge({
+      name: "roster_outbox_backlog",
+      help: "Outbox rows not yet delivered, by channel (events: not yet fanned out to webhooks; mail)",
+      labelNames: ["channel"],
+      registers: [registry],
+      async collect() {
+        const { outbox } = await read();
+        this.reset();
+        for (const [channel, n] of Object.entries(outbox)) this.set({ channel }, n);
+      },
+    });
+    new Gauge({
+      name: "roster_webhook_backlog",
+      help: "Webhook deliveries waiting to be sent (all endpoints)",
+      registers: [registry],
+      async collect() {
+        this.set((await read()).webhookDeliveries);
+      },
+    });
+  }
   const duration = new Histogram({
     name: "roster_http_request_duration_seconds",
     help: "HTTP request duration by route and status",

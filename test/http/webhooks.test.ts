@@ -401,6 +401,10 @@ describe("webhook delivery", () => {
     expect(head.attempts[0]).toMatchObject({ statusCode: 503, error: "HTTP 503" });
     expect(head.attempts[0].responseExcerpt.length).toBeLessThanOrEqual(1024);
     for (let i = 0; i < 3; i++) await provision(deps, f.orgId);
+    // The backlog shows in /metrics: 10 deliveries wait, and 6 outbox events are not fanned out yet.
+    const metrics = (await request(app).get("/metrics")).text;
+    expect(Number(/^roster_webhook_backlog (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(10);
+    expect(Number(/^roster_outbox_backlog\{channel="events"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(6);
     f.receiver.mode = "ok";
     offsetMs += 120_000;
     await drain(slow);
