@@ -292,34 +292,39 @@ export interface AttemptInput {
   at: Date;
 }
 
-/** One attempt recorded; a success also marks the delivery delivered (one statement). */
-export async function recordAttempt(
+/**
+ * Attempts recorded in one statement (a sender flushes them every few dozen sends: one commit per batch,
+ * not per event); a successful one also marks its delivery delivered.
+ */
+export async function recordAttempts(
   db: Db,
-  delivery: Pick<WebhookDelivery, "orgId" | "id" | "endpointId">,
-  attempt: AttemptInput,
-  delivered: boolean,
+  attempts: (AttemptInput & { delivery: Pick<WebhookDelivery, "orgId" | "id" | "endpointId">; delivered: boolean })[],
 ): Promise<void> {
+  if (!attempts.length) return;
+  const input = attempts.map((a) => ({
+    org_id: a.delivery.orgId,
+    id: a.delivery.id,
+    endpoint_id: a.delivery.endpointId,
+    status_code: a.statusCode,
+    duration_ms: a.durationMs,
+    response_excerpt: a.responseExcerpt,
+    error: a.error,
+    at: a.at.toISOString(),
+    delivered: a.delivered,
+  }));
   await db.raw(
-    `with d as (
-       update webhook_deliveries set attempts = attempts + 1,
-              status = case when ? then 'delivered' else status end,
-              delivered_at = case when ? then ?::timestamptz else delivered_at end
-        where org_id = ? and id = ? returning org_id, id)
+    `with input as (
+       select * from jsonb_to_recordset(?::jsonb) as x(org_id text, id bigint, endpoint_id uuid, status_code int,
+                                                      duration_ms int, response_excerpt text, error text,
+                                                      at timestamptz, delivered boolean)),
+     d as (
+       update webhook_deliveries w set attempts = w.attempts + 1,
+              status = case when input.delivered then 'delivered' else w.status end,
+              delivered_at = case when input.delivered then input.at else w.delivered_at end
+         from input where w.org_id = input.org_id and w.id = input.id)
      insert into webhook_attempts (org_id, endpoint_id, delivery_id, status_code, duration_ms, response_excerpt, error, at)
-     select d.org_id, ?, d.id, ?, ?, ?, ?, ? from d`,
-    [
-      delivered,
-      delivered,
-      attempt.at,
-      delivery.orgId,
-      delivery.id,
-      delivery.endpointId,
-      attempt.statusCode,
-      attempt.durationMs,
-      attempt.responseExcerpt,
-      attempt.error,
-      attempt.at,
-    ],
+     select org_id, endpoint_id, id, status_code, duration_ms, response_excerpt, error, at from input order by id`,
+    [JSON.stringify(input)],
   );
 }
 

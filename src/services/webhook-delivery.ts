@@ -20,7 +20,7 @@ import {
   type NewDelivery,
   pendingDeliveries,
   pruneWebhookRecords,
-  recordAttempt,
+  recordAttempts,
   renewLease,
   undeliveredEvents,
   updateEndpoint,
@@ -122,7 +122,7 @@ async function readExcerpt(response: Response): Promise<string | null> {
 /** One signed POST (Standard Webhooks). Never follows redirects: a 3xx is a failure. */
 export async function sendWebhook(
   url: string,
-  secret: string,
+  signer: Webhook,
   delivery: Pick<WebhookDelivery, "eventId" | "payload">,
   timeoutMs: number,
   signal: AbortSignal,
@@ -134,7 +134,7 @@ export async function sendWebhook(
     "user-agent": "Roster-Webhooks/1",
     "webhook-id": delivery.eventId,
     "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-    "webhook-signature": new Webhook(secret).sign(delivery.eventId, at, body),
+    "webhook-signature": signer.sign(delivery.eventId, at, body),
   };
   const started = performance.now();
   try {
@@ -205,7 +205,14 @@ async function deliverEndpoint(
   } catch (error) {
     refused = (error as Error).message;
   }
-  const secret = deps.secretBox.open(endpoint.secretSealed);
+  const signer = new Webhook(deps.secretBox.open(endpoint.secretSealed));
+  // Successful attempts are written in batches (one commit per batch): a crash before a flush only means
+  // those events are sent again, with the same webhook-id, which at-least-once allows.
+  const buffer: Parameters<typeof recordAttempts>[1] = [];
+  let bufferSince = 0;
+  const flush = async () => {
+    await recordAttempts(deps.db, buffer.splice(0));
+  };
   let stopped = false;
   for (const delivery of pending) {
     if (signal.aborted) {
@@ -213,6 +220,7 @@ async function deliverEndpoint(
       break;
     }
     if (held.getTime() - deps.now().getTime() < options.leaseMs / 3) {
+      await flush();
       const next = new Date(deps.now().getTime() + options.leaseMs);
       if (!(await renewLease(deps.db, endpoint.orgId, endpoint.id, held, next)))
         return { delivered, failed: 0, more: false };
@@ -220,17 +228,20 @@ async function deliverEndpoint(
     }
     const result: SendResult = refused
       ? { ok: false, statusCode: null, durationMs: 0, responseExcerpt: null, error: `refused: ${refused}` }
-      : await sendWebhook(endpoint.url, secret, delivery, options.timeoutMs, signal);
+      : await sendWebhook(endpoint.url, signer, delivery, options.timeoutMs, signal);
     const now = deps.now();
-    await recordAttempt(deps.db, delivery, { ...result, at: now }, result.ok);
+    if (!buffer.length) bufferSince = Date.now();
+    buffer.push({ ...result, at: now, delivery, delivered: result.ok });
     if (result.ok) {
       delivered += 1;
+      if (buffer.length >= 100 || Date.now() - bufferSince >= 250) await flush();
       if (failures > 0) {
         failures = 0;
         await updateEndpoint(deps.db, endpoint.orgId, endpoint.id, { failures: 0, failingSince: null }, now);
       }
       continue;
     }
+    await flush();
     if (signal.aborted) {
       stopped = true;
       break; // stopping mid-send is not the receiver's failure
@@ -258,6 +269,7 @@ async function deliverEndpoint(
     await renewLease(deps.db, endpoint.orgId, endpoint.id, held, deps.now());
     return { delivered, failed: 1, more: false };
   }
+  await flush();
   // Give the endpoint back at once (only if the lease is still ours).
   await renewLease(deps.db, endpoint.orgId, endpoint.id, held, deps.now());
   return { delivered, failed: 0, more: !stopped && pending.length === options.batchSize };
