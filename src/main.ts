@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     logger,
     sessions: createSessionCodec(runtime.sessionKey),
     operatorToken: config.operatorToken,
+    authFailureLimit: config.authFailureLimit,
+    trustProxy: config.trustProxy,
   });
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, publicUrl: config.publicUrl }, "roster listening");

@@ -3,7 +3,7 @@ import { Router } from "express";
 import { z } from "zod";
 import { DomainError } from "../domain/errors.js";
 import { ROLES } from "../domain/roles.js";
-import type { SessionCodec } from "../http/session.js";
+import type { SessionManager } from "../http/session.js";
 import { listAudit } from "../repositories/audit-repository.js";
 import { isUuid } from "../repositories/members-repository.js";
 import { loadOrg, type ServiceDeps } from "../services/context.js";
@@ -93,7 +93,7 @@ function actorOf(principal: Principal | undefined, requestId: string) {
   return { actor: principal.actor, requestId, role: principal.role };
 }
 
-export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Router {
+export function createAdminRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router({ mergeParams: true });
   router.use(authenticateAdmin(deps, sessions));
   addOrgRoutes(router, deps);

@@ -5,7 +5,7 @@
 import express, { type Request, type Response, Router } from "express";
 import helmet from "helmet";
 import { DomainError } from "../domain/errors.js";
-import type { SessionCodec } from "../http/session.js";
+import type { SessionManager } from "../http/session.js";
 import type { ServiceDeps } from "../services/context.js";
 import { claimInput, claimInvitation, previewClaim } from "../services/invitations-service.js";
 import { escapeHtml } from "../services/mail-messages.js";
@@ -30,7 +30,7 @@ function invalidPage(res: Response): void {
     .send(page("Claim link not valid", `<h1>Claim link not valid</h1><p>${escapeHtml(INVALID_MESSAGE)}</p>`));
 }
 
-export function createClaimRouter(deps: ServiceDeps, sessions: SessionCodec): Router {
+export function createClaimRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith("https://");
   const publicOrigin = new URL(deps.publicUrl).origin;
@@ -86,7 +86,7 @@ export function createClaimRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
       const token = typeof req.body?.token === "string" ? req.body.token : "";
       try {
         const claimed = await claimInvitation(deps, token, req.id);
-        sessions.issue(res, { orgId: claimed.orgId, memberId: claimed.memberId }, secure, deps.now());
+        await sessions.start(res, { orgId: claimed.orgId, memberId: claimed.memberId }, secure, deps.now());
         res.redirect(303, "/me");
       } catch (error) {
         if (error instanceof DomainError && error.code === "claim_link_invalid") return invalidPage(res);
@@ -98,7 +98,7 @@ export function createClaimRouter(deps: ServiceDeps, sessions: SessionCodec): Ro
   router.post("/api/v1/claim", noStore, async (req, res) => {
     const body = claimInput.parse(req.body ?? {});
     const claimed = await claimInvitation(deps, body.token, req.id);
-    sessions.issue(res, { orgId: claimed.orgId, memberId: claimed.memberId }, secure, deps.now());
+    await sessions.start(res, { orgId: claimed.orgId, memberId: claimed.memberId }, secure, deps.now());
     res.json(claimed);
   });
 

@@ -11,6 +11,7 @@ export type DomainErrorCode =
   | "primary_owner_protected"
   | "precondition_failed"
   | "unavailable"
+  | "rate_limited"
   | "reduction_during_term"
   | "seat_limit"
   | "outside_term"

@@ -48,3 +48,11 @@ const NEEDED: Record<Permission, Role> = {
 export function roleNeededFor(permission: Permission): Role {
   return NEEDED[permission];
 }
+
+/**
+ * Whether someone with `grantor`'s role may save a rule that hands out `granted` (DOMAIN §2: nobody grants
+ * more than they have; nothing ever hands out primary_owner, which only an ownership transfer gives).
+ */
+export function mayGrant(grantor: Role, granted: Role): boolean {
+  return granted !== "primary_owner" && roleAtLeast(grantor, granted);
+}

@@ -374,6 +374,9 @@ export interface MemberFilter {
   role?: Role;
   status?: "active" | "inactive" | "waiting";
   q?: string;
+  /** Why the seat is held: "mapping" (any mapping), "waiting" (any type), or a reason as stored. */
+  reason?: string;
+  source?: string;
 }
 
 /** Keyset pagination by id: stable under inserts, and each page costs the same whatever its depth. */
@@ -392,7 +395,20 @@ export async function listMembers(
   if (filter.status === "active") query.where({ active: true });
   if (filter.status === "inactive") query.where({ active: false });
   if (filter.status === "waiting") query.whereNotNull("waiting_for");
-  if (filter.q) {
+  if (filter.reason === "mapping") query.whereRaw("seat_reason like 'mapping:%'");
+  else if (filter.reason === "waiting") query.whereNotNull("waiting_for");
+  else if (filter.reason) query.where({ seat_reason: filter.reason });
+  if (filter.source) query.where({ source: filter.source });
+  if (filter.q && /^[^\s@%_\\]+@[^\s@%_\\]+\.[^\s@%_\\]+$/.test(filter.q)) {
+    // A whole email address: the indexed exact lookups, not a scan of every member's name.
+    const exact = filter.q.toLowerCase();
+    query.where((w) =>
+      w
+        .whereRaw("lower(user_name) = ?", [exact])
+        .orWhereRaw("lower(email) = ?", [exact])
+        .orWhereRaw("emails @> array[?]::text[]", [exact]),
+    );
+  } else if (filter.q) {
     const like = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query.where((w) =>
       w

@@ -94,16 +94,3 @@ export async function markFailed(db: Db, orgId: string, id: string, retryAt: Dat
     .where({ org_id: orgId, id })
     .update({ next_attempt_at: retryAt, last_error: error.slice(0, 500) });
 }
-
-/** Rows waiting, by channel (the backlog gauge); uses the partial index on undelivered rows. */
-export async function countUndeliveredByChannel(db: Db): Promise<Record<string, number>> {
-  const rows = (await db("outbox")
-    .whereNull("delivered_at")
-    .groupBy("channel")
-    .select("channel")
-    .count("* as count")) as {
-    channel: string;
-    count: string | number;
-  }[];
-  return Object.fromEntries(rows.map((r) => [r.channel, Number(r.count)]));
-}

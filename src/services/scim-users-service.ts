@@ -16,6 +16,7 @@ import {
   type Member,
   updateMember,
 } from "../repositories/members-repository.js";
+import { endMemberSessions } from "../repositories/sessions-repository.js";
 import { type Actor, changeContext, loadOrg, orgPlan, type ServiceDeps } from "./context.js";
 import { createWithSeatBatched } from "./create-batches.js";
 import { changeSeat, type ChangeContext } from "./seat-allocator.js";
@@ -107,6 +108,8 @@ async function writeUser(
       payload: { orgId: ctx.org.id, memberId: member.id, before: { active: true }, after: { active: false } },
     });
     member = (await changeSeat(trx, ctx, member.id, { kind: "release", reason: "deactivated" })).member;
+    // Their browser sessions end with the deactivation: a later reactivation does not bring them back.
+    await endMemberSessions(trx, ctx.org.id, member.id, ctx.now?.() ?? new Date());
   } else if (!before.active && fields.active) {
     // Reactivation re-runs the rules; it does not restore the old seat.
     member = (await changeSeat(trx, ctx, member.id, { kind: "auto" })).member;

@@ -10,9 +10,7 @@ import { Webhook } from "standardwebhooks";
 import { withTransaction } from "../db/transaction.js";
 import { endpointWants, RETRY_SCHEDULE_MS, retryDelayMs, toWebhookEvent } from "../domain/webhook-events.js";
 import { appendAudit } from "../repositories/audit-repository.js";
-import { countUndeliveredByChannel } from "../repositories/outbox-repository.js";
 import {
-  countPendingDeliveries,
   enabledEndpointsOf,
   insertDeliveries,
   leaseEndpoints,
@@ -308,12 +306,4 @@ export async function deliverWebhooks(
 export async function pruneWebhookHistory(deps: ServiceDeps, limit = 5000): Promise<{ more: boolean }> {
   const removed = await pruneWebhookRecords(deps.db, new Date(deps.now().getTime() - 30 * 24 * 3_600_000), limit);
   return { more: removed >= limit };
-}
-
-/** What waits after commit (the /metrics backlog gauges). */
-export async function deliveryBacklog(
-  deps: ServiceDeps,
-): Promise<{ outbox: Record<string, number>; webhookDeliveries: number }> {
-  const outbox: Record<string, number> = { events: 0, mail: 0, ...(await countUndeliveredByChannel(deps.db)) };
-  return { outbox, webhookDeliveries: await countPendingDeliveries(deps.db) };
 }

@@ -74,7 +74,8 @@ describe("OpenAPI covers every route", () => {
     const { createAdminRouter } = await import("../../src/admin/admin-router.js");
     const { createOperatorRouter } = await import("../../src/operator/operator-router.js");
     const { testDeps } = await import("../support/factories.js");
-    const { createSessionCodec } = await import("../../src/http/session.js");
+    const { createSessionCodec, createSessionManager } = await import("../../src/http/session.js");
+    const { createSessionStore } = await import("../../src/services/sessions-service.js");
     const deps = testDeps(tdb.db);
     type Layer = { route?: { path: string; methods: Record<string, boolean> } };
     const routesOf = (router: { stack: Layer[] }, prefix: string) =>
@@ -86,7 +87,10 @@ describe("OpenAPI covers every route", () => {
           : [],
       );
     const defined = [
-      ...routesOf(createAdminRouter(deps, createSessionCodec("k")) as never, "/api/v1/orgs/{orgId}"),
+      ...routesOf(
+        createAdminRouter(deps, createSessionManager(createSessionCodec("k"), createSessionStore(deps))) as never,
+        "/api/v1/orgs/{orgId}",
+      ),
       ...routesOf(createOperatorRouter(deps, "token") as never, "/api/v1"),
     ];
     expect(defined.length).toBeGreaterThan(20);

@@ -404,7 +404,7 @@ describe("webhook delivery", () => {
     // The backlog shows in /metrics: 10 deliveries wait, and 6 outbox events are not fanned out yet.
     const metrics = (await request(app).get("/metrics")).text;
     expect(Number(/^roster_webhook_backlog (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(10);
-    expect(Number(/^roster_outbox_backlog\{channel="events"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(6);
+    expect(Number(/^roster_outbox_undelivered (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(6);
     f.receiver.mode = "ok";
     offsetMs += 120_000;
     await drain(slow);

@@ -26,6 +26,8 @@ const defaults: Config = {
   mappingsDir: path.resolve("./mappings"),
   shutdownGraceMs: 10_000,
   saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
+  authFailureLimit: { max: 20, windowMs: 60_000 },
+  trustProxy: "loopback",
   smtpUrl: null,
   mailFrom: "Roster <roster@localhost>",
   webhookAllowPrivate: false,
@@ -97,6 +99,14 @@ describe("loadConfig values", () => {
       { dataDir: path.resolve("var/data"), mappingsDir: path.resolve("conf/mappings") },
     ],
     ["SHUTDOWN_GRACE_MS", { SHUTDOWN_GRACE_MS: "0" }, { shutdownGraceMs: 0 }],
+    [
+      "AUTH_FAILURE_LIMIT and its window; 0 turns it off",
+      { AUTH_FAILURE_LIMIT: "0", AUTH_FAILURE_WINDOW_SECONDS: "300" },
+      { authFailureLimit: { max: 0, windowMs: 300_000 } },
+    ],
+    ["TRUST_PROXY as a hop count", { TRUST_PROXY: "1" }, { trustProxy: 1 }],
+    ["TRUST_PROXY as a boolean", { TRUST_PROXY: "false" }, { trustProxy: false }],
+    ["TRUST_PROXY as subnets", { TRUST_PROXY: "loopback, 10.0.0.0/8" }, { trustProxy: "loopback, 10.0.0.0/8" }],
   ])("%s", (_name, env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);
   });
@@ -116,6 +126,8 @@ describe("loadConfig refuses invalid variables", () => {
     ["LOG_LEVEL", "loud"],
     ["DEMO", "yes"],
     ["SHUTDOWN_GRACE_MS", "-5"],
+    ["AUTH_FAILURE_LIMIT", "-1"],
+    ["AUTH_FAILURE_WINDOW_SECONDS", "0"],
   ])("%s=%s", (name, value) => {
     const message = configError({ [name]: value });
     expect(message).toMatch(/^Invalid configuration:/);
