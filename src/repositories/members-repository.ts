@@ -610,3 +610,15 @@ export async function findInvitedPerson(
     .first();
   return row ? fromRow(row as MemberRow) : null;
 }
+
+/** Where to tell an org's admins something (active admins and owners with an address), at most `limit`. */
+export async function adminEmails(db: Db, orgId: string, limit = 20): Promise<string[]> {
+  const rows = await db("members")
+    .where({ org_id: orgId, active: true })
+    .whereIn("role", ["primary_owner", "owner", "admin"])
+    .whereNotNull("email")
+    .orderBy("id")
+    .limit(limit)
+    .select("email");
+  return rows.map((r: { email: string }) => r.email);
+}

@@ -10,6 +10,9 @@ import { Webhook } from "standardwebhooks";
 import { withTransaction } from "../db/transaction.js";
 import { endpointWants, RETRY_SCHEDULE_MS, retryDelayMs, toWebhookEvent } from "../domain/webhook-events.js";
 import { appendAudit } from "../repositories/audit-repository.js";
+import { adminEmails } from "../repositories/members-repository.js";
+import { findOrg } from "../repositories/orgs-repository.js";
+import { insertOutbox } from "../repositories/outbox-repository.js";
 import {
   enabledEndpointsOf,
   insertDeliveries,
@@ -26,6 +29,7 @@ import {
   type WebhookEndpoint,
 } from "../repositories/webhooks-repository.js";
 import type { ServiceDeps } from "./context.js";
+import { MAIL_JOB } from "./mail-messages.js";
 import { checkWebhookDestination, type Resolver } from "./webhook-address.js";
 
 export interface WebhookDeliveryOptions {
@@ -181,7 +185,17 @@ async function disableEndpoint(
       after: { id: endpoint.id, url: endpoint.url, enabled: false, failures },
       reason,
     });
+    // Admins are told by email (sent when SMTP_URL is set; the row waits in the outbox otherwise).
+    const org = await findOrg(trx, endpoint.orgId);
+    for (const to of await adminEmails(trx, endpoint.orgId))
+      await insertOutbox(trx, endpoint.orgId, {
+        channel: "mail",
+        topic: "webhook_disabled",
+        payload: { to, orgName: org?.name ?? endpoint.orgId, url: endpoint.url, reason },
+        now,
+      });
   });
+  deps.wakeJob?.(MAIL_JOB);
 }
 
 /** Sends one leased endpoint's pending deliveries in order until one fails; returns what happened. */

@@ -470,6 +470,12 @@ describe("webhook delivery", () => {
     const audit = await tdb.db("audit_events").where({ org_id: f.orgId, action: "webhook.disabled" });
     expect(audit).toHaveLength(1);
     expect(audit[0].actor).toBe("system");
+    // The admins are told by email, through the mail outbox.
+    const mails = await tdb.db("outbox").where({ org_id: f.orgId, channel: "mail", topic: "webhook_disabled" });
+    expect(mails.map((m) => m.payload.to)).toContain(
+      (await f.owner.get("members?role=primary_owner")).body.items[0].email,
+    );
+    expect(mails[0].payload.reason).toMatch(/disabled after 4 failed attempts/);
     // Nothing is sent to a disabled endpoint.
     f.receiver.mode = "ok";
     await drain();
