@@ -41,5 +41,6 @@ export async function startRuntime(
     saml: config.saml,
     now: () => new Date(),
     secretBox: createSecretBox(secretKey),
+    webhooks: { allowPrivate: config.webhookAllowPrivate },
   };
 }

@@ -26,6 +26,7 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL (smtp://user:pass@host:587)")
     .optional(),
   MAIL_FROM: z.string().min(3).max(320).default("Roster <roster@localhost>"),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: z.enum(["true", "false"]).default("true"),
   MAPPINGS_DIR: z.string().default("./mappings"),
@@ -68,6 +69,8 @@ export interface Config {
   /** null: no email is sent (admins copy claim links). */
   smtpUrl: string | null;
   mailFrom: string;
+  /** Webhooks may go to private and loopback addresses (default: refused, no SSRF). */
+  webhookAllowPrivate: boolean;
 }
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -104,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     smtpUrl: e.SMTP_URL ?? null,
     mailFrom: e.MAIL_FROM,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "true",
   };
 }

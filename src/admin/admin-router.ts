@@ -26,6 +26,7 @@ import { authenticateAdmin, type Principal, requirePermission } from "./admin-au
 import { addBillingRoutes } from "./billing-routes.js";
 import { addInvitationRoutes } from "./invitation-routes.js";
 import { addOrgRoutes } from "./org-routes.js";
+import { addWebhookRoutes } from "./webhook-routes.js";
 import {
   decodeCursor,
   encodeCursor,
@@ -98,6 +99,7 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionManager): 
   addOrgRoutes(router, deps);
   addBillingRoutes(router, deps);
   addInvitationRoutes(router, deps);
+  addWebhookRoutes(router, deps);
 
   router.get("/seats", requirePermission("read_members"), async (req, res) => {
     res.json(await seatOverview(deps, req.principal!.orgId));

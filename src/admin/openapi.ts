@@ -8,6 +8,8 @@ import { mappingsInput } from "../services/mappings-service.js";
 import { memberPatchInput } from "../services/members-service.js";
 import { ownershipTransferInput } from "../services/ownership-service.js";
 import { settingsPatchInput } from "../services/settings-service.js";
+import { deliveriesQuery, endpointInput, endpointPatch } from "../services/webhooks-service.js";
+import { webhookComponents, webhookEventsSection } from "./webhook-events-doc.js";
 import { adminTokenBody, auditQuery, listMembersQuery, samlBody, scimTokenBody, swapBody } from "./admin-router.js";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
@@ -176,6 +178,60 @@ const ROUTES: Route[] = [
     summary: "Hand ownership to an active member: they become primary owner, you an owner",
     role: "primary_owner",
     body: ownershipTransferInput,
+  },
+  // Webhooks (DOMAIN §9): the events themselves are described under the document's top-level `webhooks`.
+  {
+    method: "get",
+    path: `${ORG}/webhooks`,
+    summary: "Webhook endpoints (never their secrets), with enabled, disabledReason and failures",
+    role: "admin",
+  },
+  {
+    method: "post",
+    path: `${ORG}/webhooks`,
+    summary:
+      "Register an endpoint (https or http; private and loopback addresses → 422 webhook_url_refused unless WEBHOOK_ALLOW_PRIVATE=true): 201 with its signing secret (whsec_…), shown once. events: the types wanted (omitted or empty: all)",
+    role: "admin",
+    body: endpointInput,
+    ok: 201,
+  },
+  { method: "get", path: `${ORG}/webhooks/{webhookId}`, summary: "One webhook endpoint", role: "admin" },
+  {
+    method: "patch",
+    path: `${ORG}/webhooks/{webhookId}`,
+    summary:
+      "Change url, events, description or enabled; enabling a disabled endpoint resets its failures and resumes its queue",
+    role: "admin",
+    body: endpointPatch,
+  },
+  {
+    method: "delete",
+    path: `${ORG}/webhooks/{webhookId}`,
+    summary: "Remove an endpoint and its queue",
+    role: "admin",
+    ok: 204,
+  },
+  {
+    method: "get",
+    path: `${ORG}/webhooks/{webhookId}/deliveries`,
+    summary:
+      "Deliveries, newest first, each with its attempts (at, statusCode, durationMs, responseExcerpt ≤ 1 KB, error); kept 30 days",
+    role: "admin",
+    query: deliveriesQuery,
+  },
+  {
+    method: "post",
+    path: `${ORG}/webhooks/{webhookId}/test`,
+    summary: "Queue a webhook.test event for this endpoint: 202 {deliveryId, eventId}",
+    role: "admin",
+    ok: 202,
+  },
+  {
+    method: "post",
+    path: `${ORG}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver`,
+    summary: "Send a delivery's event again (same id, so receivers can drop a repeat), after what is waiting: 202",
+    role: "admin",
+    ok: 202,
   },
   // Invitations (DOMAIN §5) and the public claim.
   {
@@ -375,7 +431,9 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         "SCIM 2.0 is served at /scim/v2 (see its /ServiceProviderConfig and /Schemas); SAML at /saml/{orgId}/metadata, /login and /acs.",
     },
     servers: [{ url: publicUrl }],
+    webhooks: webhookEventsSection(),
     components: {
+      schemas: webhookComponents(),
       securitySchemes: {
         bearer: {
           type: "http",

@@ -7,6 +7,7 @@ import * as seatHolds from "../../migrations/20261207000500_seat_holds.js";
 import * as samlSpKeys from "../../migrations/20261207020000_saml_sp_keys.js";
 import * as billing from "../../migrations/20261207030000_billing.js";
 import * as invitations from "../../migrations/20261207040000_invitations.js";
+import * as webhooks from "../../migrations/20261207050000_webhooks.js";
 import * as consoleSessions from "../../migrations/20261207070000_console_sessions.js";
 
 const MIGRATIONS: [string, Knex.Migration][] = [
@@ -16,6 +17,7 @@ const MIGRATIONS: [string, Knex.Migration][] = [
   ["20261207020000_saml_sp_keys.ts", samlSpKeys],
   ["20261207030000_billing.ts", billing],
   ["20261207040000_invitations.ts", invitations],
+  ["20261207050000_webhooks.ts", webhooks],
   ["20261207070000_console_sessions.ts", consoleSessions],
 ];
 

@@ -16,6 +16,8 @@ export type DomainErrorCode =
   | "seat_limit"
   | "outside_term"
   | "idempotency_key_reused"
+  /** A webhook URL that resolves to a private or loopback address (unless the operator allows those). */
+  | "webhook_url_refused"
   /** A claim link that is unknown, used, revoked, replaced or expired: one answer for all (DOMAIN §5). */
   | "claim_link_invalid";
 

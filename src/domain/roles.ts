@@ -25,7 +25,8 @@ export type Permission =
   | "read_members"
   | "manage_settings"
   | "transfer_ownership"
-  | "manage_invitations";
+  | "manage_invitations"
+  | "manage_webhooks";
 
 const NEEDED: Record<Permission, Role> = {
   purchase_seats: "owner",
@@ -41,6 +42,7 @@ const NEEDED: Record<Permission, Role> = {
   manage_settings: "admin",
   transfer_ownership: "primary_owner",
   manage_invitations: "admin",
+  manage_webhooks: "admin",
 };
 
 export function roleNeededFor(permission: Permission): Role {

@@ -23,6 +23,7 @@ export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   seat_limit: 422,
   outside_term: 422,
   idempotency_key_reused: 422,
+  webhook_url_refused: 422,
   claim_link_invalid: 410,
 };
 

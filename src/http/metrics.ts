@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from "express";
 import type { Knex } from "knex";
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { countUndeliveredOutbox, readSeatGauges } from "../repositories/metrics-repository.js";
+import { countPendingDeliveries } from "../repositories/webhooks-repository.js";
 
 export interface Metrics {
   registry: Registry;
@@ -75,6 +76,16 @@ function addDatabaseGauges(registry: Registry, db: Knex): void {
     async collect() {
       this.reset();
       const n = await countUndeliveredOutbox(db).catch(() => null);
+      if (n !== null) this.set(n);
+    },
+  });
+  new Gauge({
+    name: "roster_webhook_backlog",
+    help: "Webhook deliveries waiting to be sent, all endpoints (events not yet fanned out are in roster_outbox_undelivered)",
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const n = await countPendingDeliveries(db).catch(() => null);
       if (n !== null) this.set(n);
     },
   });

@@ -5,6 +5,8 @@ import { expireInvitations } from "../services/invitations-service.js";
 import { MAIL_JOB } from "../services/mail-messages.js";
 import { deliverDue } from "../services/outbox-delivery.js";
 import { releaseExpiredHolds } from "../services/seat-holds-service.js";
+import { deliverWebhooks, pruneWebhookHistory } from "../services/webhook-delivery.js";
+import { WEBHOOK_JOB } from "../services/webhooks-service.js";
 import type { Job } from "./job-runner.js";
 import { createSmtpTransport, mailConsumer, type MailSettings } from "./mail-deliverer.js";
 
@@ -14,6 +16,11 @@ export function backgroundJobs(deps: ServiceDeps, logger: Logger, options: { mai
     { name: "seat-holds", intervalMs: 15_000, run: async () => (await releaseExpiredHolds(deps)).more },
     // Invitations last 24 hours; a minute late is fine.
     { name: "invitation-expiry", intervalMs: 60_000, run: async () => (await expireInvitations(deps)).more },
+    // Webhooks: every second (one indexed read when idle) picks up events other commits wrote; tests and
+    // redeliveries wake it at once. Each endpoint is sent to by one process at a time (a lease).
+    { name: WEBHOOK_JOB, intervalMs: 1_000, run: async (signal) => (await deliverWebhooks(deps, {}, signal)).more },
+    // Attempt records older than 30 days.
+    { name: "webhook-prune", intervalMs: 60 * 60_000, run: async () => (await pruneWebhookHistory(deps)).more },
   ];
   if (options.mail) {
     const consumer = mailConsumer(deps, createSmtpTransport(options.mail.smtpUrl), options.mail.from);

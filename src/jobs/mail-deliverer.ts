@@ -3,7 +3,12 @@
 // and forgotten once sent; neither the link nor the address ever reaches a log line.
 import nodemailer, { type Transporter } from "nodemailer";
 import type { ServiceDeps } from "../services/context.js";
-import { type InvitationMailPayload, invitationMail } from "../services/mail-messages.js";
+import {
+  type InvitationMailPayload,
+  invitationMail,
+  type WebhookDisabledMailPayload,
+  webhookDisabledMail,
+} from "../services/mail-messages.js";
 import type { DeliveryOutcome, OutboxConsumer } from "../services/outbox-delivery.js";
 
 export interface MailSettings {
@@ -28,6 +33,13 @@ export function mailConsumer(deps: ServiceDeps, transport: MailTransport, from: 
     channel: "mail",
     leaseMs: 2 * 60_000,
     async deliver(row): Promise<DeliveryOutcome> {
+      if (row.topic === "webhook_disabled") {
+        await transport.sendMail({
+          from,
+          ...webhookDisabledMail(row.payload as unknown as WebhookDisabledMailPayload),
+        });
+        return { kind: "delivered" };
+      }
       if (row.topic !== "invitation") return { kind: "dropped", note: `unknown mail topic ${row.topic}` };
       const payload = row.payload as unknown as InvitationMailPayload;
       const forgotten = { ...payload, sealedLink: null };

@@ -1,5 +1,6 @@
 // Append-only audit events (a trigger refuses UPDATE and DELETE) and the outbox of events delivered after commit.
 import type { Db } from "../db/database.js";
+import { AUDIT_ACTION_EVENTS } from "../domain/webhook-events.js";
 
 export interface AuditEventInput {
   actor: string;
@@ -36,8 +37,26 @@ function auditRow(orgId: string, event: AuditEventInput) {
   };
 }
 
+/**
+ * One audit event. When its action is also a webhook event (domain/webhook-events.ts), its outbox row is
+ * written in the same statement, so every audited change that receivers care about reaches them.
+ */
 export async function appendAudit(db: Db, orgId: string, event: AuditEventInput): Promise<void> {
-  await db("audit_events").insert(auditRow(orgId, event));
+  const topic = AUDIT_ACTION_EVENTS[event.action];
+  if (!topic) {
+    await db("audit_events").insert(auditRow(orgId, event));
+    return;
+  }
+  await appendAuditWithEvent(db, orgId, event, {
+    topic,
+    payload: {
+      orgId,
+      memberId: event.memberId ?? null,
+      before: event.before ?? null,
+      after: event.after ?? null,
+      reason: event.reason ?? null,
+    },
+  });
 }
 
 /** Several events in one statement, recorded in the order given. */

@@ -245,8 +245,14 @@ const BATCH_SQL = `with items as (
        select ?, actor, 'seat.changed', id, before, after, ?, request_id from snapshot order by n),
      event as (
        insert into outbox (org_id, topic, payload)
-       select ?, 'member.seat_changed', jsonb_build_object('orgId', ?::text, 'memberId', id, 'before', before, 'after', after)
-         from snapshot order by n),
+       select ?, e.topic, e.payload from snapshot,
+         lateral (values
+           (1, 'member.created', jsonb_build_object('orgId', ?::text, 'memberId', snapshot.id, 'before', 'null'::jsonb,
+                                                    'after', snapshot.created, 'reason', 'null'::jsonb)),
+           (2, 'member.seat_changed', jsonb_build_object('orgId', ?::text, 'memberId', snapshot.id,
+                                                         'before', snapshot.before, 'after', snapshot.after,
+                                                         'reason', ?::text))) e(k, topic, payload)
+        order by snapshot.n, e.k),
      seat as (
        update seat_allocations s set used = s.used + taken.count
          from (select seat_type, count(*) as count from ins group by seat_type) taken
@@ -307,6 +313,8 @@ export async function insertMembersWithSeats(
       batch.seatReason,
       orgId,
       orgId,
+      orgId,
+      batch.seatReason,
       orgId,
     ],
     { prepare: true },
@@ -601,4 +609,16 @@ export async function findInvitedPerson(
     .orderBy("created_at")
     .first();
   return row ? fromRow(row as MemberRow) : null;
+}
+
+/** Where to tell an org's admins something (active admins and owners with an address), at most `limit`. */
+export async function adminEmails(db: Db, orgId: string, limit = 20): Promise<string[]> {
+  const rows = await db("members")
+    .where({ org_id: orgId, active: true })
+    .whereIn("role", ["primary_owner", "owner", "admin"])
+    .whereNotNull("email")
+    .orderBy("id")
+    .limit(limit)
+    .select("email");
+  return rows.map((r: { email: string }) => r.email);
 }

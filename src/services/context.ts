@@ -25,6 +25,8 @@ export interface ServiceDeps {
   secretBox: SecretBox;
   /** Starts a background job's next pass now (e.g. mail delivery right after a commit); unset in tools. */
   wakeJob?: (name: string) => void;
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may go to private and loopback addresses (tests, closed networks). */
+  webhooks?: { allowPrivate: boolean };
 }
 
 export interface Actor {

@@ -47,3 +47,28 @@ export function invitationMail(payload: InvitationMailPayload, claimUrl: string)
       `<p>If you did not expect this, ignore this email.</p>`,
   };
 }
+
+/** Told to each admin when an endpoint is disabled after repeated failures (webhook-delivery.ts). */
+export interface WebhookDisabledMailPayload {
+  to: string;
+  orgName: string;
+  url: string;
+  reason: string;
+}
+
+export function webhookDisabledMail(payload: WebhookDisabledMailPayload): MailMessage {
+  const orgName = payload.orgName.replace(/[\r\n]+/g, " ").slice(0, 200);
+  return {
+    to: payload.to,
+    subject: `A webhook endpoint of ${orgName} was disabled`,
+    text: [
+      `Roster stopped sending events to ${payload.url}:`,
+      payload.reason,
+      "",
+      'Its undelivered events are kept. Fix the receiver, then enable the endpoint again (PATCH webhooks/{id} {"enabled":true}).',
+    ].join("\n"),
+    html:
+      `<p>Roster stopped sending events to <code>${escapeHtml(payload.url)}</code>: ${escapeHtml(payload.reason)}</p>` +
+      `<p>Its undelivered events are kept. Fix the receiver, then enable the endpoint again.</p>`,
+  };
+}

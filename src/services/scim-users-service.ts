@@ -6,6 +6,7 @@ import type { Knex } from "knex";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import { appendAudit } from "../repositories/audit-repository.js";
+import { insertOutbox } from "../repositories/outbox-repository.js";
 import {
   deleteMember,
   findMember,
@@ -100,6 +101,12 @@ async function writeUser(
     });
   }
   if (before.active && !fields.active) {
+    // The webhook event of a deactivation (the audit records it as an update with `active` changed).
+    await insertOutbox(trx, ctx.org.id, {
+      channel: "events",
+      topic: "member.deactivated",
+      payload: { orgId: ctx.org.id, memberId: member.id, before: { active: true }, after: { active: false } },
+    });
     member = (await changeSeat(trx, ctx, member.id, { kind: "release", reason: "deactivated" })).member;
     // Their browser sessions end with the deactivation: a later reactivation does not bring them back.
     await endMemberSessions(trx, ctx.org.id, member.id, ctx.now?.() ?? new Date());

@@ -164,7 +164,13 @@ async function record(
       },
       {
         topic: "member.seat_changed",
-        payload: { orgId: ctx.org.id, memberId: after.id, before: change.before, after: change.after },
+        payload: {
+          orgId: ctx.org.id,
+          memberId: after.id,
+          before: change.before,
+          after: change.after,
+          reason: after.seatReason,
+        },
       },
     );
   }

@@ -14,12 +14,15 @@ export interface TestAppOptions {
   /** Off unless a test asks: many tests send bad credentials on purpose, more than 20 a minute. */
   authFailureLimit?: AuthFailureLimit;
   trustProxy?: boolean | number | string;
+  /** WEBHOOK_ALLOW_PRIVATE (default true here: test receivers listen on 127.0.0.1). */
+  allowPrivateWebhooks?: boolean;
 }
 
 export function testApp(db: Knex, options: TestAppOptions = {}): Express {
   const deps = testDeps(db, options.now);
   return buildApp({
     ...deps,
+    webhooks: { allowPrivate: options.allowPrivateWebhooks ?? true },
     logger: createLogger("silent"),
     sessions: createSessionCodec("test-session-key"),
     operatorToken: OPERATOR_TOKEN,

@@ -29,6 +29,8 @@ export function testDeps(db: Knex, now: () => Date = () => new Date()): ServiceD
     saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
     now,
     secretBox: createSecretBox(Buffer.alloc(32, 7)),
+    // WEBHOOK_ALLOW_PRIVATE=true: test receivers listen on 127.0.0.1.
+    webhooks: { allowPrivate: true },
   };
 }
 

@@ -31,6 +31,7 @@ const defaults: Config = {
   trustProxy: "loopback",
   smtpUrl: null,
   mailFrom: "Roster <roster@localhost>",
+  webhookAllowPrivate: false,
 };
 
 describe("loadConfig defaults", () => {
