@@ -6,6 +6,7 @@ import * as saml from "../../migrations/20261122010000_saml.js";
 import * as seatHolds from "../../migrations/20261207000500_seat_holds.js";
 import * as samlSpKeys from "../../migrations/20261207020000_saml_sp_keys.js";
 import * as billing from "../../migrations/20261207030000_billing.js";
+import * as jobs from "../../migrations/20261207060000_jobs.js";
 
 const MIGRATIONS: [string, Knex.Migration][] = [
   ["20261122000000_core.ts", core],
@@ -13,6 +14,7 @@ const MIGRATIONS: [string, Knex.Migration][] = [
   ["20261207000500_seat_holds.ts", seatHolds],
   ["20261207020000_saml_sp_keys.ts", samlSpKeys],
   ["20261207030000_billing.ts", billing],
+  ["20261207060000_jobs.ts", jobs],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -66,7 +66,16 @@ describe("group mappings", () => {
     const ledgerBefore = await seatLedger(tdb.db, f.orgId);
     const res = await f.owner.post("group-mappings/preview", RULES);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ evaluated: 4, changed: 2 });
+    expect(res.body).toMatchObject({
+      members: 4,
+      evaluated: 2,
+      changed: 2,
+      nextCursor: null,
+      summary: {
+        seats: [{ from: "chat_code", to: "chat", count: 1 }],
+        roles: [{ from: "member", to: "admin", count: 1 }],
+      },
+    });
     const byMember = Object.fromEntries(res.body.changes.map((c: { memberId: string }) => [c.memberId, c]));
     expect(Object.keys(byMember).sort()).toEqual([f.sales.id, f.engineer.id].sort());
     expect(byMember[f.sales.id]).toMatchObject({
@@ -97,7 +106,16 @@ describe("group mappings", () => {
       { group: "Engineering", seatType: "chat_code", role: "admin", priority: 1 },
       { group: "Sales", seatType: "chat", role: null, priority: 2 },
     ]);
-    expect(res.body.sync).toMatchObject({ evaluated: 4, changed: 2 });
+    // Small: applied before the answer; the job says what it did.
+    expect(res.body.job).toMatchObject({
+      kind: "mapping_change",
+      state: "succeeded",
+      progress: { done: 2, total: 2 },
+      counts: { evaluated: 2, changed: 2, failed: 0 },
+      errors: [],
+    });
+    expect(res.headers.location).toBe(`/api/v1/orgs/${f.orgId}/jobs/${res.body.job.id}`);
+    expect((await f.owner.get(`jobs/${res.body.job.id}`)).body).toEqual(res.body.job);
 
     const got = await f.owner.get("group-mappings");
     expect(got.status).toBe(200);
@@ -148,17 +166,26 @@ describe("group mappings", () => {
     expect((await f.owner.put("group-mappings", RULES)).status).toBe(200);
     const again = await f.owner.post("sync");
     expect(again.status).toBe(200);
-    expect(again.body).toEqual({ evaluated: 4, changed: 0, changes: [] });
+    expect(again.body).toMatchObject({
+      kind: "sync",
+      state: "succeeded",
+      counts: { evaluated: 0, changed: 0 },
+      changes: [],
+    });
 
     // The loner joins Sales behind the allocator's back (as a raw group write would); sync catches up.
     const salesId = (await tdb.db("groups").where({ org_id: f.orgId, display_name: "Sales" }).first()).id;
     await addGroupMembers(tdb.db, f.orgId, salesId, [f.loner.id]);
     const sync = await f.owner.post("sync");
     expect(sync.status).toBe(200);
-    expect(sync.body).toMatchObject({ evaluated: 4, changed: 1 });
+    expect(sync.body).toMatchObject({ state: "succeeded", counts: { evaluated: 1, changed: 1 } });
     expect(sync.body.changes[0]).toMatchObject({ memberId: f.loner.id, after: { seatType: "chat" } });
     expect((await f.owner.get(`members/${f.loner.id}`)).body.seatType).toBe("chat");
-    expect((await f.owner.post("sync")).body.changed).toBe(0);
+    expect((await f.owner.post("sync")).body.counts.changed).toBe(0);
+    // Every job is listed, newest first.
+    const jobs = await f.owner.get("jobs");
+    expect(jobs.status).toBe(200);
+    expect(jobs.body.items.map((j: { kind: string }) => j.kind)).toEqual(["sync", "sync", "sync", "mapping_change"]);
     const audit = await f.owner.get("audit-events?action=mapping.sync");
     expect(audit.body.items.length).toBeGreaterThanOrEqual(3);
   });
