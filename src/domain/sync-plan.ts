@@ -155,6 +155,7 @@ export function simulateSync(
   members: RuleMember[],
   freeSeats: Record<string, number>,
   now: Date,
+  batchSize = SYNC_BATCH,
 ): SyncSimulation {
   const free = { ...freeSeats };
   const state = new Map(members.map((m) => [m.id, m]));
@@ -197,7 +198,7 @@ export function simulateSync(
     let index = 0;
     for (;;) {
       const batch: string[] = [];
-      for (; index < ids.length && batch.length < SYNC_BATCH; index++) {
+      for (; index < ids.length && batch.length < batchSize; index++) {
         if (candidate(state.get(ids[index]) as RuleMember)) batch.push(ids[index]);
       }
       if (batch.length === 0) break;

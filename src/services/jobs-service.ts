@@ -87,6 +87,8 @@ export interface RunOptions {
   /** Stop after this many batches, leaving the job running (tests: a process that dies midway). */
   maxBatches?: number;
   signal?: AbortSignal;
+  /** Members per batch (tests; the preview replays the same with PreviewPage.batchSize). */
+  batchSize?: number;
 }
 
 /**
@@ -105,7 +107,7 @@ export async function runClaimedJob(deps: ServiceDeps, claimed: Job, owner: stri
     if (options.maxBatches !== undefined && batches >= options.maxBatches) return;
     const candidates =
       job.pass < SYNC_MAX_PASSES
-        ? await findSyncCandidates(deps.db, job.orgId, { ...query, after: job.cursor, limit: SYNC_BATCH })
+        ? await findSyncCandidates(deps.db, job.orgId, { ...query, after: job.cursor, limit: options.batchSize ?? SYNC_BATCH })
         : [];
     if (candidates.length === 0) {
       if (job.pass < SYNC_MAX_PASSES - 1 && job.passProcessed > 0) {

@@ -137,6 +137,8 @@ export interface PreviewPage {
   limit?: number;
   /** The last member id of the previous page. */
   cursor?: string | null;
+  /** The job's batch size to replay (tests use small batches). */
+  batchSize?: number;
 }
 
 export interface PreviewResult extends SyncResult {
@@ -189,7 +191,7 @@ export async function previewMappings(
       await freeSeatsByType(trx, orgId),
       await findSyncCandidates(trx, orgId, { ...query, assumeFree: true, includeWaiting: true }),
     ];
-    const sim = simulateSync(query, candidates, free, deps.now());
+    const sim = simulateSync(query, candidates, free, deps.now(), page.batchSize);
     const after = page.cursor ?? "";
     const rest = sim.changes.filter((c) => c.memberId > after);
     const shown = rest.slice(0, limit);
