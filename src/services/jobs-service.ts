@@ -107,7 +107,11 @@ export async function runClaimedJob(deps: ServiceDeps, claimed: Job, owner: stri
     if (options.maxBatches !== undefined && batches >= options.maxBatches) return;
     const candidates =
       job.pass < SYNC_MAX_PASSES
-        ? await findSyncCandidates(deps.db, job.orgId, { ...query, after: job.cursor, limit: options.batchSize ?? SYNC_BATCH })
+        ? await findSyncCandidates(deps.db, job.orgId, {
+            ...query,
+            after: job.cursor,
+            limit: options.batchSize ?? SYNC_BATCH,
+          })
         : [];
     if (candidates.length === 0) {
       if (job.pass < SYNC_MAX_PASSES - 1 && job.passProcessed > 0) {

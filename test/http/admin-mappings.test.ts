@@ -98,6 +98,23 @@ describe("group mappings", () => {
     expect(await auditCount(f)).toBe(auditBefore);
   });
 
+  it("preview pages who changes with limit and cursor", async () => {
+    const f = await fixture();
+    const first = await f.owner.post("group-mappings/preview?limit=1", RULES);
+    expect(first.status).toBe(200);
+    expect(first.body.changed).toBe(2);
+    expect(first.body.changes).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await f.owner.post(`group-mappings/preview?limit=1&cursor=${first.body.nextCursor}`, RULES);
+    expect(second.body.changes).toHaveLength(1);
+    expect(second.body.nextCursor).toBeNull();
+    expect([first.body.changes[0].memberId, second.body.changes[0].memberId].sort()).toEqual(
+      [f.sales.id, f.engineer.id].sort(),
+    );
+    expect((await f.owner.post("group-mappings/preview?cursor=bm9wZQ", RULES)).status).toBe(400);
+    expect((await f.owner.get("jobs/00000000-0000-0000-0000-000000000000")).status).toBe(404);
+  });
+
   it("PUT replaces the mappings, applies them at once, and GET returns them in priority order", async () => {
     const f = await fixture();
     const res = await f.owner.put("group-mappings", RULES);
