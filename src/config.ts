@@ -21,10 +21,18 @@ const envSchema = z.object({
       "must be 32 random bytes in base64 (openssl rand -base64 32)",
     )
     .optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL (smtp://user:pass@host:587)")
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(320).default("Roster <roster@localhost>"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: z.enum(["true", "false"]).default("true"),
   MAPPINGS_DIR: z.string().default("./mappings"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(20),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  TRUST_PROXY: z.string().max(1000).default("loopback"),
   SAML_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   SAML_MAX_RESPONSE_BYTES: z.coerce
     .number()
@@ -50,6 +58,19 @@ export interface Config {
   mappingsDir: string;
   shutdownGraceMs: number;
   saml: { clockSkewMs: number; maxResponseBytes: number };
+  /** Failed authentications per client address and window before 429 (max 0: off). */
+  authFailureLimit: { max: number; windowMs: number };
+  /** express's `trust proxy`: true/false, a hop count, or addresses/subnets ("loopback", "10.0.0.0/8"). */
+  trustProxy: boolean | number | string;
+  /** null: no email is sent (admins copy claim links). */
+  smtpUrl: string | null;
+  mailFrom: string;
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  const v = value.trim();
+  if (v === "true" || v === "false") return v === "true";
+  return /^\d+$/.test(v) ? Number(v) : v;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -75,5 +96,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mappingsDir: path.resolve(e.MAPPINGS_DIR),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     saml: { clockSkewMs: e.SAML_CLOCK_SKEW_MS, maxResponseBytes: e.SAML_MAX_RESPONSE_BYTES },
+    authFailureLimit: { max: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM,
   };
 }

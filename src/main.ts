@@ -17,16 +17,24 @@ async function main(): Promise<void> {
   if (config.demo && !config.databaseUrl) {
     await createDemoOrgIfEmpty(runtime, logger, (text) => process.stdout.write(`${text}\n`));
   }
+  // Services wake the mail job after a commit that queued mail; the runner starts after the app.
+  let jobs: ReturnType<typeof startJobs> | null = null;
+  const wakeJob = (name: string) => jobs?.wake(name);
   const app = buildApp({
     ...runtime,
+    wakeJob,
     logger,
     sessions: createSessionCodec(runtime.sessionKey),
     operatorToken: config.operatorToken,
+    authFailureLimit: config.authFailureLimit,
+    trustProxy: config.trustProxy,
   });
   const server: Server = app.listen(config.port, config.host, () => {
     logger.info({ port: config.port, publicUrl: config.publicUrl }, "roster listening");
   });
-  const jobs = startJobs(backgroundJobs(runtime, logger), logger);
+  const mail = config.smtpUrl ? { smtpUrl: config.smtpUrl, from: config.mailFrom } : null;
+  const runningJobs = startJobs(backgroundJobs({ ...runtime, wakeJob }, logger, { mail }), logger);
+  jobs = runningJobs;
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -39,7 +47,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     force.unref();
     server.close(async () => {
-      await jobs.stop();
+      await runningJobs.stop();
       await runtime.db.destroy();
       logger.info("stopped");
       process.exit(0);

@@ -3,7 +3,7 @@
 import type { NextFunction, Request, Response } from "express";
 import { DomainError } from "../domain/errors.js";
 import { type Permission, type Role, roleAtLeast, roleNeededFor } from "../domain/roles.js";
-import type { SessionCodec } from "../http/session.js";
+import type { SessionManager } from "../http/session.js";
 import { findMember } from "../repositories/members-repository.js";
 import type { ServiceDeps } from "../services/context.js";
 import { authenticateToken } from "../services/tokens-service.js";
@@ -30,7 +30,7 @@ export function bearerToken(req: Request): string | null {
   return match ? match[1] : null;
 }
 
-export function authenticateAdmin(deps: ServiceDeps, sessions: SessionCodec) {
+export function authenticateAdmin(deps: ServiceDeps, sessions: SessionManager) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const token = bearerToken(req);
     let orgId: string | null = null;
@@ -42,7 +42,7 @@ export function authenticateAdmin(deps: ServiceDeps, sessions: SessionCodec) {
       orgId = record.orgId;
       memberId = record.memberId;
     } else {
-      const session = sessions.read(req, deps.now());
+      const session = await sessions.current(req, deps.now());
       if (!session) throw new DomainError("unauthorized", "sign in or send an admin API token as a Bearer token");
       orgId = session.orgId;
       memberId = session.memberId;

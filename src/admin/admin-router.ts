@@ -3,7 +3,7 @@ import { Router } from "express";
 import { z } from "zod";
 import { DomainError } from "../domain/errors.js";
 import { ROLES } from "../domain/roles.js";
-import type { SessionCodec } from "../http/session.js";
+import type { SessionManager } from "../http/session.js";
 import { listAudit } from "../repositories/audit-repository.js";
 import { isUuid } from "../repositories/members-repository.js";
 import { loadOrg, type ServiceDeps } from "../services/context.js";
@@ -31,6 +31,7 @@ import {
 } from "../services/saml-connections-service.js";
 import { authenticateAdmin, type Principal, requirePermission } from "./admin-auth.js";
 import { addBillingRoutes } from "./billing-routes.js";
+import { addInvitationRoutes } from "./invitation-routes.js";
 import { addOrgRoutes } from "./org-routes.js";
 import {
   decodeCursor,
@@ -109,11 +110,12 @@ function actorOf(principal: Principal | undefined, requestId: string) {
   return { actor: principal.actor, requestId, role: principal.role };
 }
 
-export function createAdminRouter(deps: ServiceDeps, sessions: SessionCodec): Router {
+export function createAdminRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router({ mergeParams: true });
   router.use(authenticateAdmin(deps, sessions));
   addOrgRoutes(router, deps);
   addBillingRoutes(router, deps);
+  addInvitationRoutes(router, deps);
 
   router.get("/seats", requirePermission("read_members"), async (req, res) => {
     res.json(await seatOverview(deps, req.principal!.orgId));

@@ -2,6 +2,7 @@
 // guards the routes validate with (z.toJSONSchema), so the document cannot drift from what is enforced.
 import { z } from "zod";
 import { purchaseInput, quoteInput, reductionInput, renewInput } from "../services/billing-service.js";
+import { claimInput, invitationInput, listInvitationsQuery } from "../services/invitations-service.js";
 import { createOrgInput } from "../services/orgs-service.js";
 import { mappingsInput } from "../services/mappings-service.js";
 import { memberPatchInput } from "../services/members-service.js";
@@ -30,6 +31,10 @@ interface Route {
   /** Optional request headers, e.g. Idempotency-Key. */
   headers?: { name: string; description: string }[];
   ok?: number;
+  /** No credentials: the claim link itself is the credential. */
+  public?: true;
+  /** The success response's media type, when not JSON. */
+  produces?: string;
 }
 
 const ORG = "/api/v1/orgs/{orgId}";
@@ -202,6 +207,53 @@ const ROUTES: Route[] = [
     role: "primary_owner",
     body: ownershipTransferInput,
   },
+  // Invitations (DOMAIN §5) and the public claim.
+  {
+    method: "post",
+    path: `${ORG}/invitations`,
+    summary:
+      "Invite by email or externalId to a seat type: a pending seat (409 no_seat_available when full) and a claimUrl, shown once, good for 24 hours; emailed when SMTP_URL is set",
+    role: "admin",
+    body: invitationInput,
+    ok: 201,
+  },
+  {
+    method: "get",
+    path: `${ORG}/invitations`,
+    summary: "Invitations, newest first, optionally by status (pending, claimed, revoked, expired)",
+    role: "admin",
+    query: listInvitationsQuery,
+  },
+  { method: "get", path: `${ORG}/invitations/{invitationId}`, summary: "One invitation", role: "admin" },
+  {
+    method: "post",
+    path: `${ORG}/invitations/{invitationId}/resend`,
+    summary: "A new claimUrl (shown once, 24 hours); the old link stops working at once",
+    role: "admin",
+  },
+  {
+    method: "delete",
+    path: `${ORG}/invitations/{invitationId}`,
+    summary:
+      "Revoke a pending invitation: the link dies and the seat goes to the longest waiter (allocation unchanged)",
+    role: "admin",
+  },
+  {
+    method: "get",
+    path: "/claim/{token}",
+    summary:
+      "The claim page (HTML): the org, the seat and a Claim seat button; changes nothing. 410 for any link that cannot be claimed",
+    public: true,
+    produces: "text/html",
+  },
+  {
+    method: "post",
+    path: "/api/v1/claim",
+    summary:
+      "Claim a seat with the link's token: 200 {memberId, orgId, seatType} and a session cookie; 410 claim_link_invalid for any bad, used, revoked or expired token",
+    body: claimInput,
+    public: true,
+  },
   {
     method: "post",
     path: `${ORG}/signin-link`,
@@ -298,8 +350,19 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       summary: route.summary,
       ...(route.role ? { description: `Needs the ${route.role} role or higher.` } : {}),
       parameters: parameters(route),
+      ...(route.public ? { security: [] } : {}),
       responses: {
-        [String(route.ok ?? 200)]: { description: "Success" },
+        [String(route.ok ?? 200)]: route.produces
+          ? { description: "Success", content: { [route.produces]: { schema: { type: "string" } } } }
+          : { description: "Success" },
+        ...(route.public
+          ? {
+              "410": {
+                description: "claim_link_invalid: the link is invalid, expired or already used",
+                content: { "application/json": { schema: errorSchema } },
+              },
+            }
+          : {}),
         "400": { description: "Invalid request", content: { "application/json": { schema: errorSchema } } },
         "401": {
           description: "Missing or invalid credentials",

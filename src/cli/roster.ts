@@ -7,6 +7,7 @@ import { loadConfig } from "../config.js";
 import { migrateToLatest } from "../db/database.js";
 import { DomainError } from "../domain/errors.js";
 import { zodMessage } from "../http/errors.js";
+import { presentInvitation } from "../admin/invitation-routes.js";
 import { signInUrl } from "../operator/operator-router.js";
 import {
   purchaseInput,
@@ -16,6 +17,14 @@ import {
   renewInput,
   renewTerm,
 } from "../services/billing-service.js";
+import {
+  createInvitation,
+  invitationInput,
+  listInvitationsQuery,
+  listOrgInvitations,
+  resendInvitation,
+  revokeInvitation,
+} from "../services/invitations-service.js";
 import { getMappings, mappingsInput, previewMappings, putMappings } from "../services/mappings-service.js";
 import { loadOrg } from "../services/context.js";
 import { createOrg, createOrgInput } from "../services/orgs-service.js";
@@ -42,6 +51,13 @@ const USAGE = `Usage: npm run roster -- <command> [options]
   mappings apply FILE --org ORG_ID [--dry-run]
         Replace the group mappings with FILE (a JSON array) and re-run the seat rules;
         --dry-run prints what would change and changes nothing.
+  invitations create --org ORG_ID (--email EMAIL | --external-id ID) --seat-type TYPE [--role ROLE]
+        Invite someone to a seat (a pending seat); prints the claim URL, once. Emailed when SMTP_URL is set.
+  invitations list --org ORG_ID [--status pending|claimed|revoked|expired]
+  invitations resend ID --org ORG_ID
+        A new claim URL (24 hours); the old link stops working.
+  invitations revoke ID --org ORG_ID
+        Revoke a pending invitation; its seat goes to the longest-waiting member.
   migrate
         Apply pending database migrations.
 
@@ -79,6 +95,11 @@ async function run(argv: string[]): Promise<number> {
       add: { type: "string" },
       at: { type: "string" },
       "idempotency-key": { type: "string" },
+      email: { type: "string" },
+      "external-id": { type: "string" },
+      "seat-type": { type: "string" },
+      role: { type: "string" },
+      status: { type: "string" },
       "dry-run": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -150,6 +171,38 @@ async function run(argv: string[]): Promise<number> {
       const input = mappingsInput.parse(raw);
       if (values["dry-run"]) out({ dryRun: true, ...(await previewMappings(runtime, orgId, input, CLI_ACTOR)) });
       else out(await putMappings(runtime, orgId, input, CLI_ACTOR));
+    } else if (command === "invitations" && sub === "create") {
+      const input = invitationInput.parse({
+        email: values.email,
+        externalId: values["external-id"],
+        seatType: values["seat-type"],
+        role: values.role,
+      });
+      // The operator stands above every role but primary_owner, which nobody is invited as.
+      const issued = await createInvitation(runtime, required(values.org, "--org"), input, {
+        ...CLI_ACTOR,
+        role: "primary_owner",
+      });
+      out({ ...presentInvitation(issued.invitation, issued.claimUrl) });
+    } else if (command === "invitations" && sub === "list") {
+      const q = listInvitationsQuery.parse({ status: values.status, limit: 500 });
+      const page = await listOrgInvitations(
+        runtime,
+        required(values.org, "--org"),
+        { status: q.status },
+        null,
+        q.limit,
+      );
+      out(page.items.map((i) => presentInvitation(i)));
+    } else if (command === "invitations" && sub === "resend") {
+      const issued = await resendInvitation(runtime, required(values.org, "--org"), required(arg, "ID"), CLI_ACTOR);
+      out(presentInvitation(issued.invitation, issued.claimUrl));
+    } else if (command === "invitations" && sub === "revoke") {
+      out(
+        presentInvitation(
+          await revokeInvitation(runtime, required(values.org, "--org"), required(arg, "ID"), CLI_ACTOR),
+        ),
+      );
     } else {
       process.stderr.write(`unknown command: ${positionals.join(" ")}\n\n${USAGE}\n`);
       return 2;

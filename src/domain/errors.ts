@@ -11,10 +11,13 @@ export type DomainErrorCode =
   | "primary_owner_protected"
   | "precondition_failed"
   | "unavailable"
+  | "rate_limited"
   | "reduction_during_term"
   | "seat_limit"
   | "outside_term"
-  | "idempotency_key_reused";
+  | "idempotency_key_reused"
+  /** A claim link that is unknown, used, revoked, replaced or expired: one answer for all (DOMAIN §5). */
+  | "claim_link_invalid";
 
 export class DomainError extends Error {
   readonly code: DomainErrorCode;

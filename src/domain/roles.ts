@@ -24,7 +24,8 @@ export type Permission =
   | "read_audit"
   | "read_members"
   | "manage_settings"
-  | "transfer_ownership";
+  | "transfer_ownership"
+  | "manage_invitations";
 
 const NEEDED: Record<Permission, Role> = {
   purchase_seats: "owner",
@@ -39,8 +40,17 @@ const NEEDED: Record<Permission, Role> = {
   read_members: "admin",
   manage_settings: "admin",
   transfer_ownership: "primary_owner",
+  manage_invitations: "admin",
 };
 
 export function roleNeededFor(permission: Permission): Role {
   return NEEDED[permission];
+}
+
+/**
+ * Whether someone with `grantor`'s role may save a rule that hands out `granted` (DOMAIN §2: nobody grants
+ * more than they have; nothing ever hands out primary_owner, which only an ownership transfer gives).
+ */
+export function mayGrant(grantor: Role, granted: Role): boolean {
+  return granted !== "primary_owner" && roleAtLeast(grantor, granted);
 }

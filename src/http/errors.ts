@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from "express";
 import { ZodError } from "zod";
 import { toDomainError } from "../db/to-domain-error.js";
 import { DomainError, type DomainErrorCode } from "../domain/errors.js";
+import { type AuthFailureLimiter, tooManyFailuresMessage } from "./auth-failures.js";
 
 export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   not_found: 404,
@@ -17,10 +18,12 @@ export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   primary_owner_protected: 403,
   precondition_failed: 412,
   unavailable: 503,
+  rate_limited: 429,
   reduction_during_term: 409,
   seat_limit: 422,
   outside_term: 422,
   idempotency_key_reused: 422,
+  claim_link_invalid: 410,
 };
 
 export function zodMessage(error: ZodError): string {
@@ -40,7 +43,24 @@ export function classify(error: unknown): DomainError | null {
 
 export function sendJsonError(res: Response, error: DomainError): void {
   if (error.code === "unavailable") res.setHeader("Retry-After", "5");
+  if (error.code === "rate_limited") res.setHeader("Retry-After", String(error.details.retryAfterSeconds));
   res.status(HTTP_STATUS[error.code]).json({ error: error.code, message: error.message, ...error.details });
+}
+
+/** The JSON APIs' error handler; failed authentication counts against the caller's address. */
+export function createJsonErrorHandler(limiter: AuthFailureLimiter) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const known = classify(error);
+    if (known?.code === "unauthorized") {
+      const wait = limiter.fail(req.ip ?? "unknown");
+      if (wait !== null) {
+        req.log.warn({ ip: req.ip }, "failed authentication limit reached");
+        sendJsonError(res, new DomainError("rate_limited", tooManyFailuresMessage(wait), { retryAfterSeconds: wait }));
+        return;
+      }
+    }
+    jsonErrorHandler(error, req, res, next);
+  };
 }
 
 export function jsonErrorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {

@@ -34,9 +34,11 @@ export function requestContext(logger: Logger) {
       const started = process.hrtime.bigint();
       res.on("finish", () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        // The full path (not the router-relative one), never the query string; /signin/<token> becomes /signin/….
+        // The full path (not the router-relative one), never the query string; a link's token is cut off:
+        // /signin/<token> becomes /signin/…, /claim/<token> becomes /claim/….
         const fullPath = `${req.baseUrl}${req.path}`;
-        const path = fullPath.startsWith("/signin/") ? "/signin/…" : fullPath;
+        const secretPath = /^\/(signin|claim)\/./.exec(fullPath);
+        const path = secretPath ? `/${secretPath[1]}/…` : fullPath;
         req.log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
       });
     }

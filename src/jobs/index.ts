@@ -2,14 +2,32 @@
 import type { Logger } from "../logger.js";
 import type { ServiceDeps } from "../services/context.js";
 import { runNextJob } from "../services/jobs-service.js";
+import { expireInvitations } from "../services/invitations-service.js";
+import { MAIL_JOB } from "../services/mail-messages.js";
+import { deliverDue } from "../services/outbox-delivery.js";
 import { releaseExpiredHolds } from "../services/seat-holds-service.js";
 import type { Job } from "./job-runner.js";
+import { createSmtpTransport, mailConsumer, type MailSettings } from "./mail-deliverer.js";
 
-export function backgroundJobs(deps: ServiceDeps, _logger: Logger): Job[] {
-  return [
-    // Mapping changes and syncs (issue 11): queued ones, and those whose process died (lease ran out).
-    { name: "admin-jobs", intervalMs: 1_000, run: async (signal) => runNextJob(deps, { signal }) },
+export function backgroundJobs(deps: ServiceDeps, logger: Logger, options: { mail?: MailSettings | null } = {}): Job[] {
+  const jobs: Job[] = [
     // Holds last minutes; checking every 15 s keeps a seat from sitting idle long after its hold ends.
     { name: "seat-holds", intervalMs: 15_000, run: async () => (await releaseExpiredHolds(deps)).more },
+    // Invitations last 24 hours; a minute late is fine.
+    { name: "invitation-expiry", intervalMs: 60_000, run: async () => (await expireInvitations(deps)).more },
+    // Mapping changes and syncs (issue 11): queued ones, and those whose process died (lease ran out).
+    { name: "admin-jobs", intervalMs: 1_000, run: async (signal) => runNextJob(deps, { signal }) },
   ];
+  if (options.mail) {
+    const consumer = mailConsumer(deps, createSmtpTransport(options.mail.smtpUrl), options.mail.from);
+    // Woken right after a commit that queued mail; the interval picks up retries and other processes' rows.
+    jobs.push({
+      name: MAIL_JOB,
+      intervalMs: 10_000,
+      run: async (signal) => (await deliverDue(deps, consumer, signal)).more,
+    });
+  } else {
+    logger.info({ component: "mail" }, "SMTP_URL is not set: emails are not sent; admins copy claim links");
+  }
+  return jobs;
 }

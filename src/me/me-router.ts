@@ -1,18 +1,16 @@
 // The signed-in person: one-time sign-in links, GET /api/v1/me and the /me page.
 import { Router } from "express";
+import { h } from "preact";
+import { sendPage } from "../console/layout.js";
+import { MePage, SignedOutMePage } from "../console/pages/me.js";
+import { ErrorPage } from "../console/pages/signin.js";
 import { DomainError } from "../domain/errors.js";
-import type { SessionCodec } from "../http/session.js";
+import type { Session, SessionManager } from "../http/session.js";
 import { findMember, memberGroupNames } from "../repositories/members-repository.js";
 import { findOrg } from "../repositories/orgs-repository.js";
 import type { ServiceDeps } from "../services/context.js";
 import { redeemSignInLink } from "../services/tokens-service.js";
-
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
-  );
-}
+import { safeReturnPath } from "../saml/saml-checks.js";
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
@@ -25,31 +23,35 @@ function emailOf(member: { email: string | null; userName: string }): string | n
   return member.email ?? (EMAIL.test(member.userName) ? member.userName : null);
 }
 
-export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Router {
+export function createMeRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith("https://");
 
   router.get("/signin/:token", async (req, res) => {
     const record = await redeemSignInLink(deps, String(req.params.token));
     if (!record || !record.memberId) {
-      res
-        .status(401)
-        .type("html")
-        .send(
-          "<!doctype html><title>Sign-in link not valid</title><p>This sign-in link has expired or was already used. Ask your administrator for a new one.</p>",
-        );
+      sendPage(
+        res,
+        401,
+        h(ErrorPage, {
+          title: "Sign-in link not valid",
+          message: "This sign-in link has expired or was already used. Ask your administrator for a new one.",
+        }),
+      );
       return;
     }
-    sessions.issue(res, { orgId: record.orgId, memberId: record.memberId }, secure, deps.now());
-    res.redirect(303, "/me");
+    await sessions.start(res, { orgId: record.orgId, memberId: record.memberId }, secure, deps.now());
+    // ?returnTo= a relative path (the console's link); anything else lands on /me.
+    res.redirect(303, safeReturnPath(req.query.returnTo));
   });
 
-  router.post("/signout", (_req, res) => {
-    sessions.clear(res);
+  // Ends the session on the server too: the old cookie is refused afterwards.
+  router.post("/signout", async (req, res) => {
+    await sessions.end(req, res, deps.now());
     res.status(204).end();
   });
 
-  async function me(reqSession: ReturnType<SessionCodec["read"]>) {
+  async function me(reqSession: Session | null) {
     if (!reqSession) throw new DomainError("unauthorized", "not signed in");
     const member = await findMember(deps.db, reqSession.orgId, reqSession.memberId);
     const org = await findOrg(deps.db, reqSession.orgId);
@@ -57,11 +59,11 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Route
     const groups = await memberGroupNames(deps.db, org.id, member.id);
     const catalog = deps.catalogs.get(org.plan);
     const label = catalog.seatTypes.find((s) => s.type === member.seatType)?.label ?? null;
-    return { member, org, groups, label };
+    return { member, org, groups, label, session: reqSession };
   }
 
   router.get("/api/v1/me", async (req, res) => {
-    const { member, org, groups } = await me(sessions.read(req, deps.now()));
+    const { member, org, groups } = await me(await sessions.current(req, deps.now()));
     res.json({
       id: member.id,
       email: emailOf(member),
@@ -79,27 +81,20 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionCodec): Route
   });
 
   router.get("/me", async (req, res) => {
-    const session = sessions.read(req, deps.now());
+    const session = await sessions.current(req, deps.now());
     if (!session) {
-      res
-        .status(401)
-        .type("html")
-        .send(
-          "<!doctype html><title>Roster</title><p>You are not signed in. Sign in through your company's identity provider.</p>",
-        );
+      sendPage(res, 401, h(SignedOutMePage, {}));
       return;
     }
-    const { member, org, label } = await me(session);
-    const seat = member.seatType
-      ? `<p class="seat">Your seat: <strong>${escapeHtml(label ?? member.seatType)}</strong>.</p>`
-      : member.role === "member"
-        ? `<p class="seat">You have no seat yet${member.waitingFor ? ", and you are on the waiting list" : ""}. Ask an admin or owner of ${escapeHtml(org.name)} to assign you one.</p>`
-        : // Buying seats gives no seat: an admin or owner who wants one gives it to themselves.
-          `<p class="seat">You have no seat yet. As ${escapeHtml(member.role.replace("_", " "))}, you can give yourself one: <code>PATCH /api/v1/orgs/${escapeHtml(org.id)}/members/${escapeHtml(member.id)}</code> with <code>{"seatType": "…"}</code>.</p>`;
-    res.type("html")
-      .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Roster: ${escapeHtml(org.name)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}.seat{padding:1rem;border-radius:.5rem;background:#f3f4f6}</style></head>
-<body><h1>${escapeHtml(org.name)}</h1><p>Signed in as <strong>${escapeHtml(member.email ?? member.userName)}</strong> (${escapeHtml(member.role.replace("_", " "))}).</p>${seat}</body></html>`);
+    const { member, org, label, groups } = await me(session);
+    const viewer = {
+      orgName: org.name,
+      name: member.displayName ?? member.email ?? member.userName,
+      role: member.role,
+      csrf: sessions.csrfToken(session),
+    };
+    const names = [...new Set(groups.map((g) => g.displayName).concat(member.idpGroups))];
+    sendPage(res, 200, h(MePage, { viewer, member, seatLabel: label, groups: names }));
   });
 
   return router;

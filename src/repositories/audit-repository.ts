@@ -48,7 +48,7 @@ export async function appendAudits(db: Db, orgId: string, events: AuditEventInpu
 export async function listAudit(
   db: Db,
   orgId: string,
-  filter: { memberId?: string; action?: string },
+  filter: { memberId?: string; action?: string; actor?: string; from?: Date; to?: Date },
   before: number | null,
   limit: number,
 ): Promise<AuditEvent[]> {
@@ -57,6 +57,9 @@ export async function listAudit(
   if (before !== null) query.where("id", "<", before);
   if (filter.memberId) query.where({ member_id: filter.memberId });
   if (filter.action) query.where({ action: filter.action });
+  if (filter.actor) query.where({ actor: filter.actor });
+  if (filter.from) query.where("at", ">=", filter.from);
+  if (filter.to) query.where("at", "<", filter.to);
   const rows = await query;
   return rows.map((r) => ({
     id: String(r.id),

@@ -221,7 +221,11 @@ const BATCH_SQL = `with items as (
      ranges as (
        select seat_type, sum(free) over (order by rank) - free as lo, sum(free) over (order by rank) as hi from free),
      numbered as (
-       select i.*, row_number() over (order by i.n) as k from items i where i.n in (select n from usable)),
+       select i.*, row_number() over (order by i.n) as k from items i where i.n in (select n from usable)
+          -- An invited person SCIM does not manage yet is adopted, on the transactional path (one member per person).
+          and not exists (select 1 from members m where m.org_id = ? and m.source = 'invitation' and not m.scim_managed
+                            and ((i.external_id is not null and m.external_id = i.external_id)
+                                 or m.emails && i.emails or lower(m.user_name) = lower(i.user_name)))),
      placed as (
        select numbered.*, ranges.seat_type as chosen from numbered join ranges on numbered.k > ranges.lo and numbered.k <= ranges.hi),
      ins as (
@@ -259,7 +263,9 @@ const BATCH_SQL = `with items as (
  * updated last (PostgreSQL runs that update after the inserts it reads from) and held only until the
  * commit. An item left without a seat, or whose token was revoked, gets null and nothing written: the
  * caller takes the transactional path, which handles waiting. Any failure writes nothing for anyone: a
- * taken userName (23505), or a type another process filled meanwhile (the capacity check, 23514).
+ * taken userName (23505), or a type another process filled meanwhile (the capacity check, 23514). An item
+ * that is an invited person (same userName, externalId or email as a member an invitation made and SCIM
+ * does not manage yet) also gets null: the transactional path adopts that member.
  */
 export async function insertMembersWithSeats(
   db: Db,
@@ -294,6 +300,7 @@ export async function insertMembersWithSeats(
       batch.seatTypes,
       orgId,
       batch.seatTypes,
+      orgId,
       orgId,
       orgId,
       orgId,
@@ -359,6 +366,9 @@ export interface MemberFilter {
   role?: Role;
   status?: "active" | "inactive" | "waiting";
   q?: string;
+  /** Why the seat is held: "mapping" (any mapping), "waiting" (any type), or a reason as stored. */
+  reason?: string;
+  source?: string;
 }
 
 /** Keyset pagination by id: stable under inserts, and each page costs the same whatever its depth. */
@@ -377,7 +387,20 @@ export async function listMembers(
   if (filter.status === "active") query.where({ active: true });
   if (filter.status === "inactive") query.where({ active: false });
   if (filter.status === "waiting") query.whereNotNull("waiting_for");
-  if (filter.q) {
+  if (filter.reason === "mapping") query.whereRaw("seat_reason like 'mapping:%'");
+  else if (filter.reason === "waiting") query.whereNotNull("waiting_for");
+  else if (filter.reason) query.where({ seat_reason: filter.reason });
+  if (filter.source) query.where({ source: filter.source });
+  if (filter.q && /^[^\s@%_\\]+@[^\s@%_\\]+\.[^\s@%_\\]+$/.test(filter.q)) {
+    // A whole email address: the indexed exact lookups, not a scan of every member's name.
+    const exact = filter.q.toLowerCase();
+    query.where((w) =>
+      w
+        .whereRaw("lower(user_name) = ?", [exact])
+        .orWhereRaw("lower(email) = ?", [exact])
+        .orWhereRaw("emails @> array[?]::text[]", [exact]),
+    );
+  } else if (filter.q) {
     const like = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query.where((w) =>
       w
@@ -557,5 +580,33 @@ export async function queryScimMembers(
 
 export async function findPrimaryOwner(db: Db, orgId: string): Promise<Member | null> {
   const row = await db<MemberRow>("members").where({ org_id: orgId, role: "primary_owner" }).first();
+  return row ? fromRow(row as MemberRow) : null;
+}
+
+/** The one member with this externalId, or null when none or several have it. */
+export async function findMemberByExternalId(db: Db, orgId: string, externalId: string): Promise<Member | null> {
+  const rows = await db<MemberRow>("members").where({ org_id: orgId, external_id: externalId }).limit(2);
+  return rows.length === 1 ? fromRow(rows[0] as MemberRow) : null;
+}
+
+/**
+ * A member an invitation created whom SCIM does not manage yet and whom this SCIM user is (same externalId,
+ * or one of the same email addresses): SCIM adopts them instead of creating a second member and seat.
+ */
+export async function findInvitedPerson(
+  db: Db,
+  orgId: string,
+  person: { externalId: string | null; emails: string[] },
+): Promise<Member | null> {
+  const emails = person.emails.map((e) => e.toLowerCase());
+  if (!person.externalId && emails.length === 0) return null;
+  const row = await db<MemberRow>("members")
+    .where({ org_id: orgId, source: "invitation", scim_managed: false })
+    .where((w) => {
+      if (person.externalId) w.orWhere({ external_id: person.externalId });
+      if (emails.length) w.orWhereRaw("emails && ?::text[]", [emails]);
+    })
+    .orderBy("created_at")
+    .first();
   return row ? fromRow(row as MemberRow) : null;
 }

@@ -9,7 +9,7 @@ import { Passport } from "passport";
 import { toDomainError } from "../db/to-domain-error.js";
 import { readIdentity } from "../domain/attribute-profile.js";
 import { DomainError } from "../domain/errors.js";
-import type { SessionCodec } from "../http/session.js";
+import type { SessionManager } from "../http/session.js";
 import type { SamlConnection } from "../repositories/saml-repository.js";
 import { type ServiceDeps, loadOrg } from "../services/context.js";
 import { signInWithAssertion } from "../services/jit-service.js";
@@ -104,7 +104,7 @@ export function samlOptions(deps: ServiceDeps, connection: SamlConnection, keys?
   };
 }
 
-export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Router {
+export function createSamlRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router();
   const passport = new Passport();
   // The verify callbacks only hand the profile on: every decision is made in the ACS pipeline below.
@@ -241,7 +241,7 @@ export function createSamlRouter(deps: ServiceDeps, sessions: SessionCodec): Rou
         );
         if (!identity) throw new SamlRejection("assertion carries no usable email");
         const member = await signInWithAssertion(deps, connection.orgId, identity, req.id);
-        sessions.issue(res, { orgId: connection.orgId, memberId: member.id }, secure, deps.now());
+        await sessions.start(res, { orgId: connection.orgId, memberId: member.id }, secure, deps.now());
         req.log.info({ orgId: connection.orgId, memberId: member.id }, "saml sign-in");
         res.redirect(303, safeReturnPath(req.body?.RelayState));
         void pruneSignInStores(deps, REQUEST_ID_LIFETIME_MS).catch(() => undefined);

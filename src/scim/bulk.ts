@@ -10,12 +10,12 @@ import {
   replaceScimGroup,
 } from "../services/scim-groups-service.js";
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser } from "../services/scim-users-service.js";
-import { fromScimGroup, parseGroupPatch } from "./groups.js";
+import { parseGroupPatch, readScimGroup } from "./groups.js";
 import { readMessage, ScimError, scimErrorBody } from "./scim-error.js";
 import { toScimError } from "./scim-errors.js";
 import { BULK_REQUEST_SCHEMA, BULK_RESPONSE_SCHEMA, LIMITS } from "./schemas.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
-import { etagOf, fromScimUser } from "./users.js";
+import { etagOf, readScimUser } from "./users.js";
 
 interface BulkOperation {
   method: string;
@@ -106,8 +106,8 @@ async function execute(
   if (op.method === "POST" && !id) {
     const created =
       type === "Users"
-        ? await createScimUser(deps, orgId, fromScimUser(op.data), actor)
-        : await createScimGroup(deps, orgId, fromScimGroup(op.data), actor);
+        ? await createScimUser(deps, orgId, readScimUser(op.data), actor)
+        : await createScimGroup(deps, orgId, readScimGroup(op.data), actor);
     return { ...base, location: `${baseUrl}/${type}/${created.id}`, version: etagOf(created.version), status: "201" };
   }
   if (!id) throw new ScimError(400, "invalidPath", `${op.method} needs a resource id in the path`);
@@ -121,11 +121,11 @@ async function execute(
   if (op.method === "PUT") {
     const updated =
       type === "Users"
-        ? await replaceScimUser(deps, orgId, id, fromScimUser(op.data), actor, {
+        ? await replaceScimUser(deps, orgId, id, readScimUser(op.data), actor, {
             ...pre,
             currentEtag: (m) => etagOf(m.version),
           })
-        : await replaceScimGroup(deps, orgId, id, fromScimGroup(op.data), actor, {
+        : await replaceScimGroup(deps, orgId, id, readScimGroup(op.data), actor, {
             ...pre,
             etag: (g) => etagOf(g.version),
           });

@@ -5,7 +5,7 @@ import type { Group, GroupMemberRef } from "../repositories/groups-repository.js
 import type { GroupFields, MembershipStep } from "../services/scim-groups-service.js";
 import { type FilterNode, parseFilter } from "./filter/parse-filter.js";
 import { normalizePatchOperations } from "./normalize.js";
-import { readMessage, ScimError } from "./scim-error.js";
+import { checkResourceSchemas, readMessage, ScimError } from "./scim-error.js";
 import { GROUP_SCHEMA, LIMITS, PATCH_OP_SCHEMA } from "./schemas.js";
 import { etagOf } from "./users.js";
 
@@ -46,6 +46,12 @@ export function fromScimGroup(body: unknown): GroupFields {
     attributes: {},
     members: memberRefs(b.members),
   };
+}
+
+/** A Group from a request (POST, PUT, Bulk): its `schemas` checked, then read. */
+export function readScimGroup(body: unknown): GroupFields {
+  checkResourceSchemas(body, GROUP_SCHEMA, "Group");
+  return fromScimGroup(body);
 }
 
 export function toScimGroup(group: Group, members: GroupMemberRef[] | null, baseUrl: string): Record<string, unknown> {

@@ -1,6 +1,8 @@
 // What real IdPs send that RFC 7644 does not: Entra's "True"/"False" strings and capitalised op names.
 // Normalized here, once, before scimmy or our own code reads the request.
 
+import { ScimError } from "./scim-error.js";
+
 const BOOLEAN_ATTRIBUTES = new Set(["active", "primary"]);
 
 function toBoolean(value: unknown): unknown {
@@ -51,8 +53,12 @@ function managerValue(name: string, value: unknown): unknown {
 
 /** Lower-cases op names (Entra sends "Replace", "Add") and normalizes boolean strings in values. */
 export function normalizePatchOperations(operations: unknown[]): PatchOperation[] {
-  return operations.map((raw) => {
+  return operations.map((raw, i) => {
+    if (!raw || typeof raw !== "object" || Array.isArray(raw))
+      throw new ScimError(400, "invalidSyntax", `operation ${i + 1} is not an object`);
     const op = raw as Record<string, unknown>;
+    if (op.path !== undefined && op.path !== null && typeof op.path !== "string")
+      throw new ScimError(400, "invalidPath", `operation ${i + 1}: path must be a string`);
     const name = typeof op.op === "string" ? op.op.toLowerCase() : op.op;
     const path = typeof op.path === "string" ? unqualified(op.path.trim()) : undefined;
     const lastPathSegment = path
@@ -70,6 +76,23 @@ export function normalizePatchOperations(operations: unknown[]): PatchOperation[
     }
     return { op: name as PatchOperation["op"], ...(path ? { path } : {}), ...(value !== undefined ? { value } : {}) };
   });
+}
+
+/**
+ * Entra's dialect: capitalised op names ("Replace", "Add"), which RFC 7644 does not have and which only
+ * Microsoft's provisioning service and its reference test suite send. Those clients are answered as
+ * Microsoft's reference server answers them (User PATCH: 204), everyone else as RFC 7644 prefers.
+ */
+export function speaksEntraDialect(body: unknown): boolean {
+  const b = body as Record<string, unknown> | null;
+  const ops = b && typeof b === "object" ? (b.Operations ?? b.operations) : null;
+  return (
+    Array.isArray(ops) &&
+    ops.some((o) => {
+      const name = (o as Record<string, unknown> | null)?.op;
+      return typeof name === "string" && name !== name.toLowerCase();
+    })
+  );
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

@@ -42,3 +42,29 @@ export function readMessage(body: unknown, schema: string, name: string): Record
   }
   return b;
 }
+
+const CORE_RESOURCE_SCHEMAS = [
+  "urn:ietf:params:scim:schemas:core:2.0:User",
+  "urn:ietf:params:scim:schemas:core:2.0:Group",
+];
+
+/**
+ * A User or Group in a request must list its core schema in `schemas` (RFC 7643 §3: REQUIRED; RFC 7644
+ * §3.3). Missing or without the resource's URN is `invalidValue`; not an array of strings is
+ * `invalidSyntax`. Extension URNs we do not know are let through (Entra lists Microsoft's own on Groups),
+ * but not the other resource type's core schema. A body that is not an object is left to the reader.
+ */
+export function checkResourceSchemas(body: unknown, core: string, name: string): void {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return;
+  const key = Object.keys(body).find((k) => k.toLowerCase() === "schemas");
+  const schemas = key === undefined ? undefined : (body as Record<string, unknown>)[key];
+  if (schemas === undefined || schemas === null)
+    throw new ScimError(400, "invalidValue", `a ${name} must list the schema ${core} in "schemas"`);
+  if (!Array.isArray(schemas) || schemas.some((s) => typeof s !== "string"))
+    throw new ScimError(400, "invalidSyntax", `"schemas" must be an array of schema URNs`);
+  const lower = (schemas as string[]).map((s) => s.trim().toLowerCase());
+  if (!lower.includes(core.toLowerCase()))
+    throw new ScimError(400, "invalidValue", `a ${name} must list the schema ${core} in "schemas"`);
+  const foreign = CORE_RESOURCE_SCHEMAS.find((s) => s !== core && lower.includes(s.toLowerCase()));
+  if (foreign) throw new ScimError(400, "invalidValue", `a ${name} cannot list the schema ${foreign}`);
+}

@@ -41,6 +41,8 @@ export function toScimError(error: unknown): ScimError | null {
       return new ScimError(403, null, translated.message);
     case "unavailable":
       return new ScimError(503, null, translated.message);
+    case "rate_limited":
+      return new ScimError(429, null, translated.message);
     default:
       return new ScimError(409, null, translated.message);
   }

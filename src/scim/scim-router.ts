@@ -3,6 +3,8 @@
 // the org. Routes validate and delegate to services; scimmy is used for schemas and User PATCH.
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 import { bearerToken } from "../admin/admin-auth.js";
+import { type AuthFailureLimiter, tooManyFailuresMessage } from "../http/auth-failures.js";
+import { nestsDeeperThan, TOO_DEEP_MESSAGE } from "../http/json-depth.js";
 import { listMembersOfGroups, queryGroups } from "../repositories/groups-repository.js";
 import { queryScimMembers } from "../repositories/members-repository.js";
 import type { ServiceDeps } from "../services/context.js";
@@ -29,7 +31,7 @@ import {
 } from "../services/tokens-service.js";
 import { processBulk } from "./bulk.js";
 import type { AttributeResolver, ColumnSpec } from "./filter/filter-to-sql.js";
-import { fromScimGroup, parseGroupPatch, toScimGroup } from "./groups.js";
+import { parseGroupPatch, readScimGroup, toScimGroup } from "./groups.js";
 import { attributeList, compileListQuery, encodeScimCursor, type ListParams, readListParams } from "./list-query.js";
 import { excludes, project } from "./projection.js";
 import { groupAttributes, userAttributes } from "./scim-attributes.js";
@@ -43,9 +45,9 @@ import {
   SEARCH_REQUEST_SCHEMA,
   serviceProviderConfig,
 } from "./schemas.js";
-import { storableText } from "./normalize.js";
+import { speaksEntraDialect, storableText } from "./normalize.js";
 import { applyUserPatch, parseUserPatch } from "./user-patch.js";
-import { etagOf, fromScimUser, toScimUser } from "./users.js";
+import { etagOf, readScimUser, toScimUser } from "./users.js";
 
 export interface ScimContext {
   orgId: string;
@@ -136,7 +138,7 @@ function notModified(req: Request, etag: string): boolean {
   return tags.includes("*") || tags.includes(etag);
 }
 
-/** PATCH answers 204 unless the client asks for the resource back (attributes/excludedAttributes). */
+/** Group PATCH answers 204 unless the client asks for the resource back (attributes/excludedAttributes). */
 function wantsRepresentation(req: Request): boolean {
   return (
     req.query.attributes !== undefined ||
@@ -145,7 +147,12 @@ function wantsRepresentation(req: Request): boolean {
   );
 }
 
-export function createScimRouter(deps: ServiceDeps): Router {
+/** RFC 7240 `Prefer: return=minimal`: the client wants no body back. */
+function prefersMinimal(req: Request): boolean {
+  return /return=minimal/i.test(req.get("prefer") ?? "");
+}
+
+export function createScimRouter(deps: ServiceDeps, authFailures: AuthFailureLimiter): Router {
   const router = Router({ caseSensitive: false });
   const baseUrl = `${deps.publicUrl}/scim/v2`;
 
@@ -166,6 +173,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   );
   router.use((req: Request, _res: Response, next: NextFunction) => {
     if (req.body !== undefined) {
+      if (nestsDeeperThan(req.body)) throw new ScimError(400, "invalidSyntax", TOO_DEEP_MESSAGE);
       const clean = storableText(req.body);
       if (!clean) throw new ScimError(400, "invalidValue", "text values must not contain NUL characters");
       req.body = clean.value;
@@ -247,7 +255,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.post("/Users", async (req, res) => {
-    const member = await createScimUser(deps, ctx(req).orgId, fromScimUser(req.body), actorOf(req), pendingCheck(req));
+    const member = await createScimUser(deps, ctx(req).orgId, readScimUser(req.body), actorOf(req), pendingCheck(req));
     res.setHeader("Location", `${baseUrl}/Users/${member.id}`);
     const { attributes, excluded } = projection(req);
     send(res, 201, project(toScimUser(member, baseUrl), attributes, excluded), etagOf(member.version));
@@ -258,7 +266,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
       deps,
       ctx(req).orgId,
       String(req.params.id),
-      fromScimUser(req.body),
+      readScimUser(req.body),
       actorOf(req),
       { ifMatch: req.get("if-match"), currentEtag: (m) => etagOf(m.version) },
     );
@@ -279,13 +287,16 @@ export function createScimRouter(deps: ServiceDeps): Router {
         currentEtag: (m) => etagOf(m.version),
       },
     );
-    res.setHeader("ETag", etagOf(member.version));
-    if (!wantsRepresentation(req)) {
+    // 200 with the resource (RFC 7644 §3.5.2), as Okta's documented flow and strict testers expect. 204 only
+    // for `Prefer: return=minimal`, and for Entra's dialect unless it asks for the resource (see
+    // speaksEntraDialect). Group PATCH keeps 204 unless asked: a group can hold 50,000 members.
+    if (!wantsRepresentation(req) && (prefersMinimal(req) || speaksEntraDialect(req.body))) {
+      res.setHeader("ETag", etagOf(member.version));
       res.status(204).end();
       return;
     }
     const { attributes, excluded } = projection(req);
-    send(res, 200, project(toScimUser(member, baseUrl), attributes, excluded));
+    send(res, 200, project(toScimUser(member, baseUrl), attributes, excluded), etagOf(member.version));
   });
 
   router.delete("/Users/:id", async (req, res) => {
@@ -343,7 +354,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
   });
 
   router.post("/Groups", async (req, res) => {
-    const group = await createScimGroup(deps, ctx(req).orgId, fromScimGroup(req.body), actorOf(req));
+    const group = await createScimGroup(deps, ctx(req).orgId, readScimGroup(req.body), actorOf(req));
     res.setHeader("Location", `${baseUrl}/Groups/${group.id}`);
     const { attributes, excluded } = projection(req);
     send(res, 201, (await renderGroups(ctx(req).orgId, [group], attributes, excluded))[0], etagOf(group.version));
@@ -354,7 +365,7 @@ export function createScimRouter(deps: ServiceDeps): Router {
       deps,
       ctx(req).orgId,
       String(req.params.id),
-      fromScimGroup(req.body),
+      readScimGroup(req.body),
       actorOf(req),
       { ifMatch: req.get("if-match"), etag: (g) => etagOf(g.version) },
     );
@@ -431,6 +442,14 @@ export function createScimRouter(deps: ServiceDeps): Router {
         (refused: unknown) => refused,
       );
     if (token && toScimError(answer)?.status === 401) knownTokens.forget(token.digest);
+    if (toScimError(answer)?.status === 401) {
+      const wait = authFailures.fail(req.ip ?? "unknown");
+      if (wait !== null) {
+        req.log.warn({ ip: req.ip }, "failed authentication limit reached");
+        res.setHeader("Retry-After", String(wait));
+        answer = new ScimError(429, null, tooManyFailuresMessage(wait));
+      }
+    }
     scimErrorHandler(answer, req, res, next);
   });
   return router;

@@ -12,6 +12,29 @@ import { fromScimUser, toScimValidationError } from "./users.js";
 
 const MAX_OPERATIONS = 1000;
 
+// RFC 7644 §3.5.2 / §3.10: PATH = attrPath / valuePath [subAttr], attrPath = [URI ":"] ATTRNAME *1subAttr,
+// ATTRNAME = ALPHA *(nameChar). scimmy split paths on dots without checking them, so "name..givenName" was
+// accepted and wrote data. Paths are checked here first; the only URIs a User knows are its extensions
+// (the core URN was already dropped by normalize.ts), and an extension URN alone names the whole extension.
+const ATTR_PATH = /^(\$?[a-z][\w-]*)(?:\[(.*)\])?(?:\.(\$?[a-z][\w-]*))?$/is;
+const EXTENSION_URNS = [ENTERPRISE_SCHEMA, SEAT_SCHEMA];
+
+/** Throws invalidPath for a malformed path; returns the bracketed filter of a valuePath, if any. */
+function checkPath(path: string, filterAllowed: boolean): string | null {
+  let rest = path;
+  const urn = EXTENSION_URNS.find((u) => path.toLowerCase().startsWith(u.toLowerCase()));
+  if (urn) {
+    rest = path.slice(urn.length);
+    if (rest === "") return null;
+    if (!rest.startsWith(":")) throw new ScimError(400, "invalidPath", `"${path}" is not a valid attribute path`);
+    rest = rest.slice(1);
+  }
+  const match = ATTR_PATH.exec(rest);
+  if (!match || (match[2] !== undefined && !filterAllowed))
+    throw new ScimError(400, "invalidPath", `"${path}" is not a valid attribute path`);
+  return match[2] ?? null;
+}
+
 export function parseUserPatch(body: unknown): PatchOperation[] {
   const b = readMessage(body, PATCH_OP_SCHEMA, "PatchOp");
   const raw = b.Operations ?? b.operations;
@@ -25,15 +48,15 @@ export function parseUserPatch(body: unknown): PatchOperation[] {
       throw new ScimError(400, "invalidSyntax", `unknown op "${String(op.op)}"`);
     if (op.path !== undefined) {
       if (op.path.length > LIMITS.maxFilterLength) throw new ScimError(400, "invalidPath", "path is too long");
-      for (const [, inner] of op.path.matchAll(/\[(.*?)\]/g)) parseFilter(inner, { maxLength: LIMITS.maxFilterLength });
+      const inner = checkPath(op.path, true);
+      if (inner !== null) parseFilter(inner, { maxLength: LIMITS.maxFilterLength });
       if (op.path.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase()))
         throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
-    } else if (
-      op.value &&
-      typeof op.value === "object" &&
-      Object.keys(op.value).some((k) => k.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase()))
-    ) {
-      throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
+    } else if (op.value && typeof op.value === "object" && !Array.isArray(op.value)) {
+      // Path-less values name attributes by their keys ("name.givenName", "urn:…:User:department").
+      for (const key of Object.keys(op.value)) checkPath(key, false);
+      if (Object.keys(op.value).some((k) => k.toLowerCase().startsWith(SEAT_SCHEMA.toLowerCase())))
+        throw new ScimError(400, "mutability", "the seat extension is read-only: seats follow Roster's rules");
     }
   }
   return ops;
@@ -81,21 +104,61 @@ function createOnAbsent(op: PatchOperation, resource: Record<string, unknown>, c
   return { op: "add", path: attribute, value: [{ type, [sub]: op.value }] };
 }
 
-/** The member after the operations, or null when they change nothing. */
+function isWholeExtension(op: PatchOperation): boolean {
+  return op.path !== undefined && op.path.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase();
+}
+
+/** Drops the enterprise extension from a resource; true when it had one. */
+function removeExtension(resource: Record<string, unknown>): boolean {
+  const key = Object.keys(resource).find((k) => k.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase());
+  if (key === undefined) return false;
+  const had = resource[key] !== null && resource[key] !== undefined;
+  delete resource[key];
+  if (Array.isArray(resource.schemas))
+    resource.schemas = (resource.schemas as unknown[]).filter(
+      (s) => typeof s !== "string" || s.toLowerCase() !== ENTERPRISE_SCHEMA.toLowerCase(),
+    );
+  return had;
+}
+
+/**
+ * The member after the operations, or null when they change nothing. Operations on the enterprise extension
+ * as a whole (path = its URN) are not something scimmy's PatchOp can do: an add or replace becomes the
+ * path-less form it handles ({"<urn>": value}); a remove drops the extension here, between the operations
+ * scimmy applies before and after it, so the order of operations is kept.
+ */
 export async function applyUserPatch(member: Member, ops: PatchOperation[]): Promise<UserFields | null> {
-  let patched: Record<string, unknown> | undefined;
+  let current = currentResource(member);
+  let changed = false;
+  let pending: PatchOperation[] = [];
+  const created = new Set<string>();
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const message = new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP_SCHEMA], Operations: pending });
+    pending = [];
+    const patched = (await message.apply(new UserSchema(current, "out"))) as unknown;
+    if (patched) {
+      current = JSON.parse(JSON.stringify(patched)) as Record<string, unknown>;
+      changed = true;
+    }
+  };
   try {
-    const current = currentResource(member);
-    const created = new Set<string>();
-    ops = ops.map((op) => createOnAbsent(op, current, created));
-    const message = new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP_SCHEMA], Operations: ops });
-    const resource = new UserSchema(current, "out");
-    patched = (await message.apply(resource)) as unknown as Record<string, unknown> | undefined;
+    for (const op of ops) {
+      if (isWholeExtension(op)) {
+        if (op.op === "remove") {
+          await flush();
+          changed = removeExtension(current) || changed;
+        } else {
+          pending.push({ op: op.op, value: { [ENTERPRISE_SCHEMA]: op.value } });
+        }
+        continue;
+      }
+      pending.push(createOnAbsent(op, current, created));
+    }
+    await flush();
   } catch (error) {
     throw toScimValidationError(error);
   }
-  if (!patched) return null;
-  const plain = JSON.parse(JSON.stringify(patched)) as Record<string, unknown>;
-  // externalId lives outside scimmy's coerced attributes; carry it through unless the ops changed it.
-  return fromScimUser(plain);
+  if (!changed) return null;
+  return fromScimUser(current);
 }

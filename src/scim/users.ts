@@ -5,7 +5,7 @@
 import type { ScimMemberView } from "../repositories/members-repository.js";
 import type { UserFields } from "../services/scim-users-service.js";
 import { normalizeBooleans } from "./normalize.js";
-import { ScimError } from "./scim-error.js";
+import { checkResourceSchemas, ScimError } from "./scim-error.js";
 import { coerceUser, NEEDS_SCIMMY } from "./user-coercion.js";
 import { ENTERPRISE_SCHEMA, SEAT_SCHEMA, USER_SCHEMA, UserSchema } from "./schemas.js";
 
@@ -66,6 +66,12 @@ export function fromScimUser(body: unknown): UserFields {
     active: resource.active === undefined || resource.active === null ? null : resource.active === true,
     attributes,
   };
+}
+
+/** A User from a request (POST, PUT, Bulk): its `schemas` checked, then read like any other. */
+export function readScimUser(body: unknown): UserFields {
+  checkResourceSchemas(body, USER_SCHEMA, "User");
+  return fromScimUser(body);
 }
 
 export function etagOf(version: number): string {

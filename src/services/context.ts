@@ -23,6 +23,8 @@ export interface ServiceDeps {
   now: () => Date;
   /** Encrypts secrets that must be read back (SP keys, webhook secrets). */
   secretBox: SecretBox;
+  /** Starts a background job's next pass now (e.g. mail delivery right after a commit); unset in tools. */
+  wakeJob?: (name: string) => void;
 }
 
 export interface Actor {

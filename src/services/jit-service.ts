@@ -15,6 +15,7 @@ import {
   updateMember,
 } from "../repositories/members-repository.js";
 import { changeContext, loadOrg, type ServiceDeps } from "./context.js";
+import { claimOnSignIn } from "./invitations-service.js";
 import { createMember } from "./provisioning-service.js";
 import { changeSeat } from "./seat-allocator.js";
 
@@ -52,7 +53,9 @@ async function signIn(
           requestId,
         });
       }
-      await updateMember(trx, orgId, member.id, { ...names, idpGroups: identity.groups });
+      const updated = await updateMember(trx, orgId, member.id, { ...names, idpGroups: identity.groups });
+      // An invited person signing in with SSO has proved who they are: their invitation is claimed.
+      await claimOnSignIn(trx, ctx, updated);
       return (await changeSeat(trx, ctx, member.id, { kind: "reconcile" }, deps.now())).member;
     }
     const { email, givenName, familyName, displayName, groups } = identity;

@@ -2,10 +2,11 @@
 import { z } from "zod";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
-import { ROLES } from "../domain/roles.js";
+import { mayGrant, type Role, ROLES } from "../domain/roles.js";
 import { type GroupMappingRule, sortMappings } from "../domain/seat-plan.js";
 import { type PlannedChange, simulateSync } from "../domain/sync-plan.js";
 import { appendAudit } from "../repositories/audit-repository.js";
+import { queryGroups } from "../repositories/groups-repository.js";
 import { listMappings, replaceMappings } from "../repositories/mappings-repository.js";
 import type { Org } from "../repositories/orgs-repository.js";
 import { countActiveMembers, findSyncCandidates, freeSeatsByType } from "../repositories/sync-repository.js";
@@ -33,6 +34,37 @@ export const mappingsInput = z
   )
   .max(500);
 export type MappingsInput = z.infer<typeof mappingsInput>;
+
+/** Who saves mappings: an admin API caller carries a role; the operator (CLI, operator API) does not. */
+export type MappingsActor = Actor & { role?: Role };
+
+function ruleKey(m: GroupMappingRule): string {
+  return JSON.stringify([m.group.toLowerCase(), m.seatType, m.role, m.priority]);
+}
+
+/**
+ * Nobody grants more than they have (DOMAIN §2): a caller may not add, change or remove a mapping that gives
+ * a role above their own, so an admin can neither make owners through a group nor take owners' roles away.
+ * Mappings above the caller's role that stay exactly as they were are fine, so an admin can still save a
+ * list they read back with GET.
+ */
+function checkGrants(actor: MappingsActor, before: GroupMappingRule[], next: GroupMappingRule[]): void {
+  const grantor = actor.role;
+  if (!grantor) return;
+  const above = (rules: GroupMappingRule[]) =>
+    new Set(rules.filter((m) => m.role && !mayGrant(grantor, m.role)).map(ruleKey));
+  const was = above(before);
+  const now = above(next);
+  const changed = [...now].some((k) => !was.has(k)) || [...was].some((k) => !now.has(k));
+  if (!changed) return;
+  const roles = [...before, ...next].filter((m) => m.role && !mayGrant(grantor, m.role)).map((m) => m.role as Role);
+  const needed: Role = roles.includes("owner") ? "owner" : "primary_owner";
+  throw new DomainError(
+    "forbidden",
+    `a group mapping that gives the ${needed} role can be saved only by the ${needed} role or higher; you are ${grantor}`,
+    { requiredRole: needed },
+  );
+}
 
 function normalize(org: Org, deps: ServiceDeps, input: MappingsInput): GroupMappingRule[] {
   const catalog = deps.catalogs.get(org.plan);
@@ -92,12 +124,13 @@ async function saveMappings(
   deps: ServiceDeps,
   orgId: string,
   input: MappingsInput,
-  actor: Actor,
+  actor: MappingsActor,
 ): Promise<GroupMappingRule[]> {
   return withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const next = normalize(org, deps, input);
     const before = await listMappings(trx, orgId);
+    checkGrants(actor, before, next);
     await replaceMappings(trx, orgId, next);
     await appendAudit(trx, orgId, {
       actor: actor.actor,
@@ -115,7 +148,7 @@ export async function changeMappings(
   deps: ServiceDeps,
   orgId: string,
   input: MappingsInput,
-  actor: Actor,
+  actor: MappingsActor,
 ): Promise<{ mappings: GroupMappingRule[]; job: StartedJob }> {
   const mappings = await saveMappings(deps, orgId, input, actor);
   return { mappings, job: await startJob(deps, orgId, "mapping_change", actor) };
@@ -126,7 +159,7 @@ export async function putMappings(
   deps: ServiceDeps,
   orgId: string,
   input: MappingsInput,
-  actor: Actor,
+  actor: MappingsActor,
 ): Promise<{ mappings: GroupMappingRule[]; sync: SyncResult }> {
   const mappings = await saveMappings(deps, orgId, input, actor);
   const job = await enqueueSync(deps, orgId, "mapping_change", actor);
@@ -177,7 +210,7 @@ export async function previewMappings(
   deps: ServiceDeps,
   orgId: string,
   input: MappingsInput,
-  _actor: Actor,
+  actor: MappingsActor,
   page: PreviewPage = {},
 ): Promise<PreviewResult> {
   const limit = Math.min(Math.max(page.limit ?? 1000, 1), 1000);
@@ -185,6 +218,7 @@ export async function previewMappings(
     await trx.raw("set transaction isolation level repeatable read, read only");
     const org = await loadOrg(deps, trx, orgId);
     const mappings = normalize(org, deps, input);
+    checkGrants(actor, await listMappings(trx, orgId), mappings);
     const query = { catalog: deps.catalogs.get(org.plan), mappings, policy: org.settings.mappedTypeExhausted };
     const [members, free, candidates] = [
       await countActiveMembers(trx, orgId),
@@ -211,4 +245,16 @@ export async function previewMappings(
       nextCursor: rest.length > limit ? shown[shown.length - 1].memberId : null,
     };
   });
+}
+
+/** SCIM groups an admin can pick for a mapping: display names, first 500 by name. */
+export async function listGroupChoices(deps: ServiceDeps, orgId: string): Promise<string[]> {
+  await loadOrg(deps, deps.db, orgId);
+  const { groups } = await queryGroups(deps.db, orgId, {
+    where: null,
+    orderBy: { sql: "lower(g.display_name)", descending: false },
+    offset: 0,
+    limit: 500,
+  });
+  return groups.map((g) => g.displayName);
 }

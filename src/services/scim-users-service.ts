@@ -9,11 +9,13 @@ import { appendAudit } from "../repositories/audit-repository.js";
 import {
   deleteMember,
   findMember,
+  findInvitedPerson,
   findMemberByUserName,
   insertMemberIfAbsent,
   type Member,
   updateMember,
 } from "../repositories/members-repository.js";
+import { endMemberSessions } from "../repositories/sessions-repository.js";
 import { type Actor, changeContext, loadOrg, orgPlan, type ServiceDeps } from "./context.js";
 import { createWithSeatBatched } from "./create-batches.js";
 import { changeSeat, type ChangeContext } from "./seat-allocator.js";
@@ -99,6 +101,8 @@ async function writeUser(
   }
   if (before.active && !fields.active) {
     member = (await changeSeat(trx, ctx, member.id, { kind: "release", reason: "deactivated" })).member;
+    // Their browser sessions end with the deactivation: a later reactivation does not bring them back.
+    await endMemberSessions(trx, ctx.org.id, member.id, ctx.now?.() ?? new Date());
   } else if (!before.active && fields.active) {
     // Reactivation re-runs the rules; it does not restore the old seat.
     member = (await changeSeat(trx, ctx, member.id, { kind: "auto" })).member;
@@ -173,6 +177,15 @@ export async function createScimUser(
     const org = await loadOrg(deps, trx, orgId);
     const ctx = changeContext(deps, org, actor);
     const active = fields.active ?? true;
+    // An invited person (same externalId or email) becomes that member: never a second member or seat.
+    const invited = await findInvitedPerson(trx, orgId, {
+      externalId: fields.externalId,
+      emails: [...fields.emails, ...(fields.email ? [fields.email] : [])],
+    });
+    if (invited) {
+      const locked = (await findMember(trx, orgId, invited.id, { forUpdate: true })) as Member;
+      if (!locked.scimManaged) return writeUser(trx, ctx, locked, fields, "member.adopted");
+    }
     // Insert first; only a taken userName sends us to look at who has it (the usual case costs nothing).
     const created = await insertMemberIfAbsent(trx, orgId, {
       id: randomUUID(),

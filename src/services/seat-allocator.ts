@@ -29,6 +29,7 @@ import {
   takeHold,
 } from "../repositories/allocations-repository.js";
 import { appendAudit, appendAuditWithEvent } from "../repositories/audit-repository.js";
+import { endPendingOfMember } from "../repositories/invitations-repository.js";
 import { listMappings } from "../repositories/mappings-repository.js";
 import {
   findMember,
@@ -61,8 +62,12 @@ export type SeatIntent =
   | { kind: "manual"; seatType: string | null }
   /** An admin hands the member back to the rules. */
   | { kind: "auto" }
-  /** Give the seat back (deactivation, deletion); the member waits for nothing. */
-  | { kind: "release"; reason: "deactivated" | "deleted" };
+  /** Give the seat back (deactivation, deletion, an invitation revoked or expired); the member waits for nothing. */
+  | { kind: "release"; reason: "deactivated" | "deleted" | "invitation_revoked" | "invitation_expired" }
+  /** An invitation: a pending seat of this type (a held seat may be taken, DOMAIN §3.4), or 409. */
+  | { kind: "invite"; seatType: string }
+  /** The invited person accepted: the pending seat becomes claimed; the pool does not change. */
+  | { kind: "claim" };
 
 export interface SeatSnapshot {
   seatType: string | null;
@@ -292,6 +297,44 @@ async function reconcile(trx: Knex.Transaction, ctx: ChangeContext, member: Memb
   });
 }
 
+async function noSeatAvailable(trx: Knex.Transaction, ctx: ChangeContext, seatType: string): Promise<DomainError> {
+  const allocation = await findAllocation(trx, ctx.org.id, seatType);
+  const required = purchaseRequired(allocation?.purchased ?? 0, allocation?.used ?? 0);
+  return new DomainError(
+    "no_seat_available",
+    `no ${seatType} seat is available; buy ${required} more or unassign someone first`,
+    { seatType, purchaseRequired: required },
+  );
+}
+
+/**
+ * An invitation's seat: pending, counted in the pool like a claimed one (the capacity check covers it). A
+ * seat held for admins may be taken (an invitation is an admin's act), else a free one; none → 409.
+ */
+async function invite(trx: Knex.Transaction, ctx: ChangeContext, member: Member, seatType: string): Promise<Member> {
+  if (!member.active) throw new DomainError("conflict", "a deactivated member cannot be invited");
+  if (member.seatType !== null) throw new DomainError("conflict", "this member already has a seat");
+  if (!ctx.catalog.seatTypes.some((s) => s.type === seatType)) {
+    throw new DomainError("invalid_request", `unknown seat type "${seatType}" for plan ${ctx.catalog.id}`);
+  }
+  const taken = (await takeHold(trx, ctx.org.id, seatType)) || (await claimFirstFree(trx, ctx.org.id, [seatType]));
+  if (!taken) throw await noSeatAvailable(trx, ctx, seatType);
+  return updateMember(trx, ctx.org.id, member.id, {
+    seatType,
+    seatStatus: "pending",
+    seatSource: "manual",
+    seatReason: "invitation",
+    ...NOT_WAITING,
+  });
+}
+
+/** Pending → claimed. Anything else means the invitation no longer matches the member: refused. */
+async function claim(trx: Knex.Transaction, ctx: ChangeContext, member: Member): Promise<Member> {
+  if (member.seatStatus !== "pending" || !member.seatType || !member.active)
+    throw new DomainError("conflict", "this member has no pending seat to claim");
+  return updateMember(trx, ctx.org.id, member.id, { seatStatus: "claimed" });
+}
+
 async function assignManually(
   trx: Knex.Transaction,
   ctx: ChangeContext,
@@ -319,15 +362,7 @@ async function assignManually(
     seatType === null ||
     (await takeHold(trx, ctx.org.id, seatType)) ||
     (await claimFirstFree(trx, ctx.org.id, [seatType]));
-  if (!taken) {
-    const allocation = await findAllocation(trx, ctx.org.id, seatType);
-    const required = purchaseRequired(allocation?.purchased ?? 0, allocation?.used ?? 0);
-    throw new DomainError(
-      "no_seat_available",
-      `no ${seatType} seat is available; buy ${required} more or unassign someone first`,
-      { seatType, purchaseRequired: required },
-    );
-  }
+  if (!taken) throw await noSeatAvailable(trx, ctx, seatType);
   if (member.seatType) await freeSeat(trx, ctx, member.seatType, member.id, true);
   return updateMember(trx, ctx.org.id, member.id, {
     ...manual,
@@ -361,6 +396,13 @@ export async function changeSeat(
 ): Promise<SeatChange> {
   const before = locked?.id === memberId ? locked : await findMember(trx, ctx.org.id, memberId, { forUpdate: true });
   if (!before) throw new DomainError("not_found", "member not found");
+  // A pending seat belongs to its invitation: revoke (or let it be claimed) before moving it by hand.
+  if (before.seatStatus === "pending" && (intent.kind === "manual" || intent.kind === "auto")) {
+    throw new DomainError(
+      "conflict",
+      "this member's seat is held by a pending invitation; revoke the invitation first, or wait for the claim",
+    );
+  }
   let after: Member;
   switch (intent.kind) {
     case "reconcile":
@@ -375,10 +417,44 @@ export async function changeSeat(
       after = await assignManually(trx, ctx, before, intent.seatType);
       break;
     case "release":
+      if (before.seatStatus === "pending" && !intent.reason.startsWith("invitation_"))
+        await endInvitationWithSeat(trx, ctx, before.id, intent.reason, now);
       after = await release(trx, ctx, before, intent.reason);
+      break;
+    case "invite":
+      after = await invite(trx, ctx, before, intent.seatType);
+      break;
+    case "claim":
+      after = await claim(trx, ctx, before);
       break;
   }
   return record(trx, ctx, before, after, "seat.changed");
+}
+
+/** A member's pending seat leaves by another path (deactivation, deletion): their invitation ends with it. */
+async function endInvitationWithSeat(
+  trx: Knex.Transaction,
+  ctx: ChangeContext,
+  memberId: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  const ended = await endPendingOfMember(trx, ctx.org.id, memberId, now);
+  if (!ended) return;
+  await appendAuditWithEvent(
+    trx,
+    ctx.org.id,
+    {
+      actor: ctx.actor,
+      action: "invitation.revoked",
+      memberId,
+      before: { status: "pending" },
+      after: { status: "revoked", invitationId: ended.id },
+      reason: `member ${reason}`,
+      requestId: ctx.requestId,
+    },
+    { topic: "invitation.revoked", payload: { orgId: ctx.org.id, invitationId: ended.id, memberId } },
+  );
 }
 
 /** The documented swap in one transaction: A and B exchange seat types; both become manual choices. */
@@ -396,6 +472,8 @@ export async function swapSeats(
     const m = await findMember(trx, ctx.org.id, id, { forUpdate: true });
     if (!m) throw new DomainError("not_found", `member ${id} not found`);
     if (!m.active) throw new DomainError("conflict", `member ${id} is deactivated`);
+    if (m.seatStatus === "pending")
+      throw new DomainError("conflict", `member ${id} has a pending invitation; revoke it first`);
     locked.set(id, m);
   }
   const a = locked.get(aId) as Member;

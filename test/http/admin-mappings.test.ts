@@ -274,4 +274,49 @@ describe("group mappings", () => {
       expect(res.body.requiredRole).toBe("admin");
     }
   });
+
+  it("refuses an admin who saves a mapping that gives owner, naming the role needed (DOMAIN §2)", async () => {
+    const f = await fixture();
+    expect((await f.owner.patch(`members/${f.loner.id}`, { role: "admin" })).status).toBe(200);
+    const admin = adminClient(app, f.orgId, await adminTokenFor(f.owner, f.loner.id));
+    const auditBefore = await auditCount(f);
+    const escalate = [{ group: "Sales", role: "owner", priority: 1 }];
+    for (const res of [
+      await admin.put("group-mappings", escalate),
+      await admin.post("group-mappings/preview", escalate),
+    ]) {
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: "forbidden", requiredRole: "owner" });
+      expect(res.body.message).toMatch(/owner role/);
+    }
+    expect((await f.owner.get(`members/${f.sales.id}`)).body.role).toBe("member");
+    expect((await f.owner.get("group-mappings")).body).toEqual([]);
+    expect(await auditCount(f)).toBe(auditBefore);
+    // primary_owner is never given by a mapping, whoever asks.
+    for (const client of [admin, f.owner]) {
+      const res = await client.put("group-mappings", [{ group: "Sales", role: "primary_owner", priority: 1 }]);
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it("lets an owner save an owner mapping, and an admin keep it unchanged but not remove or alter it", async () => {
+    const f = await fixture();
+    const owners = [{ group: "Sales", role: "owner", priority: 1 }];
+    expect((await f.owner.put("group-mappings", owners)).status).toBe(200);
+    expect((await f.owner.get(`members/${f.sales.id}`)).body.role).toBe("owner");
+    expect((await f.owner.patch(`members/${f.loner.id}`, { role: "admin" })).status).toBe(200);
+    const admin = adminClient(app, f.orgId, await adminTokenFor(f.owner, f.loner.id));
+    const kept = [...owners, { group: "Engineering", seatType: "chat", priority: 2 }];
+    expect((await admin.put("group-mappings", kept)).status).toBe(200);
+    for (const body of [
+      [],
+      [{ group: "Sales", role: "owner", priority: 5 }],
+      [{ group: "Sales", role: "admin", priority: 1 }],
+    ]) {
+      const res = await admin.put("group-mappings", body);
+      expect(res.status, JSON.stringify(body)).toBe(403);
+      expect(res.body.requiredRole).toBe("owner");
+    }
+    expect((await f.owner.get(`members/${f.sales.id}`)).body.role).toBe("owner");
+  });
 });

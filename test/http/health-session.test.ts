@@ -64,7 +64,11 @@ describe("health, readiness, metrics and unknown paths", () => {
     expect(res.text).toContain("process_cpu_user_seconds_total");
     const token = new URL(created.ownerSignInUrl).pathname.split("/").pop() as string;
     expect(res.text).not.toContain(token);
-    expect(res.text).not.toContain(created.orgId);
+    // Org ids appear only as the org_id label of the seat gauges, never in a route.
+    const routes = [...res.text.matchAll(/route="([^"]*)"/g)].map((m) => m[1]);
+    expect(routes.some((r) => r.includes(created.orgId))).toBe(false);
+    for (const line of res.text.split("\n").filter((l) => l.includes(created.orgId)))
+      expect(line).toMatch(/^roster_seats\{/);
     expect(res.text).toMatch(/route="\/api\/v1\/orgs\/:orgId\/seats",status="200"/);
   });
 

@@ -13,6 +13,7 @@ import {
   DATA_ENCRYPTION,
   fixture,
   IDP_ENTITY_ID,
+  IDP_SLO_URL,
   IDP_SSO_URL,
   idpMetadataXml,
   KEY_ENCRYPTION,
@@ -224,6 +225,7 @@ describe("signed AuthnRequests", () => {
       privateKey: fixture("idp-key.pem"),
       signingCert: fixture("idp-cert.pem"),
       singleSignOnService: [{ Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: IDP_SSO_URL }],
+      singleLogoutService: [{ Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: IDP_SLO_URL }],
       wantAuthnRequestsSigned: true,
     } as never);
     const sp = samlify.ServiceProvider({ metadata } as never);

@@ -231,15 +231,16 @@ describe("PATCH /Users/{id}", () => {
     user = await createUser(scim, "patchy@example.com", { displayName: "Patchy", name: { givenName: "Pat" } });
   });
 
-  it("answers 204 with no body and the new ETag; the change is there on the next GET", async () => {
+  it("answers 200 with the resource and the new ETag; the change is there on the next GET", async () => {
     const res = await scim.patch(
       `/Users/${user.id}`,
       patchBody({ op: "replace", path: "displayName", value: "Patched" }),
     );
-    expect(res.status).toBe(204);
-    expect(res.text).toBe("");
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^application\/scim\+json/);
     const read = await scim.get(`/Users/${user.id}`);
     expect(read.body.displayName).toBe("Patched");
+    expect(res.body).toEqual(read.body);
     expect(res.headers.etag).toBe(read.headers.etag);
     expect(read.headers.etag).not.toBe((user.meta as { version: string }).version);
   });
@@ -351,7 +352,7 @@ describe("a replace that does not mention active", () => {
     const user = await createUser(scim, "quiet@example.com");
     expect(
       (await scim.patch(`/Users/${user.id}`, patchBody({ op: "replace", path: "active", value: false }))).status,
-    ).toBe(204);
+    ).toBe(200);
     const body = userBody("quiet@example.com", { displayName: "Quiet" });
     delete body.active;
     const put = await scim.put(`/Users/${user.id}`, body);
@@ -380,5 +381,29 @@ describe("values outside the schema's canonical lists", () => {
     expect(res.status).toBe(201);
     expect(res.body.roles).toEqual([{ primary: true, type: "WindowsAzureActiveDirectoryRole", value: "Admin" }]);
     expect((res.body.emails as { type: string }[])[0].type).toBe("Work");
+  });
+});
+
+describe("PATCH /Users/{id}: 200 with the resource, 204 only when the client's dialect or Prefer asks", () => {
+  it("answers 204 to Entra's capitalised op names and to Prefer: return=minimal; 200 otherwise", async () => {
+    const target = await createUser(scim, "dialects@example.com");
+    const at = `/Users/${target.id}`;
+    const entra = await scim.patch(at, patchBody({ op: "Replace", path: "displayName", value: "E" }));
+    expect(entra.status).toBe(204);
+    expect(entra.headers.etag).toMatch(/^W\//);
+    const minimal = await scim.patch(at, patchBody({ op: "replace", path: "displayName", value: "M" }), {
+      Prefer: "return=minimal",
+    });
+    expect(minimal.status).toBe(204);
+    const rfc = await scim.patch(at, patchBody({ op: "replace", path: "displayName", value: "R" }));
+    expect(rfc.status).toBe(200);
+    expect(rfc.body).toMatchObject({ id: target.id, displayName: "R", userName: "dialects@example.com" });
+    // Entra asking for the resource gets it.
+    const asked = await scim.patch(
+      `${at}?attributes=displayName`,
+      patchBody({ op: "Replace", path: "displayName", value: "A" }),
+    );
+    expect(asked.status).toBe(200);
+    expect(asked.body.displayName).toBe("A");
   });
 });

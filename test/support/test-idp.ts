@@ -15,6 +15,7 @@ samlify.setSchemaValidator({ validate: async () => "skipped" });
 
 export const IDP_ENTITY_ID = "https://idp.example.test/metadata";
 export const IDP_SSO_URL = "https://idp.example.test/sso";
+export const IDP_SLO_URL = "https://idp.example.test/slo";
 
 export interface AssertionOptions {
   acsUrl: string;
@@ -88,6 +89,9 @@ export async function signedResponse(
     privateKey: options.signingKey ?? fixture("idp-key.pem"),
     signingCert: options.signingCert ?? fixture("idp-cert.pem"),
     singleSignOnService: [{ Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: IDP_SSO_URL }],
+    // Roster does no single logout, but samlify warns on every IdP built without an SLO endpoint (171 lines
+    // per test run); a real IdP has one, so ours does too.
+    singleLogoutService: [{ Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: IDP_SLO_URL }],
     requestSignatureAlgorithm: SIGNATURE[algorithm],
     wantAuthnRequestsSigned: false,
     ...(options.encryptTo && {

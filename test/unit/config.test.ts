@@ -26,6 +26,10 @@ const defaults: Config = {
   mappingsDir: path.resolve("./mappings"),
   shutdownGraceMs: 10_000,
   saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
+  authFailureLimit: { max: 20, windowMs: 60_000 },
+  trustProxy: "loopback",
+  smtpUrl: null,
+  mailFrom: "Roster <roster@localhost>",
 };
 
 describe("loadConfig defaults", () => {
@@ -94,6 +98,14 @@ describe("loadConfig values", () => {
       { dataDir: path.resolve("var/data"), mappingsDir: path.resolve("conf/mappings") },
     ],
     ["SHUTDOWN_GRACE_MS", { SHUTDOWN_GRACE_MS: "0" }, { shutdownGraceMs: 0 }],
+    [
+      "AUTH_FAILURE_LIMIT and its window; 0 turns it off",
+      { AUTH_FAILURE_LIMIT: "0", AUTH_FAILURE_WINDOW_SECONDS: "300" },
+      { authFailureLimit: { max: 0, windowMs: 300_000 } },
+    ],
+    ["TRUST_PROXY as a hop count", { TRUST_PROXY: "1" }, { trustProxy: 1 }],
+    ["TRUST_PROXY as a boolean", { TRUST_PROXY: "false" }, { trustProxy: false }],
+    ["TRUST_PROXY as subnets", { TRUST_PROXY: "loopback, 10.0.0.0/8" }, { trustProxy: "loopback, 10.0.0.0/8" }],
   ])("%s", (_name, env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);
   });
@@ -113,6 +125,8 @@ describe("loadConfig refuses invalid variables", () => {
     ["LOG_LEVEL", "loud"],
     ["DEMO", "yes"],
     ["SHUTDOWN_GRACE_MS", "-5"],
+    ["AUTH_FAILURE_LIMIT", "-1"],
+    ["AUTH_FAILURE_WINDOW_SECONDS", "0"],
   ])("%s=%s", (name, value) => {
     const message = configError({ [name]: value });
     expect(message).toMatch(/^Invalid configuration:/);
@@ -145,5 +159,15 @@ describe("ROSTER_SECRET_KEY", () => {
     const key = Buffer.alloc(32, 3);
     expect(loadConfig({ ROSTER_SECRET_KEY: key.toString("base64") }).secretKey).toEqual(key);
     expect(configError({ ROSTER_SECRET_KEY: "too-short" })).toMatch(/ROSTER_SECRET_KEY: must be 32 random bytes/);
+  });
+});
+
+describe("SMTP_URL and MAIL_FROM", () => {
+  it("takes an smtp:// or smtps:// URL and a sender; anything else is refused by name", () => {
+    const config = loadConfig({ SMTP_URL: "smtps://user:pass@mail.example.com:465", MAIL_FROM: "Acme <it@acme.test>" });
+    expect(config.smtpUrl).toBe("smtps://user:pass@mail.example.com:465");
+    expect(config.mailFrom).toBe("Acme <it@acme.test>");
+    expect(loadConfig({ SMTP_URL: "smtp://localhost:2525" }).smtpUrl).toBe("smtp://localhost:2525");
+    expect(configError({ SMTP_URL: "http://mail.example.com" })).toMatch(/^ {2}SMTP_URL: must be an smtp:\/\//m);
   });
 });

@@ -1,0 +1,249 @@
+// The console in a real browser: Debian's Chromium driven by playwright-core against a live Roster on a test
+// database. Signs in with the owner's link, reads the seat bars, searches, unassigns and reassigns, previews
+// and saves a mapping, creates and revokes a SCIM token; runs axe-core on every page (no serious or critical
+// violation) and keeps screenshots at desktop and phone width in test-results/screenshots (gitignored).
+import fs from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testApp, OPERATOR_TOKEN } from "../support/app.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = path.resolve("test-results/screenshots");
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+let tdb: TestDatabase;
+let server: Server;
+let base: string;
+let browser: Browser;
+let org: { orgId: string; scimToken: string; ownerSignInUrl: string };
+
+async function api(pathName: string, init: { method?: string; token: string; body?: unknown; scim?: boolean }) {
+  const res = await fetch(`${base}${pathName}`, {
+    method: init.method ?? "GET",
+    headers: {
+      authorization: `Bearer ${init.token}`,
+      "content-type": init.scim ? "application/scim+json" : "application/json",
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${pathName}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  tdb = await createTestDatabase();
+  const app = testApp(tdb.db);
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  org = await api("/api/v1/orgs", {
+    method: "POST",
+    token: OPERATOR_TOKEN,
+    body: { name: "Acme Robotics", plan: "enterprise_usage", seats: { chat_code: 10, chat: 10 } },
+  });
+  const people = [
+    ["ada@acme.test", "Ada Lovelace"],
+    ["grace@acme.test", "Grace Hopper"],
+    ["linus@acme.test", "Linus Torvalds"],
+    ["xss@acme.test", "<img src=x onerror=alert(1)>"],
+  ];
+  for (let i = 0; i < 24; i++) people.push([`person${i}@acme.test`, `Person ${i}`]);
+  const ids: string[] = [];
+  for (const [userName, displayName] of people) {
+    const u = await api("/scim/v2/Users", {
+      method: "POST",
+      token: org.scimToken,
+      scim: true,
+      body: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName, displayName, active: true },
+    });
+    ids.push(u.id);
+  }
+  await api("/scim/v2/Groups", {
+    method: "POST",
+    token: org.scimToken,
+    scim: true,
+    body: {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+      displayName: "Engineering",
+      members: ids.slice(0, 3).map((value) => ({ value })),
+    },
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+  await tdb?.destroy();
+});
+
+/** axe-core on the page as it is; fails on serious or critical violations. */
+async function checkA11y(page: Page, name: string) {
+  await page.evaluate(axeSource);
+  const result = (await page.evaluate(`axe.run(document, { resultTypes: ["violations"] })`)) as {
+    violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+  };
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(
+    bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+  ).toEqual([]);
+}
+
+/** axe, then screenshots at 1280 and 390 px wide (full page). */
+async function inspect(page: Page, name: string) {
+  await checkA11y(page, name);
+  for (const [width, label] of [
+    [1280, "desktop"],
+    [390, "phone"],
+  ] as const) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${label}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${label}-top.png`) });
+    if (label === "phone") await checkA11y(page, `${name} (phone)`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+describe("the console in Chromium", () => {
+  it("runs the owner's day: sign in, seats, members, mappings, tokens; every page accessible", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("dialog", (d) => {
+      errors.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+
+    // Signed out: the sign-in page.
+    await page.goto(`${base}/admin`);
+    await expect(page.locator("h1").textContent()).resolves.toBe("Sign in to the Roster console");
+    await inspect(page, "01-signin");
+
+    // The owner's one-time link, straight to the console.
+    await page.goto(`${base}${new URL(org.ownerSignInUrl).pathname}?returnTo=/admin`);
+    expect(new URL(page.url()).pathname).toBe("/admin");
+    const chatCode = page.locator('[data-seat-type="chat_code"]');
+    expect(await chatCode.locator("[data-used]").textContent()).toBe("10");
+    expect(await chatCode.locator("[data-purchased]").textContent()).toBe("10");
+    expect(await page.locator('[data-seat-type="chat"] [data-used]').textContent()).toBe("10");
+    expect(await page.locator("[data-unassigned]").textContent()).toBe("9"); // 8 waiting + the owner
+    await expect(page.getByRole("link", { name: /Buy 8 seats/ }).count()).resolves.toBe(1);
+    await inspect(page, "02-overview");
+
+    // Members: search, unassign, reassign.
+    await page.getByRole("link", { name: "Members" }).click();
+    await inspect(page, "03-members");
+    await page.getByLabel("Name or email").fill("grace");
+    await page.getByRole("button", { name: "Search" }).click();
+    const row = page.locator('tr[data-member="grace@acme.test"]');
+    await expect(row.count()).resolves.toBe(1);
+    expect(await page.locator("tr[data-member]").count()).toBe(1);
+    expect(await row.locator("[data-seat]").textContent()).toBe("Chat + Claude Code");
+    await row.locator("summary").click();
+    await row.getByRole("button", { name: "Unassign" }).click();
+    await page.getByText("Seat changed.").waitFor();
+    expect(await page.locator('tr[data-member="grace@acme.test"] [data-seat]').textContent()).toBe("Unassigned");
+    const again = page.locator('tr[data-member="grace@acme.test"]');
+    await again.locator("summary").click();
+    await again.locator(`select[name="seatType"]`).selectOption("chat_code");
+    await again.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("Seat changed.").waitFor();
+    expect(await page.locator('tr[data-member="grace@acme.test"] [data-seat]').textContent()).toBe(
+      "Chat + Claude Code",
+    );
+    expect(await page.locator('tr[data-member="grace@acme.test"]').textContent()).toContain("Set by an admin");
+    await page.getByLabel("Name or email").fill("xss");
+    await page.getByRole("button", { name: "Search" }).click();
+    expect(await page.locator('tr[data-member="xss@acme.test"] strong').textContent()).toBe(
+      "<img src=x onerror=alert(1)>",
+    );
+    expect(await page.locator("main img").count()).toBe(0);
+
+    // Group mappings: preview, then save.
+    await page.getByRole("link", { name: "Group mappings" }).click();
+    await inspect(page, "04-mappings");
+    await page.getByLabel("Group of rule 1").fill("Engineering");
+    await page.getByLabel("Seat type of rule 1").selectOption("chat");
+    await page.getByLabel("Priority of rule 1").fill("10");
+    await page.getByRole("button", { name: "Preview changes" }).click();
+    const summary = await page.locator("[data-preview-summary]").textContent();
+    expect(summary).toMatch(/Saving would change [1-9]\d* of \d+ members/);
+    await inspect(page, "05-mappings-preview");
+    await page.getByRole("button", { name: "Save these rules" }).click();
+    await page.getByText("Mappings saved").waitFor();
+    expect(await page.getByLabel("Group of rule 1").inputValue()).toBe("Engineering");
+
+    // Connections: create a SCIM token (shown once, copy button), then revoke it.
+    await page.getByRole("link", { name: "Connections" }).click();
+    await page.getByLabel("New token name").fill("okta-rotation");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const token = (await page.locator("#new-token").textContent())?.trim() ?? "";
+    expect(token).toMatch(/^rst_scim_/);
+    await expect(page.getByRole("button", { name: "Copy token" }).isVisible()).resolves.toBe(true);
+    await inspect(page, "06-connections-new-token");
+    const used = await fetch(`${base}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(used.status).toBe(200);
+    await page.goto(`${base}/admin/connections`);
+    expect(await page.content()).not.toContain(token);
+    await page
+      .locator('tr[data-token="okta-rotation"]')
+      .getByRole("button", { name: /Revoke/ })
+      .click();
+    await page.getByText("Token revoked").waitFor();
+    const refused = await fetch(`${base}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(refused.status).toBe(401);
+    await inspect(page, "07-connections");
+
+    // Audit log, settings, /me.
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByLabel("Action").fill("seat.changed");
+    await page.getByRole("button", { name: "Filter" }).click();
+    expect(await page.locator('tr[data-action="seat.changed"]').count()).toBeGreaterThan(0);
+    await inspect(page, "08-audit");
+    await page.getByRole("link", { name: "Settings" }).click();
+    await inspect(page, "09-settings");
+    await page.getByRole("link", { name: "My seat" }).click();
+    await inspect(page, "10-me");
+
+    // Dark mode (prefers-color-scheme): contrast holds there too.
+    await page.emulateMedia({ colorScheme: "dark" });
+    for (const [name, url] of [
+      ["11-dark-overview", "/admin"],
+      ["12-dark-members", "/admin/members?q=grace"],
+      ["13-dark-connections", "/admin/connections"],
+    ] as const) {
+      await page.goto(`${base}${url}`);
+      await inspect(page, name);
+    }
+    await page.emulateMedia({ colorScheme: "light" });
+
+    // Keyboard: the skip link is the first stop and takes focus to main.
+    await page.goto(`${base}/admin`);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+
+    expect(errors).toEqual([]);
+
+    // Sign out ends the session (the page after it answers 401, which the browser logs).
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page.locator("h1").textContent()).resolves.toBe("Sign in to the Roster console");
+    await page.goto(`${base}/admin/members`);
+    await expect(page.locator("h1").textContent()).resolves.toBe("Sign in to the Roster console");
+    await context.close();
+  });
+});
