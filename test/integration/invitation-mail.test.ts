@@ -245,7 +245,7 @@ describe("invitation emails over SMTP", () => {
 describe("without SMTP_URL", () => {
   it("no mail job runs: rows wait in the outbox and admins copy the link", () => {
     const logger = createLogger("silent");
-    expect(backgroundJobs(deps, logger).map((j) => j.name)).toEqual(["seat-holds", "invitation-expiry"]);
+    expect(backgroundJobs(deps, logger).map((j) => j.name)).toEqual(["seat-holds", "invitation-expiry", "admin-jobs"]);
     expect(backgroundJobs(deps, logger, { mail: { smtpUrl, from: "r@x.test" } }).map((j) => j.name)).toContain("mail");
   });
 });
