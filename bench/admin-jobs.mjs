@@ -195,6 +195,73 @@ async function main() {
     return `${j.counts.changed} changed, ${j.state}`;
   });
 
+  // Cursor paging: the first page vs pages deep in the org (each request timed alone, sequentially).
+  const scimHeaders = { authorization: `Bearer ${org.scimToken}` };
+  const timePage = async (q) => {
+    const t = performance.now();
+    const body = await (await fetch(`${scim}/Users?${q}`, { headers: scimHeaders })).json();
+    return { ms: performance.now() - t, body };
+  };
+  const firstPages = [];
+  for (let i = 0; i < 30; i++) firstPages.push((await timePage("count=100&cursor=")).ms);
+  const deepPages = [];
+  let cursor = "";
+  let pages = 0;
+  for (;;) {
+    const { ms, body } = await timePage(`count=100&cursor=${encodeURIComponent(cursor)}`);
+    pages++;
+    if (pages > Math.floor(MEMBERS / 100) - 30) deepPages.push(ms);
+    if (!body.nextCursor) break;
+    cursor = body.nextCursor;
+  }
+  const deepIndex = [];
+  for (let i = 0; i < 30; i++) deepIndex.push((await timePage(`count=100&startIndex=${MEMBERS - 100}`)).ms);
+  const p99 = (a) =>
+    pct(
+      [...a].sort((x, y) => x - y),
+      0.99,
+    );
+  const paging = { first: p99(firstPages), deep: p99(deepPages), deepIndex: p99(deepIndex), pages };
+  log(`cursor paging: first page p99 ${paging.first.toFixed(1)} ms, last 30 pages p99 ${paging.deep.toFixed(1)} ms`);
+
+  // Bulk: 1,000 user creates in one request vs the same through 16 parallel POST loops.
+  const userOp = (n) => ({
+    method: "POST",
+    path: "/Users",
+    bulkId: n,
+    data: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: `${n}@example.com` },
+  });
+  const tb = performance.now();
+  const bulkRes = await fetch(`${scim}/Bulk`, {
+    method: "POST",
+    headers: { ...scimHeaders, "content-type": "application/scim+json" },
+    body: JSON.stringify({
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+      Operations: Array.from({ length: 1000 }, (_, i) => userOp(`bulk${i}`)),
+    }),
+  });
+  const bulkOps = (await bulkRes.json()).Operations ?? [];
+  const bulkRate = bulkOps.filter((o) => o.status === "201").length / ((performance.now() - tb) / 1000);
+  const tp = performance.now();
+  let next = 0;
+  let created = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < 1000) {
+        const n = next++;
+        const r = await fetch(`${scim}/Users`, {
+          method: "POST",
+          headers: { ...scimHeaders, "content-type": "application/scim+json" },
+          body: JSON.stringify(userOp(`par${n}`).data),
+        });
+        if (r.status === 201) created++;
+        await r.arrayBuffer();
+      }
+    }),
+  );
+  const parallelRate = created / ((performance.now() - tp) / 1000);
+  log(`bulk ${bulkRate.toFixed(0)}/s vs parallel POST ${parallelRate.toFixed(0)}/s`);
+
   const table = [
     `### Admin jobs at ${MEMBERS.toLocaleString("en-US")} members, ${Math.round(MEMBERS * MOVING).toLocaleString("en-US")} moving (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} CPUs ${os.cpus()[0]?.model ?? ""})`,
     "",
@@ -206,6 +273,10 @@ async function main() {
       (r) =>
         `| ${r.label} | ${r.seconds.toFixed(2)} s | ${r.detail} | ${r.count} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.failures} |`,
     ),
+    "",
+    `Cursor paging (count=100, ${paging.pages} pages): first page p99 ${paging.first.toFixed(1)} ms; the last 30 pages p99 ${paging.deep.toFixed(1)} ms (${(paging.deep / paging.first).toFixed(2)}×); startIndex=${MEMBERS - 100} p99 ${paging.deepIndex.toFixed(1)} ms.`,
+    "",
+    `Bulk: 1,000 creates in one request ${bulkRate.toFixed(0)}/s; the same through 16 parallel POST loops ${parallelRate.toFixed(0)}/s (${(bulkRate / parallelRate).toFixed(2)}×).`,
     "",
   ].join("\n");
   console.log(table);
