@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Member } from "../../src/repositories/members-repository.js";
 import { addGroupMembers } from "../../src/repositories/groups-repository.js";
 import type { ServiceDeps } from "../../src/services/context.js";
+import { runNextJob } from "../../src/services/jobs-service.js";
 import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { expectInvariants } from "../support/seat-invariants.js";
 import { makeGroup, provision, seatLedger, testDeps } from "../support/factories.js";
 import { type AdminClient, adminClient, adminTokenFor, createOrgViaApi, ownerIdOf } from "./helpers.js";
 
@@ -166,6 +168,43 @@ describe("group mappings", () => {
     const cleared = await f.owner.put("group-mappings", []);
     expect(cleared.status).toBe(200);
     expect((await f.owner.get("group-mappings")).body).toEqual([]);
+  });
+
+  it("PUT answers 202 with a queued job when many members change; a worker finishes it", async () => {
+    const f = await fixture();
+    // 120 members holding chat_code, all in Sales (seeded in SQL: setup, not the API under test).
+    await tdb.db("seat_allocations").where({ org_id: f.orgId }).update({ purchased: 200 });
+    const ids: { id: string }[] = await tdb.db
+      .raw(
+        `insert into members (org_id, id, user_name, seat_type, seat_status, seat_reason, source, scim_managed)
+       select ?, gen_random_uuid(), 'bulk' || i || '@example.com', 'chat_code', 'claimed', 'highest_available', 'scim', true
+         from generate_series(1, 120) i returning id`,
+        [f.orgId],
+      )
+      .then((r: { rows: { id: string }[] }) => r.rows);
+    await tdb.db("seat_allocations").where({ org_id: f.orgId, seat_type: "chat_code" }).increment("used", 120);
+    const salesId = (await tdb.db("groups").where({ org_id: f.orgId, display_name: "Sales" }).first()).id;
+    await addGroupMembers(
+      tdb.db,
+      f.orgId,
+      salesId,
+      ids.map((r) => r.id),
+    );
+
+    const res = await f.owner.put("group-mappings", RULES);
+    expect(res.status).toBe(202);
+    expect(res.body.job).toMatchObject({ state: "queued", progress: { done: 0, total: 122 }, startedAt: null });
+    expect(res.headers.location).toBe(`/api/v1/orgs/${f.orgId}/jobs/${res.body.job.id}`);
+    while (await runNextJob(deps));
+    const job = await f.owner.get(`jobs/${res.body.job.id}`);
+    expect(job.body).toMatchObject({
+      state: "succeeded",
+      progress: { done: 122, total: 122 },
+      counts: { evaluated: 122, changed: 122, failed: 0 },
+    });
+    expect(job.body.finishedAt).toEqual(expect.any(String));
+    await expectInvariants(tdb.db, f.orgId);
+    expect((await seatLedger(tdb.db, f.orgId)).chat.used).toBe(121);
   });
 
   it("matches a mapping by a group's id too", async () => {
