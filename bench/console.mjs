@@ -62,7 +62,8 @@ async function main() {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const operatorToken = randomBytes(24).toString("base64url");
-    child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    execFileSync(process.execPath, ["scripts/build-if-stale.mjs"], { cwd: REPO, stdio: "inherit" });
+    child = spawn(process.execPath, ["dist/src/main.js"], {
       cwd: REPO,
       env: {
         ...env,

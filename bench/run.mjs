@@ -3,7 +3,7 @@
 //
 // What it does, in order (every loop bounded in count and time; traffic only to 127.0.0.1):
 //   1. creates a fresh database (and one for the floor) on BENCH_DATABASE_URL's server;
-//   2. starts Roster (node --import tsx src/main.ts) and the floor (MODE=slots) on free ports;
+//   2. starts Roster (compiled: node dist/src/main.js, WORKERS=BENCH_WORKERS) and the floor (MODE=slots) on free ports;
 //   3. creates an org through the operator API;
 //   4. POST /Users with autocannon, alternating Roster and floor (A B A B), while it fills the org;
 //   5. tops up to BENCH_USERS users with a bulk SQL insert (FILLER: setup only, never measured);
@@ -27,6 +27,7 @@
 //   BENCH_ROUNDS           A B A B rounds per comparison        2
 //   BENCH_WARMUP_SECONDS   unrecorded warm-up per scenario      2
 //   BENCH_POOL             Roster DB_POOL_MAX and floor POOL    16
+//   BENCH_WORKERS          Roster server processes (WORKERS)    1
 //   BENCH_FLOOR            path to floor.mjs, or 0 to skip      ../shared/bench/floor.mjs (or /work/shared/bench)
 //   BENCH_EXPLAIN          0 to skip the EXPLAIN ANALYZE appendix 1
 //   BENCH_OUT              file to write, or - for none          BENCHMARKS.md
@@ -70,6 +71,7 @@ const PATCH_CONNECTIONS = list("BENCH_PATCH_CONNECTIONS", "1,8").map(Number);
 const ROUNDS = Math.max(1, int("BENCH_ROUNDS", 2));
 const WARMUP_SECONDS = int("BENCH_WARMUP_SECONDS", 2);
 const POOL = Math.max(1, int("BENCH_POOL", 16));
+const WORKERS = Math.max(1, int("BENCH_WORKERS", 1));
 const EXPLAIN = env.BENCH_EXPLAIN !== "0";
 const OUT = env.BENCH_OUT?.trim() || "BENCHMARKS.md";
 const APPEND = env.BENCH_APPEND === "1";
@@ -484,13 +486,16 @@ async function main() {
   log(`created database ${dbName}${useFloor ? ` and ${floorDbName}` : ""}`);
 
   const db = new pg.Pool({ connectionString: dbUrl(dbName), max: 4, application_name: "roster-bench-setup" });
+  // Dropping the database at the end ends these idle connections: not an error of the run.
+  db.on("error", () => {});
   onCleanup("close setup pool", () => db.end());
 
   // Roster.
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const operatorToken = randomBytes(24).toString("base64url");
-  const roster = startProcess("roster", ["--import", "tsx", "src/main.ts"], {
+  execFileSync(process.execPath, ["scripts/build-if-stale.mjs"], { cwd: REPO, stdio: "inherit" });
+  const roster = startProcess("roster", ["dist/src/main.js"], {
     cwd: REPO,
     extraEnv: {
       DATABASE_URL: dbUrl(dbName),
@@ -500,6 +505,7 @@ async function main() {
       ROSTER_OPERATOR_TOKEN: operatorToken,
       LOG_LEVEL: "warn",
       DB_POOL_MAX: String(POOL),
+      WORKERS: String(WORKERS),
       DEMO: "false",
     },
     readyUrl: `${base}/readyz`,
@@ -952,7 +958,7 @@ function render({
   L.push(
     `- Software: Node ${mach.node}; PostgreSQL ${pgVersion} on 127.0.0.1 (${Object.entries(pgSettings)
       .map(([k, v]) => `${k} ${v}`)
-      .join(", ")}); Roster ${mach.commit}, DB_POOL_MAX=${POOL}, LOG_LEVEL=warn.`,
+      .join(", ")}); Roster ${mach.commit}, WORKERS=${WORKERS}, DB_POOL_MAX=${POOL} per process, LOG_LEVEL=warn.`,
   );
   L.push(
     `- Run: ${fmt((finished - started) / 60000)} min; ${ROUNDS} round(s) per measurement, alternating Roster and the floor (and the two groups); ${WARMUP_SECONDS} s unrecorded warm-up per scenario. p50/p99 are over every 2xx response of all rounds (fractional ms), req/s is 2xx per second.`,

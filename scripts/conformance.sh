@@ -29,10 +29,11 @@ if [ ! -d "$suites/node_modules/newman" ]; then
   suites="$work/suites"
 fi
 
+(cd "$repo" && node scripts/build-if-stale.mjs)
 psql "$server_url" -qc "create database $db" >/dev/null
 database_url="${server_url%/*}/$db"
 (cd "$repo" && DATABASE_URL="$database_url" PORT="$port" HOST=127.0.0.1 PUBLIC_URL="http://127.0.0.1:$port" \
-  ROSTER_OPERATOR_TOKEN="$operator_token" LOG_LEVEL=warn exec node --import tsx src/main.ts) > "$work/server.log" 2>&1 &
+  ROSTER_OPERATOR_TOKEN="$operator_token" LOG_LEVEL=warn exec node dist/src/main.js) > "$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 60); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break

@@ -29,7 +29,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO: z.enum(["true", "false"]).default("true"),
   MAPPINGS_DIR: z.string().default("./mappings"),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(20),
   AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   TRUST_PROXY: z.string().max(1000).default("loopback"),
@@ -57,6 +58,8 @@ export interface Config {
   demo: boolean;
   mappingsDir: string;
   shutdownGraceMs: number;
+  /** Server processes sharing the port (node:cluster); more than 1 needs databaseUrl. */
+  workers: number;
   saml: { clockSkewMs: number; maxResponseBytes: number };
   /** Failed authentications per client address and window before 429 (max 0: off). */
   authFailureLimit: { max: number; windowMs: number };
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.DEMO === "true",
     mappingsDir: path.resolve(e.MAPPINGS_DIR),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    workers: e.WORKERS,
     saml: { clockSkewMs: e.SAML_CLOCK_SKEW_MS, maxResponseBytes: e.SAML_MAX_RESPONSE_BYTES },
     authFailureLimit: { max: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

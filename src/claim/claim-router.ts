@@ -4,50 +4,45 @@
 // with the session /me uses. Every link that cannot be claimed gets the same one answer (410).
 import express, { type Request, type Response, Router } from "express";
 import helmet from "helmet";
+import { h } from "preact";
+import { sendPage } from "../console/layout.js";
+import { sameOrigin } from "../console/security.js";
+import { CLAIM_INVALID_MESSAGE, ClaimPage, ClaimProblemPage } from "../console/pages/claim.js";
 import { DomainError } from "../domain/errors.js";
 import type { SessionManager } from "../http/session.js";
 import type { ServiceDeps } from "../services/context.js";
 import { claimInput, claimInvitation, previewClaim } from "../services/invitations-service.js";
-import { escapeHtml } from "../services/mail-messages.js";
-
-const INVALID_MESSAGE = "This claim link is invalid, expired or already used. Ask your administrator for a new one.";
-
-const STYLE =
-  "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}" +
-  "h1{font-size:1.4rem}button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#1d4ed8;color:#fff;cursor:pointer}" +
-  "button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}";
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><main>${body}</main></body></html>`;
-}
 
 function invalidPage(res: Response): void {
-  res
-    .status(410)
-    .type("html")
-    .send(page("Claim link not valid", `<h1>Claim link not valid</h1><p>${escapeHtml(INVALID_MESSAGE)}</p>`));
+  sendPage(res, 410, h(ClaimProblemPage, { title: "Claim link not valid", message: CLAIM_INVALID_MESSAGE }));
 }
 
 export function createClaimRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router();
   const secure = deps.publicUrl.startsWith("https://");
-  const publicOrigin = new URL(deps.publicUrl).origin;
   // The token is in the path: no referrer may carry it away, no cache keep it, no frame show the button.
   const headers = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'none'"],
-        styleSrc: ["'unsafe-inline'"],
+        // The console's stylesheet, copy script and icon (files, never inline).
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
         formAction: ["'self'"],
+        objectSrc: ["'none'"],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
       },
     },
-    referrerPolicy: { policy: "no-referrer" },
-    strictTransportSecurity: secure,
+    // strict-origin, not no-referrer: the path (with the token) never leaves in a Referer, yet the claim
+    // form's POST still carries its Origin (under no-referrer browsers send "Origin: null", which the
+    // login-CSRF check must refuse).
+    referrerPolicy: { policy: "strict-origin" },
+    strictTransportSecurity: secure ? { maxAge: 31_536_000 } : false,
+    frameguard: { action: "deny" },
+    crossOriginEmbedderPolicy: false,
   });
   const noStore = (_req: Request, res: Response, next: () => void) => {
     res.setHeader("Cache-Control", "no-store");
@@ -58,14 +53,7 @@ export function createClaimRouter(deps: ServiceDeps, sessions: SessionManager): 
     const token = String(req.params.token);
     const preview = await previewClaim(deps, token);
     if (!preview) return invalidPage(res);
-    res.type("html").send(
-      page(
-        `Claim your seat in ${preview.orgName}`,
-        `<h1>${escapeHtml(preview.orgName)}</h1>
-<p>You are invited to a <strong>${escapeHtml(preview.seatLabel)}</strong> seat${preview.invitee ? ` as <strong>${escapeHtml(preview.invitee)}</strong>` : ""}.</p>
-<form method="post" action="/claim"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit">Claim seat</button></form>`,
-      ),
-    );
+    sendPage(res, 200, h(ClaimPage, { token, ...preview }));
   });
 
   router.post(
@@ -75,12 +63,15 @@ export function createClaimRouter(deps: ServiceDeps, sessions: SessionManager): 
     express.urlencoded({ extended: false, limit: "4kb" }),
     async (req: Request, res: Response) => {
       // Login CSRF: another site must not make a browser claim (and sign in as) an invitee it chose.
-      const origin = req.get("origin");
-      if (origin && origin !== publicOrigin) {
-        res
-          .status(403)
-          .type("html")
-          .send(page("Not allowed", "<h1>Not allowed</h1><p>Open your claim link and press the button there.</p>"));
+      if (!sameOrigin(req, deps.publicUrl)) {
+        sendPage(
+          res,
+          403,
+          h(ClaimProblemPage, {
+            title: "Not allowed",
+            message: "This form did not come from Roster. Open your claim link and press the button there.",
+          }),
+        );
         return;
       }
       const token = typeof req.body?.token === "string" ? req.body.token : "";

@@ -1,6 +1,7 @@
 // The admin console at /admin: server-rendered pages over the same services as the admin API (no SQL and no
 // business rules here). Plain forms, POST-redirect-GET, a CSRF token bound to the server-side session and an
 // Origin check on every POST; the pages work without JavaScript.
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type NextFunction, type Request, type Response, Router } from "express";
@@ -13,6 +14,15 @@ import type { Member } from "../repositories/members-repository.js";
 import type { Org } from "../repositories/orgs-repository.js";
 import { parseIdpMetadata, toPemCertificate } from "../saml/idp-metadata.js";
 import { listAuditEvents } from "../services/audit-service.js";
+import {
+  billingOverview,
+  idempotencyKey,
+  purchaseSeats,
+  type Quote,
+  quoteSeats,
+  reductionInput,
+  scheduleReduction,
+} from "../services/billing-service.js";
 import { loadOrg, type ServiceDeps } from "../services/context.js";
 import {
   changeMappings,
@@ -21,6 +31,13 @@ import {
   mappingsInput,
   previewMappings,
 } from "../services/mappings-service.js";
+import {
+  createInvitation,
+  invitationInput,
+  listOrgInvitations,
+  resendInvitation,
+  revokeInvitation,
+} from "../services/invitations-service.js";
 import { getMember, listOrgMembers, patchMember, swapMembers } from "../services/members-service.js";
 import { seatOverview } from "../services/orgs-service.js";
 import { transferOwnership } from "../services/ownership-service.js";
@@ -28,8 +45,11 @@ import { getSamlConnection, putSamlConnection, samlEndpoints } from "../services
 import { getSettings, patchSettings, settingsPatchInput } from "../services/settings-service.js";
 import { issueToken, listOrgTokens, revokeOrgToken } from "../services/tokens-service.js";
 import { sendPage, type Viewer } from "./layout.js";
+import { sameOrigin } from "./security.js";
 import { AuditPage, type AuditFilterForm } from "./pages/audit.js";
+import { BillingPage, type BillingPageProps, ConfirmPurchasePage, money } from "./pages/billing.js";
 import { ConnectionsPage } from "./pages/connections.js";
+import { type InviteForm, InvitationsPage, STATUS_TABS } from "./pages/invitations.js";
 import { BLANK_ROWS, MappingsPage, type RuleRow, rowsOf } from "./pages/mappings.js";
 import { type MembersFilter, MembersPage, membersQuery, type Problem } from "./pages/members.js";
 import { OverviewPage } from "./pages/overview.js";
@@ -78,6 +98,9 @@ const DONE: Record<string, string> = {
   saml: "SAML settings saved.",
   settings: "Settings saved.",
   ownership: "Ownership transferred. You are now an owner.",
+  reduction: "Reduction scheduled for the renewal.",
+  invitation_revoked: "Invitation revoked. The link no longer works and the seat went back.",
+  reduction_cancelled: "The seat type keeps its seats at the renewal; no reduction is scheduled for it.",
 };
 
 function done(req: Request): string | undefined {
@@ -91,15 +114,6 @@ function labelsOf(deps: ServiceDeps, org: Org): { labels: Labels; types: string[
     labels: new Map(catalog.seatTypes.map((s) => [s.type, s.label])),
     types: catalog.seatTypes.map((s) => s.type),
   };
-}
-
-function sameOrigin(req: Request, publicUrl: string): boolean {
-  const origin = req.get("origin");
-  // Browsers send Origin on every form POST; a request without one is not a browser's cross-site form.
-  if (!origin) return true;
-  if (origin === "null") return false;
-  const own = [new URL(publicUrl).origin, `${req.protocol}://${req.get("host")}`];
-  return own.includes(origin);
 }
 
 export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager): Router {
@@ -405,6 +419,331 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
 
   router.post("/mappings/preview", need("manage_mappings"), (req, res) => mappingsAction(req, res, false));
   router.post("/mappings", need("manage_mappings"), (req, res) => mappingsAction(req, res, true));
+
+  // ---- Billing (owners)
+  /** The quote form's numbers, add_<type>=N, for the plan's types (0 when absent). */
+  function addFrom(query: Record<string, unknown>, types: string[]): Record<string, number> {
+    const add: Record<string, number> = {};
+    for (const t of types) {
+      const raw = query[`add_${t}`];
+      const value = typeof raw === "string" ? raw.trim() : "";
+      if (value === "") continue;
+      if (!/^-?\d{1,7}$/.test(value))
+        throw new DomainError("invalid_request", `“${value.slice(0, 20)}” is not a whole number of seats`);
+      add[t] = Number(value);
+    }
+    return add;
+  }
+
+  /** A billing refusal as the console says it (the API's wording names endpoints). */
+  function billingMessage(error: DomainError, termEnd: Date): string {
+    if (error.code === "reduction_during_term")
+      return `Seats cannot be removed during the term. Schedule fewer seats for the renewal on ${termEnd.toISOString().slice(0, 10)} under “Fewer seats from the renewal”.`;
+    if (error.code === "outside_term")
+      return "The term has ended, so nothing can be bought until it is renewed. Ask the Roster operator to renew it.";
+    if (error.code === "idempotency_key_reused")
+      return "This confirmation was already used for a different purchase. Get a new quote and confirm again.";
+    return error.message.replace(/; buy seats with POST seats\/purchase$/, "; buy seats under “Buy seats”");
+  }
+
+  async function renderBilling(
+    res: Response,
+    status: number,
+    extra: Partial<Omit<BillingPageProps, "viewer" | "labels" | "billing" | "seats" | "names">>,
+  ) {
+    const { org, viewer } = signedOf(res);
+    const { labels } = labelsOf(deps, org);
+    const [billing, seats] = await Promise.all([billingOverview(deps, org.id), seatOverview(deps, org.id)]);
+    // Who bought: the member behind "admin:<id>", when they still exist (tokens and the operator stay as ids).
+    const names = new Map<string, string>();
+    const ids = new Set(billing.charges.map((c) => c.createdBy).filter((a) => a.startsWith("admin:")));
+    await Promise.all(
+      [...ids].map(async (actor) => {
+        const m = await getMember(deps, org.id, actor.slice("admin:".length)).catch(() => null);
+        if (m) names.set(actor, m.email ?? m.userName);
+      }),
+    );
+    sendPage(
+      res,
+      status,
+      <BillingPage viewer={viewer} labels={labels} billing={billing} seats={seats} names={names} add={{}} {...extra} />,
+    );
+  }
+
+  /** The quote for the form's numbers, or the refusal in words and its status. */
+  async function tryQuote(
+    orgId: string,
+    add: Record<string, number>,
+  ): Promise<{ quote?: Quote; error?: string; status: number }> {
+    if (!Object.values(add).some((n) => n !== 0)) return { status: 200 };
+    try {
+      return { quote: await quoteSeats(deps, orgId, { add }), status: 200 };
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      const org = await loadOrg(deps, deps.db, orgId);
+      return { error: billingMessage(known, org.termEnd), status: HTTP_STATUS[known.code] };
+    }
+  }
+
+  router.get("/billing", need("view_billing"), async (req, res) => {
+    const { org } = signedOf(res);
+    const { labels, types } = labelsOf(deps, org);
+    const query = req.query as Record<string, unknown>;
+    let add: Record<string, number>;
+    let prefillNote: string | undefined;
+    try {
+      add = addFrom(query, types);
+      // "Buy N seats" links: ?seatType=&quantity= (no seatType: people wait for any type).
+      const quantity = typeof query.quantity === "string" ? query.quantity.trim() : "";
+      if (Object.keys(add).length === 0 && /^\d{1,7}$/.test(quantity) && Number(quantity) > 0) {
+        const wanted = typeof query.seatType === "string" ? query.seatType : "";
+        if (types.includes(wanted)) {
+          add = { [wanted]: Number(quantity) };
+        } else {
+          // Waiting for any type takes any seat: start with the lowest type; the owner can change it.
+          const lowest = types[types.length - 1];
+          add = { [lowest]: Number(quantity) };
+          prefillNote = `${quantity} ${Number(quantity) === 1 ? "person waits" : "people wait"} for a seat of any type, so this quote starts with ${Number(quantity)} ${labels.get(lowest) ?? lowest} seats. Change the numbers as you like.`;
+        }
+      }
+    } catch (error) {
+      const known = classify(error);
+      if (!known) throw error;
+      return renderBilling(res, 400, { quoteError: known.message });
+    }
+    const tried = await tryQuote(org.id, add);
+    let doneMessage: string | undefined;
+    if (query.done === "purchased" || query.done === "replayed") {
+      const chargeId = typeof query.charge === "string" ? query.charge : "";
+      const charge = (await billingOverview(deps, org.id)).charges.find((c) => c.id === chargeId);
+      const promoted = Number(typeof query.promoted === "string" ? query.promoted : 0) || 0;
+      if (charge) {
+        doneMessage =
+          query.done === "replayed"
+            ? `This purchase was already made (the form was sent more than once); it was charged once, ${money(charge.total, charge.currency)}.`
+            : `Seats bought: ${money(charge.total, charge.currency)} charged. ${promoted === 0 ? "Nobody was waiting for them." : `${promoted} waiting ${promoted === 1 ? "member got a seat" : "members got seats"}.`}`;
+      }
+    } else doneMessage = done(req);
+    await renderBilling(res, tried.status, {
+      add,
+      quote: tried.quote,
+      quoteError: tried.error,
+      prefillNote,
+      done: doneMessage,
+    });
+  });
+
+  router.get("/billing/confirm", need("purchase_seats"), async (req, res) => {
+    const { org, viewer } = signedOf(res);
+    const { labels, types } = labelsOf(deps, org);
+    const add = addFrom(req.query as Record<string, unknown>, types);
+    const tried = await tryQuote(org.id, add);
+    if (!tried.quote)
+      return renderBilling(res, tried.error ? tried.status : 400, {
+        add,
+        quoteError: tried.error ?? "Give a number of seats to add first.",
+      });
+    // One key per confirmation page: a second submit of this form is a retry, charged once.
+    sendPage(
+      res,
+      200,
+      <ConfirmPurchasePage
+        viewer={viewer}
+        labels={labels}
+        quote={tried.quote}
+        add={add}
+        idempotencyKey={`console-${randomUUID()}`}
+      />,
+    );
+  });
+
+  router.post("/billing/purchase", need("purchase_seats"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    const { types } = labelsOf(deps, org);
+    let purchase;
+    try {
+      const add = Object.fromEntries(Object.entries(addFrom(req.body, types)).filter(([, n]) => n !== 0));
+      const key = idempotencyKey.parse(req.body.idempotencyKey);
+      purchase = await purchaseSeats(deps, org.id, { add }, key, actor);
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      return renderBilling(res, HTTP_STATUS[known.code], {
+        error: billingMessage(known, (await loadOrg(deps, deps.db, org.id)).termEnd),
+      });
+    }
+    const params = new URLSearchParams({
+      done: purchase.replayed ? "replayed" : "purchased",
+      charge: purchase.charge.id,
+      promoted: String(purchase.promoted),
+    });
+    res.redirect(303, `/admin/billing?${params.toString()}`);
+  });
+
+  router.post("/billing/reductions", need("purchase_seats"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    let result;
+    try {
+      const to = String(req.body.to ?? "").trim();
+      if (!/^\d{1,7}$/.test(to)) throw new DomainError("invalid_request", "give the number of seats as a whole number");
+      const input = reductionInput.parse({ seatType: req.body.seatType, to: Number(to) });
+      result = await scheduleReduction(deps, org.id, input, actor);
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      return renderBilling(res, HTTP_STATUS[known.code], {
+        reductionError: billingMessage(known, (await loadOrg(deps, deps.db, org.id)).termEnd),
+      });
+    }
+    res.redirect(303, `/admin/billing?done=${result.scheduled ? "reduction" : "reduction_cancelled"}#reductions`);
+  });
+
+  // ---- Invitations (admins)
+  const STATUS_VALUES = STATUS_TABS.map(([s]) => s);
+  type StatusTab = (typeof STATUS_VALUES)[number];
+
+  async function renderInvitations(
+    res: Response,
+    httpStatus: number,
+    view: { status: StatusTab; cursor?: string },
+    extra: Partial<Parameters<typeof InvitationsPage>[0]> = {},
+  ) {
+    const { org, viewer } = signedOf(res);
+    const { labels, types } = labelsOf(deps, org);
+    let after: { createdAt: Date; id: string } | null = null;
+    if (view.cursor) {
+      const [at, id] = Buffer.from(view.cursor, "base64url").toString("utf8").split("|");
+      if (!at || !id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(Date.parse(at)))
+        throw new DomainError("invalid_request", "the page link is not valid");
+      after = { createdAt: new Date(at), id };
+    }
+    const page = await listOrgInvitations(
+      deps,
+      org.id,
+      { status: view.status === "all" ? undefined : view.status },
+      after,
+      PAGE_SIZE,
+    );
+    sendPage(
+      res,
+      httpStatus,
+      <InvitationsPage
+        viewer={viewer}
+        labels={labels}
+        types={types}
+        status={view.status}
+        items={page.items}
+        next={
+          page.next
+            ? Buffer.from(`${page.next.createdAt.toISOString()}|${page.next.id}`, "utf8").toString("base64url")
+            : null
+        }
+        paged={after !== null}
+        {...extra}
+      />,
+    );
+  }
+
+  router.get("/invitations", need("manage_invitations"), async (req, res) => {
+    const q = z
+      .object({ status: z.enum(STATUS_VALUES as [StatusTab, ...StatusTab[]]).default("pending"), cursor: text(200) })
+      .parse(req.query);
+    await renderInvitations(res, 200, q, { done: done(req) });
+  });
+
+  router.post("/invitations", need("manage_invitations"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    const field = (name: string) => (typeof req.body[name] === "string" ? String(req.body[name]).trim() : "");
+    const form: InviteForm = {
+      email: field("email"),
+      externalId: field("externalId"),
+      seatType: field("seatType"),
+      role: field("role"),
+    };
+    try {
+      const input = invitationInput.parse({
+        email: form.email || undefined,
+        externalId: form.externalId || undefined,
+        seatType: form.seatType,
+        role: form.role || undefined,
+      });
+      const issued = await createInvitation(deps, org.id, input, actor);
+      // The link is on this response only (no-store); the list and every later page show the invitation, not the link.
+      await renderInvitations(
+        res,
+        201,
+        { status: "pending" },
+        { newLink: { who: input.email ?? input.externalId ?? "", url: issued.claimUrl, resent: false } },
+      );
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      const problem: Problem =
+        known.code === "no_seat_available"
+          ? {
+              kind: "no_seat",
+              seatType: String(known.details.seatType ?? form.seatType),
+              purchaseRequired: Number(known.details.purchaseRequired ?? 1),
+              message: known.message,
+            }
+          : {
+              kind: "error",
+              message: known.message.replace(/^give email or externalId$/, "Give an email or an external id."),
+            };
+      await renderInvitations(res, HTTP_STATUS[known.code], { status: "pending" }, { problem, form });
+    }
+  });
+
+  function invitationIdOf(req: Request): string {
+    const id = String(req.params.invitationId);
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new DomainError("not_found", "invitation not found");
+    return id;
+  }
+
+  router.post("/invitations/:invitationId/resend", need("manage_invitations"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    try {
+      const issued = await resendInvitation(deps, org.id, invitationIdOf(req), actor);
+      const i = issued.invitation;
+      await renderInvitations(
+        res,
+        200,
+        { status: "pending" },
+        { newLink: { who: i.email ?? i.externalId ?? i.memberId, url: issued.claimUrl, resent: true } },
+      );
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      await renderInvitations(
+        res,
+        HTTP_STATUS[known.code],
+        { status: "pending" },
+        {
+          problem: { kind: "error", message: known.message },
+        },
+      );
+    }
+  });
+
+  router.post("/invitations/:invitationId/revoke", need("manage_invitations"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    try {
+      await revokeInvitation(deps, org.id, invitationIdOf(req), actor);
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      return renderInvitations(
+        res,
+        HTTP_STATUS[known.code],
+        { status: "pending" },
+        {
+          problem: { kind: "error", message: known.message },
+        },
+      );
+    }
+    res.redirect(303, "/admin/invitations?done=invitation_revoked");
+  });
 
   // ---- Connections
   async function renderConnections(

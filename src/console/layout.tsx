@@ -13,12 +13,16 @@ export interface Viewer {
   csrf: string;
 }
 
-export type Section = "overview" | "members" | "mappings" | "connections" | "audit" | "settings" | "me";
+export type Section =
+  "overview" | "members" | "mappings" | "invitations" | "billing" | "connections" | "audit" | "settings" | "me";
 
-const NAV: { section: Section; href: string; label: string }[] = [
+const NAV: { section: Section; href: string; label: string; minRole?: Role }[] = [
   { section: "overview", href: "/admin", label: "Overview" },
   { section: "members", href: "/admin/members", label: "Members" },
   { section: "mappings", href: "/admin/mappings", label: "Group mappings" },
+  { section: "invitations", href: "/admin/invitations", label: "Invitations" },
+  // Billing is for owners: admins do not see the entry (the page answers them 403).
+  { section: "billing", href: "/admin/billing", label: "Billing", minRole: "owner" },
   { section: "connections", href: "/admin/connections", label: "Connections" },
   { section: "audit", href: "/admin/audit", label: "Audit log" },
   { section: "settings", href: "/admin/settings", label: "Settings" },
@@ -43,7 +47,14 @@ export function SignOut({ csrf }: { csrf: string }) {
   );
 }
 
-export function Layout(props: { title: string; viewer?: Viewer; section?: Section; children: ComponentChildren }) {
+export function Layout(props: {
+  title: string;
+  viewer?: Viewer;
+  section?: Section;
+  /** Pages whose URL carries a secret (the claim link): no referrer, not indexed. */
+  secretUrl?: boolean;
+  children: ComponentChildren;
+}) {
   const { viewer, section } = props;
   const console = viewer && roleAtLeast(viewer.role, "admin");
   return (
@@ -52,6 +63,8 @@ export function Layout(props: { title: string; viewer?: Viewer; section?: Sectio
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
+        {props.secretUrl && <meta name="referrer" content="strict-origin" />}
+        {props.secretUrl && <meta name="robots" content="noindex" />}
         <title>{viewer ? `${props.title} · ${viewer.orgName} · Roster` : `${props.title} · Roster`}</title>
         <link rel="icon" href="/admin/assets/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/admin/assets/console.css" />
@@ -80,7 +93,7 @@ export function Layout(props: { title: string; viewer?: Viewer; section?: Sectio
         {console && (
           <nav aria-label="Console" class="nav">
             <ul>
-              {NAV.map((n) => (
+              {NAV.filter((n) => !n.minRole || roleAtLeast(viewer.role, n.minRole)).map((n) => (
                 <li key={n.href}>
                   <a href={n.href} aria-current={n.section === section ? "page" : undefined}>
                     {n.label}

@@ -2,10 +2,14 @@
 // WASM) in the data directory, so one set of migrations and queries serves both.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
 import knexFactory, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
 import pg from "pg";
+import { lockDataDir } from "./data-dir-lock.js";
 import { migrationSource } from "./migration-source.js";
+import { pgliteStartParams } from "./pglite-protocol.js";
+import { startPgliteThread } from "./pglite-thread.js";
 
 export type Db = Knex | Knex.Transaction;
 
@@ -43,18 +47,29 @@ export function createDatabase(options: DatabaseOptions): Knex {
       log,
     });
   }
-  let connectionString = options.dataDir;
-  if (!connectionString.startsWith("memory://")) {
-    mkdirSync(options.dataDir, { recursive: true });
-    connectionString = `file://${path.resolve(options.dataDir)}`;
+  const pglite = { migrations, log, client: ClientPgLite, dialect: "postgres" };
+  if (options.dataDir.startsWith("memory://")) {
+    // A throwaway database (tests): in this thread, with the same settings as the embedded server's.
+    return knexFactory({
+      ...pglite,
+      connection: { pglite: new PGlite(options.dataDir, { startParams: pgliteStartParams() }) },
+    } as Knex.Config);
   }
-  return knexFactory({
-    client: ClientPgLite,
-    dialect: "postgres",
-    connection: { connectionString },
-    migrations,
-    log,
-  } as Knex.Config);
+  // A data directory: one process at a time (data-dir-lock.ts), PGlite on its own thread (pglite-thread.ts).
+  mkdirSync(options.dataDir, { recursive: true });
+  const release = lockDataDir(path.resolve(options.dataDir));
+  let thread;
+  try {
+    thread = startPgliteThread(path.resolve(options.dataDir));
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const close = thread.close.bind(thread);
+  const connection = Object.assign(thread, {
+    close: () => close().finally(release),
+  });
+  return knexFactory({ ...pglite, connection: { pglite: connection } } as Knex.Config);
 }
 
 export async function migrateToLatest(db: Knex): Promise<string[]> {

@@ -1,6 +1,7 @@
 // The console in a real browser: Debian's Chromium driven by playwright-core against a live Roster on a test
-// database. Signs in with the owner's link, reads the seat bars, searches, unassigns and reassigns, previews
-// and saves a mapping, creates and revokes a SCIM token; runs axe-core on every page (no serious or critical
+// database. Signs in with the owner's link, reads the seat bars, buys seats through a quote, invites someone and
+// claims the link in a fresh browser, searches, unassigns and reassigns, previews and saves a mapping, creates
+// and revokes a SCIM token; runs axe-core on every page (no serious or critical
 // violation) and keeps screenshots at desktop and phone width in test-results/screenshots (gitignored).
 import fs from "node:fs";
 import type { Server } from "node:http";
@@ -145,6 +146,66 @@ describe("the console in Chromium", () => {
     await expect(page.getByRole("link", { name: /Buy 8 seats/ }).count()).resolves.toBe(1);
     await inspect(page, "02-overview");
 
+    // Billing: the Buy link opens a prefilled quote; one more seat than the waiters; confirm; they get seats.
+    await page.getByRole("link", { name: /Buy 8 seats/ }).click();
+    expect(new URL(page.url()).pathname).toBe("/admin/billing");
+    expect(await page.getByLabel("Chat seats to add").inputValue()).toBe("8");
+    expect(await page.locator('[data-line="chat"] td[data-label="Seats"]').textContent()).toContain("10 → 18");
+    await inspect(page, "02a-billing-quote");
+    await page.getByLabel("Chat seats to add").fill("9");
+    await page.getByRole("button", { name: "Get a quote" }).click();
+    expect(await page.locator('[data-line="chat"] td[data-label="Seats"]').textContent()).toContain("10 → 19");
+    expect(await page.locator("[data-total]").textContent()).toMatch(/^\$3,2\d\d\.\d\d$/); // 9 × $360, prorated
+    await page.getByRole("link", { name: "Buy these seats…" }).click();
+    await page.getByRole("heading", { name: /You will be charged/ }).waitFor();
+    await inspect(page, "02b-billing-confirm");
+    await page.getByRole("button", { name: "Confirm and buy" }).click();
+    await page.getByText("Seats bought:").waitFor();
+    expect(await page.getByText("8 waiting members got seats.").count()).toBe(1);
+    expect(await page.locator("tr[data-charge]").count()).toBe(1);
+    await inspect(page, "02c-billing-bought");
+    await page.getByRole("link", { name: "Overview" }).click();
+    const chat = page.locator('[data-seat-type="chat"]');
+    expect(await chat.locator("[data-used]").textContent()).toBe("18");
+    expect(await chat.locator("[data-purchased]").textContent()).toBe("19");
+    expect(await chat.locator("[data-free]").textContent()).toBe("1");
+    expect(await page.locator("[data-unassigned]").textContent()).toBe("1"); // the owner
+    await expect(page.getByRole("link", { name: /Buy \d+ seats?/ }).count()).resolves.toBe(0);
+
+    // Invitations: invite, copy the link (shown once), claim it signed out in a fresh browser.
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+    await page.getByRole("link", { name: "Invitations" }).click();
+    await inspect(page, "02d-invitations");
+    await page.getByLabel("Email").fill("new.hire@acme.test");
+    await page.getByLabel("Seat type").selectOption("chat");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    const claimLink = (await page.locator("#claim-link").textContent())?.trim() ?? "";
+    expect(claimLink).toMatch(/\/claim\/claim_/);
+    await page.getByRole("button", { name: "Copy link" }).click();
+    await page.getByRole("button", { name: "Copied" }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(claimLink);
+    expect(await page.locator('tr[data-invitation="new.hire@acme.test"]').getAttribute("data-status")).toBe("pending");
+    await inspect(page, "02e-invitations-new-link");
+    await page.goto(`${base}/admin/invitations`);
+    expect(await page.content()).not.toContain(claimLink);
+    const invitee = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const claimPage = await invitee.newPage();
+    await claimPage.goto(claimLink.replace("http://roster.test", base));
+    await expect(claimPage.locator("h1").textContent()).resolves.toBe("Join Acme Robotics");
+    await inspect(claimPage, "02f-claim");
+    await claimPage.getByRole("button", { name: "Claim seat" }).click();
+    await claimPage.waitForURL(/\/me$/, { timeout: 5000 }).catch(async () => {
+      throw new Error(`the claim did not land on /me: ${await claimPage.locator("main").textContent()}`);
+    });
+    expect(await claimPage.locator("main").textContent()).toContain("Your seat: Chat.");
+    await inspect(claimPage, "02g-claimed-me");
+    await claimPage.goto(claimLink.replace("http://roster.test", base));
+    await expect(claimPage.locator("h1").textContent()).resolves.toBe("Claim link not valid");
+    await inspect(claimPage, "02h-claim-used");
+    await invitee.close();
+    await page.goto(`${base}/admin/invitations?status=claimed`);
+    expect(await page.locator('tr[data-invitation="new.hire@acme.test"]').getAttribute("data-status")).toBe("claimed");
+
     // Members: search, unassign, reassign.
     await page.getByRole("link", { name: "Members" }).click();
     await inspect(page, "03-members");
@@ -226,6 +287,8 @@ describe("the console in Chromium", () => {
       ["11-dark-overview", "/admin"],
       ["12-dark-members", "/admin/members?q=grace"],
       ["13-dark-connections", "/admin/connections"],
+      ["14-dark-billing", "/admin/billing?add_chat_code=2"],
+      ["15-dark-invitations", "/admin/invitations?status=all"],
     ] as const) {
       await page.goto(`${base}${url}`);
       await inspect(page, name);

@@ -83,7 +83,15 @@ async function post(cookie: string, path: string, form: Record<string, string>, 
     .send({ _csrf: csrfOf(page.text), ...form });
 }
 
-const PAGES = ["/admin", "/admin/members", "/admin/mappings", "/admin/connections", "/admin/audit", "/admin/settings"];
+const PAGES = [
+  "/admin",
+  "/admin/members",
+  "/admin/mappings",
+  "/admin/invitations",
+  "/admin/connections",
+  "/admin/audit",
+  "/admin/settings",
+];
 
 describe("signed out", () => {
   it("/admin shows the sign-in page (SSO by org id, the owner's link); other pages say to sign in", async () => {

@@ -24,7 +24,8 @@ const defaults: Config = {
   logLevel: "info",
   demo: true,
   mappingsDir: path.resolve("./mappings"),
-  shutdownGraceMs: 10_000,
+  shutdownGraceMs: 25_000,
+  workers: 1,
   saml: { clockSkewMs: 30_000, maxResponseBytes: 256 * 1024 },
   authFailureLimit: { max: 20, windowMs: 60_000 },
   trustProxy: "loopback",
@@ -98,6 +99,7 @@ describe("loadConfig values", () => {
       { dataDir: path.resolve("var/data"), mappingsDir: path.resolve("conf/mappings") },
     ],
     ["SHUTDOWN_GRACE_MS", { SHUTDOWN_GRACE_MS: "0" }, { shutdownGraceMs: 0 }],
+    ["WORKERS", { WORKERS: "4" }, { workers: 4 }],
     [
       "AUTH_FAILURE_LIMIT and its window; 0 turns it off",
       { AUTH_FAILURE_LIMIT: "0", AUTH_FAILURE_WINDOW_SECONDS: "300" },
@@ -125,6 +127,7 @@ describe("loadConfig refuses invalid variables", () => {
     ["LOG_LEVEL", "loud"],
     ["DEMO", "yes"],
     ["SHUTDOWN_GRACE_MS", "-5"],
+    ["WORKERS", "0"],
     ["AUTH_FAILURE_LIMIT", "-1"],
     ["AUTH_FAILURE_WINDOW_SECONDS", "0"],
   ])("%s=%s", (name, value) => {

@@ -59,7 +59,7 @@ export function membersQuery(filter: MembersFilter, extra: Record<string, string
   return s ? `?${s}` : "";
 }
 
-function ProblemNotice(props: { problem: Problem; viewer: Viewer; labels: Labels }) {
+export function ProblemNotice(props: { problem: Problem; viewer: Viewer; labels: Labels }) {
   const p = props.problem;
   if (p.kind === "error") return <Notice kind="error">{p.message}</Notice>;
   const label = seatLabel(props.labels, p.seatType);
