@@ -7,7 +7,14 @@ import type { SessionManager } from "../http/session.js";
 import { listAudit } from "../repositories/audit-repository.js";
 import { isUuid } from "../repositories/members-repository.js";
 import { loadOrg, type ServiceDeps } from "../services/context.js";
-import { getMappings, mappingsInput, previewMappings, putMappings, syncOrg } from "../services/mappings-service.js";
+import { getJob, listOrgJobs } from "../services/jobs-service.js";
+import {
+  changeMappings,
+  getMappings,
+  mappingsInput,
+  previewMappings,
+  startSyncJob,
+} from "../services/mappings-service.js";
 import { getMember, listOrgMembers, memberPatchInput, patchMember, swapMembers } from "../services/members-service.js";
 import { seatOverview } from "../services/orgs-service.js";
 import { issueToken, listOrgTokens, revokeOrgToken } from "../services/tokens-service.js";
@@ -31,6 +38,7 @@ import {
   decodeCursor,
   encodeCursor,
   presentAuditEvent,
+  presentJob,
   presentMapping,
   presentMember,
   presentSamlConnection,
@@ -52,6 +60,16 @@ export const auditQuery = z.object({
   action: z.string().max(100).optional(),
   cursor: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const previewQuery = z.object({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const jobsQuery = z.object({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
 export const swapBody = z
@@ -143,19 +161,57 @@ export function createAdminRouter(deps: ServiceDeps, sessions: SessionManager): 
     res.json((await getMappings(deps, req.principal!.orgId)).map(presentMapping));
   });
 
+  // A small change is applied before the answer (200, the job finished); a large one is a job (202 and a
+  // Location to poll). Either way the body carries the job.
   router.put("/group-mappings", requirePermission("manage_mappings"), async (req, res) => {
     const body = mappingsInput.parse(req.body);
-    const result = await putMappings(deps, req.principal!.orgId, body, actorOf(req.principal, req.id));
-    res.json({ mappings: result.mappings.map(presentMapping), sync: result.sync });
+    const result = await changeMappings(deps, req.principal!.orgId, body, actorOf(req.principal, req.id));
+    res.location(`${req.baseUrl}/jobs/${result.job.job.id}`);
+    res
+      .status(result.job.finished ? 200 : 202)
+      .json({ mappings: result.mappings.map(presentMapping), job: presentJob(result.job.job, true) });
   });
 
   router.post("/group-mappings/preview", requirePermission("manage_mappings"), async (req, res) => {
     const body = mappingsInput.parse(req.body);
-    res.json(await previewMappings(deps, req.principal!.orgId, body, actorOf(req.principal, req.id)));
+    const q = previewQuery.parse(req.query);
+    const cursor = decodeCursor(q.cursor);
+    if (cursor !== null && !isUuid(cursor)) throw new DomainError("invalid_request", "cursor is not valid");
+    const preview = await previewMappings(deps, req.principal!.orgId, body, actorOf(req.principal, req.id), {
+      limit: q.limit,
+      cursor,
+    });
+    res.json({ ...preview, nextCursor: encodeCursor(preview.nextCursor) });
   });
 
   router.post("/sync", requirePermission("manage_mappings"), async (req, res) => {
-    res.json(await syncOrg(deps, req.principal!.orgId, actorOf(req.principal, req.id)));
+    const started = await startSyncJob(deps, req.principal!.orgId, actorOf(req.principal, req.id));
+    res.location(`${req.baseUrl}/jobs/${started.job.id}`);
+    res.status(started.finished ? 200 : 202).json(presentJob(started.job, true));
+  });
+
+  router.get("/jobs", requirePermission("manage_mappings"), async (req, res) => {
+    const q = jobsQuery.parse(req.query);
+    const raw = decodeCursor(q.cursor);
+    let before: { createdAt: Date; id: string } | null = null;
+    if (raw !== null) {
+      const [at, id] = raw.split("|");
+      const createdAt = new Date(at);
+      if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime()))
+        throw new DomainError("invalid_request", "cursor is not valid");
+      before = { createdAt, id };
+    }
+    const jobs = await listOrgJobs(deps, req.principal!.orgId, { limit: q.limit + 1, before });
+    const items = jobs.slice(0, q.limit);
+    const last = items[items.length - 1];
+    const next = jobs.length > q.limit && last ? `${last.createdAt.toISOString()}|${last.id}` : null;
+    res.json({ items: items.map((j) => presentJob(j, false)), nextCursor: encodeCursor(next) });
+  });
+
+  router.get("/jobs/:jobId", requirePermission("manage_mappings"), async (req, res) => {
+    const jobId = String(req.params.jobId);
+    if (!isUuid(jobId)) throw new DomainError("not_found", "job not found");
+    res.json(presentJob(await getJob(deps, req.principal!.orgId, jobId), true));
   });
 
   router.get("/audit-events", requirePermission("read_audit"), async (req, res) => {

@@ -10,7 +10,16 @@ import { ownershipTransferInput } from "../services/ownership-service.js";
 import { settingsPatchInput } from "../services/settings-service.js";
 import { deliveriesQuery, endpointInput, endpointPatch } from "../services/webhooks-service.js";
 import { webhookComponents, webhookEventsSection } from "./webhook-events-doc.js";
-import { adminTokenBody, auditQuery, listMembersQuery, samlBody, scimTokenBody, swapBody } from "./admin-router.js";
+import {
+  adminTokenBody,
+  auditQuery,
+  jobsQuery,
+  listMembersQuery,
+  previewQuery,
+  samlBody,
+  scimTokenBody,
+  swapBody,
+} from "./admin-router.js";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 
@@ -77,18 +86,39 @@ const ROUTES: Route[] = [
   {
     method: "put",
     path: `${ORG}/group-mappings`,
-    summary: "Replace group mappings and re-run the seat rules",
+    summary:
+      "Replace group mappings; a job re-runs the seat rules for the members they change (200 when it finished at once, else 202 with a Location to the job)",
     role: "admin",
     body: mappingsInput,
   },
   {
     method: "post",
     path: `${ORG}/group-mappings/preview`,
-    summary: "What replacing the mappings would change; changes nothing",
+    summary:
+      "What replacing the mappings would change, from a read-only snapshot: a summary and a page of who changes; changes and locks nothing",
     role: "admin",
     body: mappingsInput,
+    query: previewQuery,
   },
-  { method: "post", path: `${ORG}/sync`, summary: "Re-run the seat rules for every member", role: "admin" },
+  {
+    method: "post",
+    path: `${ORG}/sync`,
+    summary: "Start a job re-running the seat rules for every member they would change (200 finished, 202 queued)",
+    role: "admin",
+  },
+  {
+    method: "get",
+    path: `${ORG}/jobs`,
+    summary: "Mapping changes and syncs, newest first",
+    role: "admin",
+    query: jobsQuery,
+  },
+  {
+    method: "get",
+    path: `${ORG}/jobs/{jobId}`,
+    summary: "One job: state, progress, counts, errors, the first changes",
+    role: "admin",
+  },
   {
     method: "get",
     path: `${ORG}/audit-events`,

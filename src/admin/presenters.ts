@@ -1,5 +1,6 @@
 // Models -> admin API JSON. Ids are strings; a member's id is the same here and in SCIM.
 import type { AuditEvent } from "../repositories/audit-repository.js";
+import type { Job } from "../repositories/jobs-repository.js";
 import type { Member } from "../repositories/members-repository.js";
 import type { GroupMappingRule } from "../domain/seat-plan.js";
 import type { SamlConnection } from "../repositories/saml-repository.js";
@@ -96,5 +97,21 @@ export function presentSpKey(key: SpKeyView) {
     certificate: key.certificate,
     notAfter: key.notAfter.toISOString(),
     createdAt: key.createdAt.toISOString(),
+  };
+}
+
+/** An admin job. `changes` (the first changes, at most 1,000) only on the single job. */
+export function presentJob(j: Job, withChanges: boolean) {
+  return {
+    id: j.id,
+    kind: j.kind,
+    state: j.state,
+    progress: { done: j.progressDone, total: j.progressTotal },
+    counts: j.counts,
+    errors: j.errors,
+    createdAt: j.createdAt.toISOString(),
+    startedAt: j.startedAt?.toISOString() ?? null,
+    finishedAt: j.finishedAt?.toISOString() ?? null,
+    ...(withChanges ? { changes: j.changes } : {}),
   };
 }

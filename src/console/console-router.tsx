@@ -25,11 +25,11 @@ import {
 } from "../services/billing-service.js";
 import { loadOrg, type ServiceDeps } from "../services/context.js";
 import {
+  changeMappings,
   getMappings,
   listGroupChoices,
   mappingsInput,
   previewMappings,
-  putMappings,
 } from "../services/mappings-service.js";
 import {
   createInvitation,
@@ -393,7 +393,8 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
     }
     try {
       if (save) {
-        await putMappings(deps, org.id, parsed.data, actor);
+        // Applied by a job: a small change finishes before this returns, a large one in the background.
+        await changeMappings(deps, org.id, parsed.data, actor);
         res.redirect(303, "/admin/mappings?done=mappings");
         return;
       }

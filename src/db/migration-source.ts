@@ -8,6 +8,7 @@ import * as samlSpKeys from "../../migrations/20261207020000_saml_sp_keys.js";
 import * as billing from "../../migrations/20261207030000_billing.js";
 import * as invitations from "../../migrations/20261207040000_invitations.js";
 import * as webhooks from "../../migrations/20261207050000_webhooks.js";
+import * as jobs from "../../migrations/20261207060000_jobs.js";
 import * as consoleSessions from "../../migrations/20261207070000_console_sessions.js";
 
 const MIGRATIONS: [string, Knex.Migration][] = [
@@ -18,6 +19,7 @@ const MIGRATIONS: [string, Knex.Migration][] = [
   ["20261207030000_billing.ts", billing],
   ["20261207040000_invitations.ts", invitations],
   ["20261207050000_webhooks.ts", webhooks],
+  ["20261207060000_jobs.ts", jobs],
   ["20261207070000_console_sessions.ts", consoleSessions],
 ];
 

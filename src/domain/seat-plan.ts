@@ -113,3 +113,23 @@ export function canUseFreedSeat(waitingTypes: readonly string[], seatType: strin
 export function purchaseRequired(purchased: number, used: number): number {
   return Math.max(1, used - purchased + 1);
 }
+
+/** The role fields of a member, as far as the rules are concerned. */
+export interface RoleState {
+  role: Role;
+  roleSource: "manual" | "mapping";
+}
+
+/**
+ * The role the mappings give. The primary owner is exempt, and a role an owner set by hand above `member`
+ * sticks; otherwise the highest role among the member's mapped groups applies.
+ */
+export function roleFromPlan(plan: SeatPlan, member: RoleState): RoleState {
+  if (member.role === "primary_owner") return { role: member.role, roleSource: member.roleSource };
+  if (member.roleSource === "manual" && member.role !== "member")
+    return { role: member.role, roleSource: member.roleSource };
+  if (plan.role) return { role: plan.role, roleSource: "mapping" };
+  // The member left every group that gave them a role: back to member.
+  if (member.roleSource === "mapping") return { role: "member", roleSource: "manual" };
+  return { role: member.role, roleSource: member.roleSource };
+}

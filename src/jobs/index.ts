@@ -1,6 +1,7 @@
 // The background jobs every server process runs. Each is safe to run in many processes at once.
 import type { Logger } from "../logger.js";
 import type { ServiceDeps } from "../services/context.js";
+import { runNextJob } from "../services/jobs-service.js";
 import { expireInvitations } from "../services/invitations-service.js";
 import { MAIL_JOB } from "../services/mail-messages.js";
 import { deliverDue } from "../services/outbox-delivery.js";
@@ -21,6 +22,8 @@ export function backgroundJobs(deps: ServiceDeps, logger: Logger, options: { mai
     { name: WEBHOOK_JOB, intervalMs: 1_000, run: async (signal) => (await deliverWebhooks(deps, {}, signal)).more },
     // Attempt records older than 30 days.
     { name: "webhook-prune", intervalMs: 60 * 60_000, run: async () => (await pruneWebhookHistory(deps)).more },
+    // Mapping changes and syncs (issue 11): queued ones, and those whose process died (lease ran out).
+    { name: "admin-jobs", intervalMs: 1_000, run: async (signal) => runNextJob(deps, { signal }) },
   ];
   if (options.mail) {
     const consumer = mailConsumer(deps, createSmtpTransport(options.mail.smtpUrl), options.mail.from);

@@ -208,6 +208,8 @@ export async function queryGroups(
     orderBy: { sql: string; descending: boolean } | null;
     offset: number;
     limit: number;
+    /** Cursor paging: ids after `after`, in id order. */
+    keyset?: { after: string | null };
   },
 ): Promise<{ total: number; groups: Group[] }> {
   const base = () => {
@@ -217,6 +219,12 @@ export async function queryGroups(
   };
   const countRow = await base().count<{ count: number }[]>({ count: "*" }).first();
   const total = Number(countRow?.count ?? 0);
+  if (query.keyset) {
+    if (query.limit === 0) return { total, groups: [] };
+    const rows = base().select("g.*").orderBy("g.id").limit(query.limit);
+    if (query.keyset.after) rows.where("g.id", ">", query.keyset.after);
+    return { total, groups: (await rows).map(fromRow) };
+  }
   if (query.limit === 0 || query.offset >= total) return { total, groups: [] };
   const rows = base().select("g.*").offset(query.offset).limit(query.limit);
   if (query.orderBy)

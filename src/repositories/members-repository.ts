@@ -523,6 +523,8 @@ export interface ScimPageQuery {
    * would read them all.
    */
   fewMatches?: boolean;
+  /** Cursor paging (RFC 9865): ids after `after` (null: from the start), in id order; offset is ignored. */
+  keyset?: { after: string | null };
 }
 
 /** SCIM-visible members matching a compiled filter: a true total and one page. */
@@ -541,7 +543,7 @@ export async function queryScimMembers(
     if (query.where) q.whereRaw(query.where.sql, query.where.bindings as never[]);
     return q;
   };
-  if (query.fewMatches && query.offset === 0 && query.limit > 0) {
+  if (query.fewMatches && query.offset === 0 && query.limit > 0 && !query.keyset) {
     // What IdPs send before every create and update: one statement, with the total from the window count.
     const where = query.where ? ` and (${query.where.sql})` : "";
     const page = `select ${SCIM_VIEW_SQL}, count(*) over () as scim_total from members m where m.org_id = ? and m.scim_managed${where} order by m.created_at, m.id limit ?`;
@@ -570,6 +572,12 @@ export async function queryScimMembers(
     return { tokenUsable: false, result: { total: 0, members: [] } };
   const countRow = await base().count<{ count: number }[]>({ count: "*" }).first();
   const total = Number(countRow?.count ?? 0);
+  if (query.keyset) {
+    const rows = base().select(db.raw(SCIM_VIEW_SQL)).orderBy("m.id").limit(query.limit);
+    if (query.keyset.after) rows.where("m.id", ">", query.keyset.after);
+    const members = query.limit === 0 ? [] : (await rows).map((r) => scimViewFromRow(r as MemberRow));
+    return { tokenUsable: true, result: { total, members } };
+  }
   if (query.limit === 0 || query.offset >= total) return { tokenUsable: true, result: { total, members: [] } };
   const rows = base().select(db.raw(SCIM_VIEW_SQL)).offset(query.offset).limit(query.limit);
   if (query.orderBy)

@@ -35,6 +35,13 @@ interface BulkResult {
 }
 
 const REFERENCE = /^bulkId:(.+)$/;
+/** How many consecutive user creates of one Bulk request run together (create-batches.ts MAX_BATCH). */
+const CREATE_RUN = 64;
+
+/** POST /Users whose data refers to no bulkId: independent of every other operation. */
+function plainUserCreate(op: BulkOperation): boolean {
+  return op.method === "POST" && /^\/Users$/i.test(op.path) && references(op.data).size === 0;
+}
 
 /** Every bulkId the data refers to. */
 function references(value: unknown, found = new Set<string>()): Set<string> {
@@ -166,19 +173,9 @@ export async function processBulk(
   const actor = { orgId: scope.orgId, actor: { actor: scope.actor, requestId } };
   while (pending.length > 0 && (failOnErrors === null || errors < failOnErrors)) {
     const deferred: number[] = [];
-    for (const i of pending) {
-      if (failOnErrors !== null && errors >= failOnErrors) break;
+    const run = async (i: number) => {
       const op = operations[i];
-      const unresolved = [...references(op.data)].filter((ref) => !createdIds.has(ref));
-      // A reference to an operation that failed, or to no operation at all, can never resolve.
-      const resolvable = unresolved.every((ref) => operations.some((o, j) => o.bulkId === ref && results[j] === null));
-      if (unresolved.length > 0 && resolvable) {
-        deferred.push(i);
-        continue;
-      }
       try {
-        if (unresolved.length > 0)
-          throw new ScimError(409, "invalidValue", `unresolved bulkId reference: ${unresolved.join(", ")}`);
         const result = await execute(deps, actor, { ...op, data: resolve(op.data, createdIds) }, baseUrl);
         if (op.bulkId && result.location) createdIds.set(op.bulkId, result.location.split("/").pop() as string);
         results[i] = result;
@@ -193,6 +190,40 @@ export async function processBulk(
           response: scimErrorBody(scimError.status, scimError.scimType, scimError.message),
         };
       }
+    };
+    for (let k = 0; k < pending.length; k++) {
+      if (failOnErrors !== null && errors >= failOnErrors) break;
+      const i = pending[k];
+      const op = operations[i];
+      // A run of plain user creates goes at once, so the creates share one statement (create-batches.ts)
+      // as parallel POSTs do. The run never exceeds the errors still allowed, so failOnErrors stops the
+      // request exactly where running them one by one would.
+      const budget = failOnErrors === null ? CREATE_RUN : Math.min(CREATE_RUN, failOnErrors - errors);
+      let end = k;
+      while (end < pending.length && end - k < budget && plainUserCreate(operations[pending[end]])) end++;
+      if (end - k > 1) {
+        await Promise.all(pending.slice(k, end).map(run));
+        k = end - 1;
+        continue;
+      }
+      const unresolved = [...references(op.data)].filter((ref) => !createdIds.has(ref));
+      // A reference to an operation that failed, or to no operation at all, can never resolve.
+      const resolvable = unresolved.every((ref) => operations.some((o, j) => o.bulkId === ref && results[j] === null));
+      if (unresolved.length > 0 && resolvable) {
+        deferred.push(i);
+        continue;
+      }
+      if (unresolved.length > 0) {
+        errors++;
+        results[i] = {
+          method: op.method,
+          ...(op.bulkId ? { bulkId: op.bulkId } : {}),
+          status: "409",
+          response: scimErrorBody(409, "invalidValue", `unresolved bulkId reference: ${unresolved.join(", ")}`),
+        };
+        continue;
+      }
+      await run(i);
     }
     if (deferred.length === pending.length) {
       // Nothing could run: the remaining operations refer to each other in a cycle.

@@ -15,6 +15,11 @@ export interface ListParams {
   count: number;
   attributes: string[];
   excludedAttributes: string[];
+  /**
+   * RFC 9865 cursor paging: null when the client pages by startIndex; "" for the first page; else the
+   * nextCursor of the previous page.
+   */
+  cursor: string | null;
 }
 
 function first(value: unknown): unknown {
@@ -68,7 +73,29 @@ export function readListParams(source: Record<string, unknown>): ListParams {
     count,
     attributes: attributeList(pick(source, "attributes")),
     excludedAttributes: attributeList(pick(source, "excludedAttributes")),
+    cursor: readCursor(pick(source, "cursor")),
   };
+}
+
+function readCursor(value: unknown): string | null {
+  const v = first(value);
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "string") throw new ScimError(400, "invalidCursor", "cursor must be a string");
+  return v.trim();
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Our cursors are the last id of the page, base64url: opaque to clients, and cheap to check. */
+export function encodeScimCursor(lastId: string): string {
+  return Buffer.from(lastId, "utf8").toString("base64url");
+}
+
+function decodeScimCursor(cursor: string): string | null {
+  if (cursor === "") return null;
+  const id = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  if (!UUID.test(id)) throw new ScimError(400, "invalidCursor", "the cursor is not one this server issued");
+  return id;
 }
 
 /** Attributes that identify one user or group: an eq filter on one of them matches at most a few rows. */
@@ -92,6 +119,11 @@ export function compileListQuery(params: ListParams, resolver: AttributeResolver
     const expression = sortExpression(resolver.resolve(parseAttrPath(params.sortBy, "invalidValue")));
     if (!expression) throw new ScimError(400, "invalidValue", `cannot sort by ${params.sortBy}`);
     orderBy = { sql: expression, descending: params.sortOrder === "descending" };
+  }
+  if (params.cursor !== null) {
+    // Keyset by id: each page costs the same however deep it is (RFC 9865 lets the order be the server's).
+    if (orderBy) throw new ScimError(400, "invalidValue", "sortBy cannot be combined with cursor paging");
+    return { where, orderBy: null, offset: 0, limit: params.count, keyset: { after: decodeScimCursor(params.cursor) } };
   }
   return {
     where,

@@ -120,6 +120,15 @@ export function serviceProviderConfig(baseUrl: string): Record<string, unknown> 
     filter: { supported: true, maxResults: LIMITS.maxResults },
     changePassword: { supported: false },
     sort: { supported: true },
+    // RFC 9865: cursor paging for /Users and /Groups (keyset by id), alongside startIndex.
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: "index",
+      defaultPageSize: LIMITS.defaultCount,
+      maxPageSize: LIMITS.maxResults,
+      cursorTimeout: 86400, // seconds; a cursor is the last id of its page and never runs out
+    },
     etag: { supported: true },
     authenticationSchemes: [
       {

@@ -9,7 +9,9 @@ export type ScimType =
   | "noTarget"
   | "invalidValue"
   | "invalidVers"
-  | "sensitive";
+  | "sensitive"
+  /** RFC 9865 §2.3: a cursor this server did not issue, or cannot read. */
+  | "invalidCursor";
 
 export const SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 

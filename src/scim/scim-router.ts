@@ -32,7 +32,7 @@ import {
 import { processBulk } from "./bulk.js";
 import type { AttributeResolver, ColumnSpec } from "./filter/filter-to-sql.js";
 import { parseGroupPatch, readScimGroup, toScimGroup } from "./groups.js";
-import { attributeList, compileListQuery, type ListParams, readListParams } from "./list-query.js";
+import { attributeList, compileListQuery, encodeScimCursor, type ListParams, readListParams } from "./list-query.js";
 import { excludes, project } from "./projection.js";
 import { groupAttributes, userAttributes } from "./scim-attributes.js";
 import { readMessage, ScimError } from "./scim-error.js";
@@ -85,7 +85,18 @@ function send(res: Response, status: number, body: unknown, etag?: string): void
   res.end(json);
 }
 
-function listResponse(total: number, params: ListParams, resources: Record<string, unknown>[]) {
+function listResponse(total: number, params: ListParams, resources: Record<string, unknown>[], lastId?: string | null) {
+  if (params.cursor !== null) {
+    // RFC 9865 §2.2: no startIndex; nextCursor while there may be more (a full page).
+    const more = lastId && resources.length > 0 && resources.length === params.count;
+    return {
+      schemas: [LIST_RESPONSE_SCHEMA],
+      totalResults: total,
+      itemsPerPage: resources.length,
+      ...(more ? { nextCursor: encodeScimCursor(lastId) } : {}),
+      Resources: resources,
+    };
+  }
   return {
     schemas: [LIST_RESPONSE_SCHEMA],
     totalResults: total,
@@ -225,6 +236,7 @@ export function createScimRouter(deps: ServiceDeps, authFailures: AuthFailureLim
         page.total,
         params,
         page.members.map((m) => project(toScimUser(m, baseUrl), params.attributes, params.excludedAttributes)),
+        page.members[page.members.length - 1]?.id,
       ),
     );
   }
@@ -323,6 +335,7 @@ export function createScimRouter(deps: ServiceDeps, authFailures: AuthFailureLim
         page.total,
         params,
         await renderGroups(ctx(req).orgId, page.groups, params.attributes, params.excludedAttributes),
+        page.groups[page.groups.length - 1]?.id,
       ),
     );
   }
@@ -387,6 +400,8 @@ export function createScimRouter(deps: ServiceDeps, authFailures: AuthFailureLim
   router.post("/.search", async (req, res) => {
     // Both resource types in one list: Users first, then Groups, paged together.
     const params = readSearchBody(req.body);
+    if (params.cursor !== null)
+      throw new ScimError(400, "invalidValue", "cursor paging is offered on /Users and /Groups, not across both");
     const orgId = ctx(req).orgId;
     const userQuery = compileListQuery(params, rootResolver(userAttributes, groupAttributes));
     const groupQuery = compileListQuery(params, rootResolver(groupAttributes, userAttributes));

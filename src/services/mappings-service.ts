@@ -1,17 +1,24 @@
-// Group mappings: read, replace (then re-run the rules for everyone), preview, sync.
+// Group mappings: read, replace (then a job re-runs the rules for the members they change), preview, sync.
 import { z } from "zod";
-import type { Knex } from "knex";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
 import { mayGrant, type Role, ROLES } from "../domain/roles.js";
 import { type GroupMappingRule, sortMappings } from "../domain/seat-plan.js";
+import { type PlannedChange, simulateSync } from "../domain/sync-plan.js";
 import { appendAudit } from "../repositories/audit-repository.js";
 import { queryGroups } from "../repositories/groups-repository.js";
 import { listMappings, replaceMappings } from "../repositories/mappings-repository.js";
-import { listMemberIds } from "../repositories/members-repository.js";
 import type { Org } from "../repositories/orgs-repository.js";
-import { type Actor, changeContext, loadOrg, type ServiceDeps } from "./context.js";
-import { changeSeat, type SeatSnapshot } from "./seat-allocator.js";
+import { countActiveMembers, findSyncCandidates, freeSeatsByType } from "../repositories/sync-repository.js";
+import { type Actor, loadOrg, type ServiceDeps } from "./context.js";
+import {
+  enqueueSync,
+  type JobView,
+  runJobToEnd,
+  type SeatSnapshot,
+  type StartedJob,
+  startJob,
+} from "./jobs-service.js";
 
 export const mappingsInput = z
   .array(
@@ -96,56 +103,30 @@ export interface SyncResult {
   changes: MemberChange[];
 }
 
-const BATCH = 500;
-const LISTED_CHANGES = 1000;
-
-/**
- * Re-runs the rules for every member, each in a short transaction of its own so a sync of a large org
- * never holds the seat pool for long. Idempotent: running it again changes nothing more.
- */
-async function reconcileAll(deps: ServiceDeps, org: Org, actor: Actor, within?: Knex.Transaction): Promise<SyncResult> {
-  const db = within ?? deps.db;
-  const mappings = await listMappings(db, org.id);
-  const ctx = { ...changeContext(deps, org, actor), mappings };
-  const result: SyncResult = { evaluated: 0, changed: 0, changes: [] };
-  let after: string | null = null;
-  for (;;) {
-    const ids = await listMemberIds(db, org.id, after, BATCH);
-    if (ids.length === 0) break;
-    for (const id of ids) {
-      const run = (trx: Knex.Transaction) => changeSeat(trx, ctx, id, { kind: "reconcile" }, deps.now());
-      const change = within ? await run(within) : await withTransaction(deps.db, run);
-      result.evaluated++;
-      if (change.changed) {
-        result.changed++;
-        if (result.changes.length < LISTED_CHANGES)
-          result.changes.push({ memberId: id, before: change.before, after: change.after });
-      }
-    }
-    after = ids[ids.length - 1];
-  }
-  return result;
+function resultOf(job: JobView): SyncResult {
+  return { evaluated: job.counts.evaluated, changed: job.counts.changed, changes: job.changes as MemberChange[] };
 }
 
+/** Starts a sync job; a small one is run before this returns (`finished`). */
+export async function startSyncJob(deps: ServiceDeps, orgId: string, actor: Actor): Promise<StartedJob> {
+  await loadOrg(deps, deps.db, orgId);
+  return startJob(deps, orgId, "sync", actor);
+}
+
+/** Re-runs the rules for every member whose seat or role they change, to the end. */
 export async function syncOrg(deps: ServiceDeps, orgId: string, actor: Actor): Promise<SyncResult> {
-  const org = await loadOrg(deps, deps.db, orgId);
-  const result = await reconcileAll(deps, org, actor);
-  await appendAudit(deps.db, orgId, {
-    actor: actor.actor,
-    action: "mapping.sync",
-    after: { evaluated: result.evaluated, changed: result.changed },
-    requestId: actor.requestId,
-  });
-  return result;
+  await loadOrg(deps, deps.db, orgId);
+  const job = await enqueueSync(deps, orgId, "sync", actor);
+  return resultOf(await runJobToEnd(deps, job));
 }
 
-export async function putMappings(
+async function saveMappings(
   deps: ServiceDeps,
   orgId: string,
   input: MappingsInput,
   actor: MappingsActor,
-): Promise<{ mappings: GroupMappingRule[]; sync: SyncResult }> {
-  const mappings = await withTransaction(deps.db, async (trx) => {
+): Promise<GroupMappingRule[]> {
+  return withTransaction(deps.db, async (trx) => {
     const org = await loadOrg(deps, trx, orgId);
     const next = normalize(org, deps, input);
     const before = await listMappings(trx, orgId);
@@ -160,32 +141,110 @@ export async function putMappings(
     });
     return next;
   });
-  return { mappings, sync: await syncOrg(deps, orgId, actor) };
 }
 
-class PreviewRollback extends Error {}
+/** Saves the mappings and starts the job that applies them (run before this returns when small). */
+export async function changeMappings(
+  deps: ServiceDeps,
+  orgId: string,
+  input: MappingsInput,
+  actor: MappingsActor,
+): Promise<{ mappings: GroupMappingRule[]; job: StartedJob }> {
+  const mappings = await saveMappings(deps, orgId, input, actor);
+  return { mappings, job: await startJob(deps, orgId, "mapping_change", actor) };
+}
 
-/** What PUT would change: the same code runs in one transaction that is then rolled back. */
+/** Saves the mappings and applies them to the end (the CLI and tests; HTTP uses changeMappings). */
+export async function putMappings(
+  deps: ServiceDeps,
+  orgId: string,
+  input: MappingsInput,
+  actor: MappingsActor,
+): Promise<{ mappings: GroupMappingRule[]; sync: SyncResult }> {
+  const mappings = await saveMappings(deps, orgId, input, actor);
+  const job = await enqueueSync(deps, orgId, "mapping_change", actor);
+  return { mappings, sync: resultOf(await runJobToEnd(deps, job)) };
+}
+
+export interface PreviewPage {
+  limit?: number;
+  /** The last member id of the previous page. */
+  cursor?: string | null;
+  /** The job's batch size to replay (tests use small batches). */
+  batchSize?: number;
+}
+
+export interface PreviewResult extends SyncResult {
+  /** Active members in the org. */
+  members: number;
+  /** How many members move from one seat type (or Unassigned) to another, and from one role to another. */
+  summary: {
+    seats: { from: string; to: string; count: number }[];
+    roles: { from: string; to: string; count: number }[];
+  };
+  /** The next page of `changes`, or null. */
+  nextCursor: string | null;
+}
+
+function tally(changes: PlannedChange[], key: (c: PlannedChange) => [string, string] | null) {
+  const counts = new Map<string, { from: string; to: string; count: number }>();
+  for (const c of changes) {
+    const k = key(c);
+    if (!k) continue;
+    const id = k.join("\u0000");
+    const entry = counts.get(id) ?? { from: k[0], to: k[1], count: 0 };
+    entry.count++;
+    counts.set(id, entry);
+  }
+  return [...counts.values()].sort(
+    (a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
+  );
+}
+
+/**
+ * What PUT would change, without changing or locking anything: one read-only, repeatable-read snapshot;
+ * the members the rules could change found with set-based SQL (sync-repository.ts); the job's batches
+ * replayed with the allocator's pure rules (domain/sync-plan.ts). A summary and one page of who changes.
+ */
 export async function previewMappings(
   deps: ServiceDeps,
   orgId: string,
   input: MappingsInput,
   actor: MappingsActor,
-): Promise<SyncResult> {
-  let result: SyncResult | null = null;
-  try {
-    await deps.db.transaction(async (trx) => {
-      const org = await loadOrg(deps, trx, orgId);
-      const next = normalize(org, deps, input);
-      checkGrants(actor, await listMappings(trx, orgId), next);
-      await replaceMappings(trx, orgId, next);
-      result = await reconcileAll(deps, org, actor, trx);
-      throw new PreviewRollback();
-    });
-  } catch (error) {
-    if (!(error instanceof PreviewRollback)) throw error;
-  }
-  return result as unknown as SyncResult;
+  page: PreviewPage = {},
+): Promise<PreviewResult> {
+  const limit = Math.min(Math.max(page.limit ?? 1000, 1), 1000);
+  return deps.db.transaction(async (trx) => {
+    await trx.raw("set transaction isolation level repeatable read, read only");
+    const org = await loadOrg(deps, trx, orgId);
+    const mappings = normalize(org, deps, input);
+    checkGrants(actor, await listMappings(trx, orgId), mappings);
+    const query = { catalog: deps.catalogs.get(org.plan), mappings, policy: org.settings.mappedTypeExhausted };
+    const [members, free, candidates] = [
+      await countActiveMembers(trx, orgId),
+      await freeSeatsByType(trx, orgId),
+      await findSyncCandidates(trx, orgId, { ...query, assumeFree: true, includeWaiting: true }),
+    ];
+    const sim = simulateSync(query, candidates, free, deps.now(), page.batchSize);
+    const after = page.cursor ?? "";
+    const rest = sim.changes.filter((c) => c.memberId > after);
+    const shown = rest.slice(0, limit);
+    return {
+      members,
+      evaluated: sim.evaluated,
+      changed: sim.changes.length,
+      summary: {
+        seats: tally(sim.changes, (c) =>
+          c.before.seatType === c.after.seatType
+            ? null
+            : [c.before.seatType ?? "unassigned", c.after.seatType ?? "unassigned"],
+        ),
+        roles: tally(sim.changes, (c) => (c.before.role === c.after.role ? null : [c.before.role, c.after.role])),
+      },
+      changes: shown,
+      nextCursor: rest.length > limit ? shown[shown.length - 1].memberId : null,
+    };
+  });
 }
 
 /** SCIM groups an admin can pick for a mapping: display names, first 500 by name. */

@@ -12,6 +12,7 @@ import {
   planSeat,
   purchaseRequired,
   reasonFor,
+  roleFromPlan,
   type SeatPlan,
   seatMoves,
   waitingReason,
@@ -111,18 +112,8 @@ async function planFor(trx: Knex.Transaction, ctx: ChangeContext, member: Member
   return planSeat({ catalog: ctx.catalog, mappings, memberGroups, policy: ctx.org.settings.mappedTypeExhausted });
 }
 
-/**
- * The role the mappings give. The primary owner is exempt, and a role an owner set by hand above `member`
- * sticks; otherwise the highest role among the member's mapped groups applies.
- */
 function roleFrom(plan: SeatPlan, member: Member): Pick<Member, "role" | "roleSource"> {
-  if (member.role === "primary_owner") return { role: member.role, roleSource: member.roleSource };
-  if (member.roleSource === "manual" && member.role !== "member")
-    return { role: member.role, roleSource: member.roleSource };
-  if (plan.role) return { role: plan.role, roleSource: "mapping" };
-  // The member left every group that gave them a role: back to member.
-  if (member.roleSource === "mapping") return { role: "member", roleSource: "manual" };
-  return { role: member.role, roleSource: member.roleSource };
+  return roleFromPlan(plan, member);
 }
 
 /** Not in the queue. */

@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Member } from "../../src/repositories/members-repository.js";
 import { addGroupMembers } from "../../src/repositories/groups-repository.js";
 import type { ServiceDeps } from "../../src/services/context.js";
+import { runNextJob } from "../../src/services/jobs-service.js";
 import { testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { expectInvariants } from "../support/seat-invariants.js";
 import { makeGroup, provision, seatLedger, testDeps } from "../support/factories.js";
 import { type AdminClient, adminClient, adminTokenFor, createOrgViaApi, ownerIdOf } from "./helpers.js";
 
@@ -66,7 +68,16 @@ describe("group mappings", () => {
     const ledgerBefore = await seatLedger(tdb.db, f.orgId);
     const res = await f.owner.post("group-mappings/preview", RULES);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ evaluated: 4, changed: 2 });
+    expect(res.body).toMatchObject({
+      members: 4,
+      evaluated: 2,
+      changed: 2,
+      nextCursor: null,
+      summary: {
+        seats: [{ from: "chat_code", to: "chat", count: 1 }],
+        roles: [{ from: "member", to: "admin", count: 1 }],
+      },
+    });
     const byMember = Object.fromEntries(res.body.changes.map((c: { memberId: string }) => [c.memberId, c]));
     expect(Object.keys(byMember).sort()).toEqual([f.sales.id, f.engineer.id].sort());
     expect(byMember[f.sales.id]).toMatchObject({
@@ -89,6 +100,23 @@ describe("group mappings", () => {
     expect(await auditCount(f)).toBe(auditBefore);
   });
 
+  it("preview pages who changes with limit and cursor", async () => {
+    const f = await fixture();
+    const first = await f.owner.post("group-mappings/preview?limit=1", RULES);
+    expect(first.status).toBe(200);
+    expect(first.body.changed).toBe(2);
+    expect(first.body.changes).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await f.owner.post(`group-mappings/preview?limit=1&cursor=${first.body.nextCursor}`, RULES);
+    expect(second.body.changes).toHaveLength(1);
+    expect(second.body.nextCursor).toBeNull();
+    expect([first.body.changes[0].memberId, second.body.changes[0].memberId].sort()).toEqual(
+      [f.sales.id, f.engineer.id].sort(),
+    );
+    expect((await f.owner.post("group-mappings/preview?cursor=bm9wZQ", RULES)).status).toBe(400);
+    expect((await f.owner.get("jobs/00000000-0000-0000-0000-000000000000")).status).toBe(404);
+  });
+
   it("PUT replaces the mappings, applies them at once, and GET returns them in priority order", async () => {
     const f = await fixture();
     const res = await f.owner.put("group-mappings", RULES);
@@ -97,7 +125,16 @@ describe("group mappings", () => {
       { group: "Engineering", seatType: "chat_code", role: "admin", priority: 1 },
       { group: "Sales", seatType: "chat", role: null, priority: 2 },
     ]);
-    expect(res.body.sync).toMatchObject({ evaluated: 4, changed: 2 });
+    // Small: applied before the answer; the job says what it did.
+    expect(res.body.job).toMatchObject({
+      kind: "mapping_change",
+      state: "succeeded",
+      progress: { done: 2, total: 2 },
+      counts: { evaluated: 2, changed: 2, failed: 0 },
+      errors: [],
+    });
+    expect(res.headers.location).toBe(`/api/v1/orgs/${f.orgId}/jobs/${res.body.job.id}`);
+    expect((await f.owner.get(`jobs/${res.body.job.id}`)).body).toEqual(res.body.job);
 
     const got = await f.owner.get("group-mappings");
     expect(got.status).toBe(200);
@@ -133,6 +170,43 @@ describe("group mappings", () => {
     expect((await f.owner.get("group-mappings")).body).toEqual([]);
   });
 
+  it("PUT answers 202 with a queued job when many members change; a worker finishes it", async () => {
+    const f = await fixture();
+    // 120 members holding chat_code, all in Sales (seeded in SQL: setup, not the API under test).
+    await tdb.db("seat_allocations").where({ org_id: f.orgId }).update({ purchased: 200 });
+    const ids: { id: string }[] = await tdb.db
+      .raw(
+        `insert into members (org_id, id, user_name, seat_type, seat_status, seat_reason, source, scim_managed)
+       select ?, gen_random_uuid(), 'bulk' || i || '@example.com', 'chat_code', 'claimed', 'highest_available', 'scim', true
+         from generate_series(1, 120) i returning id`,
+        [f.orgId],
+      )
+      .then((r: { rows: { id: string }[] }) => r.rows);
+    await tdb.db("seat_allocations").where({ org_id: f.orgId, seat_type: "chat_code" }).increment("used", 120);
+    const salesId = (await tdb.db("groups").where({ org_id: f.orgId, display_name: "Sales" }).first()).id;
+    await addGroupMembers(
+      tdb.db,
+      f.orgId,
+      salesId,
+      ids.map((r) => r.id),
+    );
+
+    const res = await f.owner.put("group-mappings", RULES);
+    expect(res.status).toBe(202);
+    expect(res.body.job).toMatchObject({ state: "queued", progress: { done: 0, total: 122 }, startedAt: null });
+    expect(res.headers.location).toBe(`/api/v1/orgs/${f.orgId}/jobs/${res.body.job.id}`);
+    while (await runNextJob(deps));
+    const job = await f.owner.get(`jobs/${res.body.job.id}`);
+    expect(job.body).toMatchObject({
+      state: "succeeded",
+      progress: { done: 122, total: 122 },
+      counts: { evaluated: 122, changed: 122, failed: 0 },
+    });
+    expect(job.body.finishedAt).toEqual(expect.any(String));
+    await expectInvariants(tdb.db, f.orgId);
+    expect((await seatLedger(tdb.db, f.orgId)).chat.used).toBe(121);
+  });
+
   it("matches a mapping by a group's id too", async () => {
     const f = await fixture();
     const res = await f.owner.put("group-mappings", [{ group: f.engineeringId, seatType: "chat", priority: 1 }]);
@@ -148,17 +222,26 @@ describe("group mappings", () => {
     expect((await f.owner.put("group-mappings", RULES)).status).toBe(200);
     const again = await f.owner.post("sync");
     expect(again.status).toBe(200);
-    expect(again.body).toEqual({ evaluated: 4, changed: 0, changes: [] });
+    expect(again.body).toMatchObject({
+      kind: "sync",
+      state: "succeeded",
+      counts: { evaluated: 0, changed: 0 },
+      changes: [],
+    });
 
     // The loner joins Sales behind the allocator's back (as a raw group write would); sync catches up.
     const salesId = (await tdb.db("groups").where({ org_id: f.orgId, display_name: "Sales" }).first()).id;
     await addGroupMembers(tdb.db, f.orgId, salesId, [f.loner.id]);
     const sync = await f.owner.post("sync");
     expect(sync.status).toBe(200);
-    expect(sync.body).toMatchObject({ evaluated: 4, changed: 1 });
+    expect(sync.body).toMatchObject({ state: "succeeded", counts: { evaluated: 1, changed: 1 } });
     expect(sync.body.changes[0]).toMatchObject({ memberId: f.loner.id, after: { seatType: "chat" } });
     expect((await f.owner.get(`members/${f.loner.id}`)).body.seatType).toBe("chat");
-    expect((await f.owner.post("sync")).body.changed).toBe(0);
+    expect((await f.owner.post("sync")).body.counts.changed).toBe(0);
+    // Every job is listed, newest first.
+    const jobs = await f.owner.get("jobs");
+    expect(jobs.status).toBe(200);
+    expect(jobs.body.items.map((j: { kind: string }) => j.kind)).toEqual(["sync", "sync", "sync", "mapping_change"]);
     const audit = await f.owner.get("audit-events?action=mapping.sync");
     expect(audit.body.items.length).toBeGreaterThanOrEqual(3);
   });

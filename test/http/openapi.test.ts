@@ -26,6 +26,8 @@ describe("GET /api/v1/openapi.json", () => {
       "/api/v1/orgs/{orgId}/members",
       "/api/v1/orgs/{orgId}/members/swap",
       "/api/v1/orgs/{orgId}/group-mappings/preview",
+      "/api/v1/orgs/{orgId}/jobs",
+      "/api/v1/orgs/{orgId}/jobs/{jobId}",
       "/api/v1/orgs/{orgId}/audit-events",
       "/api/v1/orgs/{orgId}/saml",
       "/api/v1/orgs/{orgId}/invitations",

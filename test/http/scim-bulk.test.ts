@@ -334,3 +334,34 @@ describe("POST /Bulk", () => {
     expectScimError(await bulk([{ path: "/Users" }]), 400, "invalidSyntax");
   });
 });
+
+describe("Bulk creates go through the batched create path", () => {
+  it("creates a run of users together: more users than seats, a duplicate, every result in order", async () => {
+    const org = await makeOrg(testDeps(tdb.db), { seats: { chat_code: 10, chat: 10 } });
+    const client = scimClient(app, org.scimToken);
+    const ops = Array.from({ length: 30 }, (_, i) => postUser(`b${i}`, `run${i}@example.com`));
+    ops.push(postUser("dup", "run3@example.com"));
+    const res = await client.post("/Bulk", { schemas: [BULK_REQUEST], Operations: ops });
+    expect(res.status).toBe(200);
+    const results = res.body.Operations as BulkResult[];
+    expect(results.map((r) => r.bulkId)).toEqual(ops.map((o) => o.bulkId));
+    expect(results.slice(0, 30).every((r) => r.status === "201")).toBe(true);
+    expect(results[30].status).toBe("409");
+    // The owner holds one chat_code seat: 19 more seats for 30 users, the other 11 unassigned.
+    const rows: { seat_type: string | null; n: number }[] = await tdb
+      .db("members")
+      .where({ org_id: org.org.id })
+      .groupBy("seat_type")
+      .select("seat_type", tdb.db.raw("count(*)::int as n"));
+    expect(Object.fromEntries(rows.map((r) => [r.seat_type ?? "none", Number(r.n)]))).toEqual({
+      chat_code: 10,
+      chat: 10,
+      none: 11,
+    });
+    const pools = await tdb.db("seat_allocations").where({ org_id: org.org.id }).orderBy("seat_type");
+    expect(pools.map((p) => [p.seat_type, p.used])).toEqual([
+      ["chat", 10],
+      ["chat_code", 10],
+    ]);
+  });
+});

@@ -337,17 +337,27 @@ describe("previewing mappings", () => {
     expect(preview.changed).toBeGreaterThan(0);
 
     const put = await putMappings(deps, orgId, input, { actor: "admin:test" });
-    expect(put.sync).toEqual(preview);
-    // The changes reported are the members' states now, unless a later member's move promoted them.
-    for (const change of put.sync.changes) {
-      const m = await reload(tdb.db, orgId, change.memberId);
-      if (m.seatReason !== "promoted")
-        expect(seat(m)).toEqual([
-          change.after.seatType,
-          change.after.seatStatus,
-          change.after.seatReason,
-          change.after.waitingFor,
-        ]);
+    expect(put.sync.evaluated).toBe(preview.evaluated);
+    // Every member ends exactly where the preview said (promotions included); nobody else changed.
+    const planned = new Map(preview.changes.map((c) => [c.memberId, c]));
+    for (const m0 of before.members) {
+      const m = await reload(tdb.db, orgId, m0.id);
+      const now = {
+        seatType: m.seatType,
+        seatStatus: m.seatStatus,
+        seatReason: m.seatReason,
+        waitingFor: m.waitingFor,
+        role: m.role,
+      };
+      const was = {
+        seatType: m0.seat_type,
+        seatStatus: m0.seat_status,
+        seatReason: m0.seat_reason,
+        waitingFor: m0.waiting_for,
+        role: m0.role,
+      };
+      expect(now).toEqual(planned.get(m.id)?.after ?? was);
+      if (planned.has(m.id)) expect(planned.get(m.id)?.before).toEqual(was);
     }
     // Who ends up where depends on the order members are evaluated in; these do not.
     const now = Object.fromEntries(

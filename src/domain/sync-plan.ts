@@ -1,0 +1,231 @@
+// What a mapping change or a sync does, as pure functions over the members it can touch. The allocator
+// (services/seat-allocator.ts `reconcile`) applies the rules member by member against the database; these
+// functions replay the very same rules (planSeat, seatMoves, reasonFor, waitingReason, roleFromPlan) over a
+// snapshot, in the same order and batches as the job does (services/mappings-service.ts), so a preview is
+// what the apply then does. repositories/sync-repository.ts finds the members with the same predicate in SQL.
+import type { Catalog } from "./catalog.js";
+import type { Role } from "./roles.js";
+import {
+  type ExhaustedPolicy,
+  type GroupMappingRule,
+  planSeat,
+  reasonFor,
+  roleFromPlan,
+  type SeatPlan,
+  seatMoves,
+  waitingReason,
+} from "./seat-plan.js";
+
+/** How many members a sync batch takes; each member of a batch is changed in a transaction of its own. */
+export const SYNC_BATCH = 200;
+/** A sync repeats until a pass finds nobody to change (a seat freed late in one pass may let someone earlier move up). */
+export const SYNC_MAX_PASSES = 3;
+
+/** The member fields the rules read and write. */
+export interface RuleMember {
+  id: string;
+  active: boolean;
+  role: Role;
+  roleSource: "manual" | "mapping";
+  seatType: string | null;
+  seatStatus: string;
+  seatReason: string;
+  seatSource: "auto" | "manual";
+  waitingFor: string | null;
+  waitingTypes: string[];
+  waitingSince: Date | null;
+  /** The mapping groups (as the mappings spell them) this member is in. */
+  matchedGroups: string[];
+}
+
+export interface RuleSnapshot {
+  seatType: string | null;
+  seatStatus: string;
+  seatReason: string;
+  waitingFor: string | null;
+  role: Role;
+}
+
+export function ruleSnapshot(m: RuleMember): RuleSnapshot {
+  return {
+    seatType: m.seatType,
+    seatStatus: m.seatStatus,
+    seatReason: m.seatReason,
+    waitingFor: m.waitingFor,
+    role: m.role,
+  };
+}
+
+export interface RuleInput {
+  catalog: Catalog;
+  mappings: GroupMappingRule[];
+  policy: ExhaustedPolicy;
+}
+
+export function planOf(input: RuleInput, m: RuleMember): SeatPlan {
+  return planSeat({
+    catalog: input.catalog,
+    mappings: input.mappings,
+    memberGroups: m.matchedGroups,
+    policy: input.policy,
+  });
+}
+
+/** What reconcile does to one member given the free seats: the new member and the seat it gives back, if any. */
+export interface Outcome {
+  member: RuleMember;
+  claimed: string | null;
+  freed: string | null;
+}
+
+export function reconcileOutcome(plan: SeatPlan, m: RuleMember, free: Record<string, number>, now: Date): Outcome {
+  const same = { member: m, claimed: null, freed: null };
+  if (!m.active) return same;
+  const role = roleFromPlan(plan, m);
+  if (m.seatSource === "manual") return role.role === m.role ? same : { ...same, member: { ...m, ...role } };
+  const moves = seatMoves(plan, m.seatType);
+  const claimed = moves.tryTypes.find((t) => (free[t] ?? 0) > 0) ?? null;
+  const notWaiting = { waitingFor: null, waitingTypes: [], waitingSince: null };
+  if (claimed) {
+    return {
+      member: { ...m, ...role, seatType: claimed, seatStatus: "claimed", seatReason: reasonFor(plan), ...notWaiting },
+      claimed,
+      freed: m.seatType,
+    };
+  }
+  if (moves.keepCurrent) {
+    const seatReason = m.seatReason === "promoted" ? "promoted" : reasonFor(plan);
+    if (seatReason === m.seatReason && role.role === m.role && m.waitingFor === null) return same;
+    return { ...same, member: { ...m, ...role, seatReason, ...notWaiting } };
+  }
+  return {
+    member: {
+      ...m,
+      ...role,
+      seatType: null,
+      seatStatus: "unassigned",
+      seatReason: waitingReason(plan.waitingFor),
+      waitingFor: plan.waitingFor,
+      waitingTypes: plan.candidates,
+      waitingSince: m.waitingSince ?? now,
+    },
+    claimed: null,
+    freed: m.seatType,
+  };
+}
+
+function sameArray(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Whether reconcile would write anything for this member: the predicate sync-repository.ts runs in SQL. */
+export function wouldChange(before: RuleMember, after: RuleMember): boolean {
+  return (
+    before.seatType !== after.seatType ||
+    before.seatStatus !== after.seatStatus ||
+    before.seatReason !== after.seatReason ||
+    before.waitingFor !== after.waitingFor ||
+    !sameArray(before.waitingTypes, after.waitingTypes) ||
+    (before.waitingSince === null) !== (after.waitingSince === null) ||
+    before.role !== after.role ||
+    before.roleSource !== after.roleSource
+  );
+}
+
+export interface PlannedChange {
+  memberId: string;
+  before: RuleSnapshot;
+  after: RuleSnapshot;
+}
+
+export interface SyncSimulation {
+  /** Members the sync runs the rules for (counted once per pass). */
+  evaluated: number;
+  /** Members whose seat or role ends up different, by member id. */
+  changes: PlannedChange[];
+}
+
+/**
+ * Replays a sync over `members`: every member that could change under any free seats, plus everyone
+ * waiting (a freed seat may promote them). Batches of SYNC_BATCH candidates in id order, each picked with
+ * the free seats of the moment, as the job picks them in SQL; a freed seat goes to the longest waiter.
+ */
+export function simulateSync(
+  input: RuleInput,
+  members: RuleMember[],
+  freeSeats: Record<string, number>,
+  now: Date,
+  batchSize = SYNC_BATCH,
+): SyncSimulation {
+  const free = { ...freeSeats };
+  const state = new Map(members.map((m) => [m.id, m]));
+  const initial = new Map(members.map((m) => [m.id, m]));
+  const ids = [...state.keys()].sort();
+  const plans = new Map<string, SeatPlan>();
+  const plan = (m: RuleMember) => {
+    let p = plans.get(m.id);
+    if (!p) plans.set(m.id, (p = planOf(input, m)));
+    return p;
+  };
+  let tick = 0;
+  const clock = () => new Date(now.getTime() + tick++);
+  const candidate = (m: RuleMember) => wouldChange(m, reconcileOutcome(plan(m), m, free, now).member);
+
+  const giveBack = (seatType: string, fromId: string) => {
+    let best: RuleMember | null = null;
+    for (const w of state.values()) {
+      if (w.id === fromId || !w.active || w.waitingFor === null || !w.waitingTypes.includes(seatType)) continue;
+      if (!best || waitsLonger(w, best)) best = w;
+    }
+    if (!best) {
+      free[seatType] = (free[seatType] ?? 0) + 1;
+      return;
+    }
+    state.set(best.id, {
+      ...best,
+      seatType,
+      seatStatus: "claimed",
+      seatReason: "promoted",
+      waitingFor: null,
+      waitingTypes: [],
+      waitingSince: null,
+    });
+  };
+
+  let evaluated = 0;
+  for (let pass = 0; pass < SYNC_MAX_PASSES; pass++) {
+    let processed = 0;
+    let index = 0;
+    for (;;) {
+      const batch: string[] = [];
+      for (; index < ids.length && batch.length < batchSize; index++) {
+        if (candidate(state.get(ids[index]) as RuleMember)) batch.push(ids[index]);
+      }
+      if (batch.length === 0) break;
+      for (const id of batch) {
+        const m = state.get(id) as RuleMember;
+        const out = reconcileOutcome(plan(m), m, free, clock());
+        if (out.claimed) free[out.claimed]--;
+        if (out.freed) giveBack(out.freed, id);
+        state.set(id, out.member);
+        evaluated++;
+        processed++;
+      }
+    }
+    if (processed === 0) break;
+  }
+
+  const changes: PlannedChange[] = [];
+  for (const id of ids) {
+    const before = ruleSnapshot(initial.get(id) as RuleMember);
+    const after = ruleSnapshot(state.get(id) as RuleMember);
+    if (JSON.stringify(before) !== JSON.stringify(after)) changes.push({ memberId: id, before, after });
+  }
+  return { evaluated, changes };
+}
+
+function waitsLonger(a: RuleMember, b: RuleMember): boolean {
+  const at = (a.waitingSince ?? new Date(0)).getTime();
+  const bt = (b.waitingSince ?? new Date(0)).getTime();
+  return at < bt || (at === bt && a.id < b.id);
+}
