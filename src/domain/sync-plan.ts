@@ -171,27 +171,6 @@ export function simulateSync(
   const clock = () => new Date(now.getTime() + tick++);
   const candidate = (m: RuleMember) => wouldChange(m, reconcileOutcome(plan(m), m, free, now).member);
 
-  const giveBack = (seatType: string, fromId: string) => {
-    let best: RuleMember | null = null;
-    for (const w of state.values()) {
-      if (w.id === fromId || !w.active || w.waitingFor === null || !w.waitingTypes.includes(seatType)) continue;
-      if (!best || waitsLonger(w, best)) best = w;
-    }
-    if (!best) {
-      free[seatType] = (free[seatType] ?? 0) + 1;
-      return;
-    }
-    state.set(best.id, {
-      ...best,
-      seatType,
-      seatStatus: "claimed",
-      seatReason: "promoted",
-      waitingFor: null,
-      waitingTypes: [],
-      waitingSince: null,
-    });
-  };
-
   let evaluated = 0;
   for (let pass = 0; pass < SYNC_MAX_PASSES; pass++) {
     let processed = 0;
@@ -202,15 +181,9 @@ export function simulateSync(
         if (candidate(state.get(ids[index]) as RuleMember)) batch.push(ids[index]);
       }
       if (batch.length === 0) break;
-      for (const id of batch) {
-        const m = state.get(id) as RuleMember;
-        const out = reconcileOutcome(plan(m), m, free, clock());
-        if (out.claimed) free[out.claimed]--;
-        if (out.freed) giveBack(out.freed, id);
-        state.set(id, out.member);
-        evaluated++;
-        processed++;
-      }
+      applyBatchRules(input, state, batch, free, clock, plan);
+      evaluated += batch.length;
+      processed += batch.length;
     }
     if (processed === 0) break;
   }
@@ -222,6 +195,68 @@ export function simulateSync(
     if (JSON.stringify(before) !== JSON.stringify(after)) changes.push({ memberId: id, before, after });
   }
   return { evaluated, changes };
+}
+
+/** What one batch did: the members it reconciled (in order) and the waiters a freed seat promoted. */
+export interface BatchResult {
+  /** Each step in order: a batch member reconciled, or a waiter promoted into a seat a batch member freed. */
+  steps: { id: string; kind: "reconcile" | "promoted"; before: RuleMember; after: RuleMember }[];
+  /** Net change of each pool's `used` (claims minus seats given back to the pool). */
+  used: Record<string, number>;
+}
+
+/**
+ * The allocator's reconcile over one batch, member by member in the order given, against `free` (updated
+ * in place): a seat a member gives back goes to the longest waiter in `state` who can use it, else back to
+ * the pool. `state` holds the batch's members and the waiters that may be promoted; it is updated in place.
+ * The preview (simulateSync) and the job (services/jobs-service.ts) both run this, so they cannot drift.
+ */
+export function applyBatchRules(
+  input: RuleInput,
+  state: Map<string, RuleMember>,
+  batch: string[],
+  free: Record<string, number>,
+  clock: () => Date,
+  plan: (m: RuleMember) => SeatPlan = (m) => planOf(input, m),
+): BatchResult {
+  const result: BatchResult = { steps: [], used: {} };
+  const bump = (type: string, by: number) => (result.used[type] = (result.used[type] ?? 0) + by);
+  const giveBack = (seatType: string, fromId: string) => {
+    let best: RuleMember | null = null;
+    for (const w of state.values()) {
+      if (w.id === fromId || !w.active || w.waitingFor === null || !w.waitingTypes.includes(seatType)) continue;
+      if (!best || waitsLonger(w, best)) best = w;
+    }
+    if (!best) {
+      free[seatType] = (free[seatType] ?? 0) + 1;
+      bump(seatType, -1);
+      return;
+    }
+    const promoted: RuleMember = {
+      ...best,
+      seatType,
+      seatStatus: "claimed",
+      seatReason: "promoted",
+      waitingFor: null,
+      waitingTypes: [],
+      waitingSince: null,
+    };
+    result.steps.push({ id: best.id, kind: "promoted", before: best, after: promoted });
+    state.set(best.id, promoted);
+  };
+  for (const id of batch) {
+    const m = state.get(id);
+    if (!m) continue;
+    const out = reconcileOutcome(plan(m), m, free, clock());
+    if (out.claimed) {
+      free[out.claimed]--;
+      bump(out.claimed, 1);
+    }
+    if (out.freed) giveBack(out.freed, id);
+    state.set(id, out.member);
+    result.steps.push({ id, kind: "reconcile", before: m, after: out.member });
+  }
+  return result;
 }
 
 function waitsLonger(a: RuleMember, b: RuleMember): boolean {

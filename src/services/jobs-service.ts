@@ -1,12 +1,19 @@
 // Admin jobs (issue 11): a mapping change or a sync re-runs the rules for the members they change, found
-// with set-based SQL (repositories/sync-repository.ts), in batches of SYNC_BATCH. Each member is changed in
-// a transaction of its own through the allocator, so provisioning never waits for more than one member's
-// change. The job row keeps a cursor and a lease: a job whose process died is taken over by another
+// with set-based SQL (repositories/sync-repository.ts), in batches of SYNC_BATCH. A batch is applied in one
+// short transaction with set-based statements (applyBatch), so provisioning never waits for more than one
+// batch; should that fail, its members go through the allocator one at a time. The job row keeps a cursor and a lease: a job whose process died is taken over by another
 // process (jobs/index.ts) and resumes from its last finished batch; SKIP LOCKED makes it run once.
 import { randomUUID } from "node:crypto";
 import { withTransaction } from "../db/transaction.js";
 import { DomainError } from "../domain/errors.js";
-import { SYNC_BATCH, SYNC_MAX_PASSES } from "../domain/sync-plan.js";
+import {
+  applyBatchRules,
+  type RuleMember,
+  ruleSnapshot,
+  SYNC_BATCH,
+  SYNC_MAX_PASSES,
+  wouldChange,
+} from "../domain/sync-plan.js";
 import { appendAudit } from "../repositories/audit-repository.js";
 import {
   claimJob,
@@ -19,9 +26,20 @@ import {
   saveProgress,
 } from "../repositories/jobs-repository.js";
 import { listMappings } from "../repositories/mappings-repository.js";
-import { countSyncCandidates, findSyncCandidates } from "../repositories/sync-repository.js";
+import {
+  addUsed,
+  appendSeatChanges,
+  type CandidateQuery,
+  countSyncCandidates,
+  findSyncCandidates,
+  lockMembers,
+  lockPools,
+  lockWaiters,
+  type SeatChangeEvent,
+  updateRuleFields,
+} from "../repositories/sync-repository.js";
 import { type Actor, changeContext, loadOrg, type ServiceDeps } from "./context.js";
-import { changeSeat } from "./seat-allocator.js";
+import { type ChangeContext, changeSeat } from "./seat-allocator.js";
 
 export type { SeatSnapshot } from "./seat-allocator.js";
 export type JobView = Job;
@@ -125,24 +143,19 @@ export async function runClaimedJob(deps: ServiceDeps, claimed: Job, owner: stri
       await finish(deps, job, owner);
       return;
     }
-    for (const m of candidates) {
-      try {
-        const change = await withTransaction(deps.db, (trx) =>
-          changeSeat(trx, ctx, m.id, { kind: "reconcile" }, deps.now()),
-        );
-        job.counts = { ...job.counts, evaluated: job.counts.evaluated + 1 };
-        if (change.changed) {
-          job.counts = { ...job.counts, changed: job.counts.changed + 1 };
-          if (job.changes.length < LISTED_CHANGES)
-            job.changes = [...job.changes, { memberId: m.id, before: change.before, after: change.after } as JobChange];
-        }
-      } catch (error) {
-        // A member that vanished meanwhile is not a failure: there is nothing left to change.
-        if (error instanceof DomainError && error.code === "not_found") continue;
-        job.counts = { ...job.counts, failed: job.counts.failed + 1 };
-        if (job.errors.length < LISTED_ERRORS)
-          job.errors = [...job.errors, { memberId: m.id, message: (error as Error).message }];
-      }
+    const applied = await applyBatch(deps, ctx, query, candidates).catch(() => null);
+    if (applied) {
+      job.counts = {
+        ...job.counts,
+        evaluated: job.counts.evaluated + applied.evaluated,
+        changed: job.counts.changed + applied.changes.length,
+      };
+      const room = LISTED_CHANGES - job.changes.length;
+      if (room > 0) job.changes = [...job.changes, ...applied.changes.slice(0, room)];
+    } else {
+      // The set-based batch failed (a deadlock with provisioning, a pool that filled meanwhile): the same
+      // members one at a time through the allocator, each in a transaction of its own.
+      await applyOneByOne(deps, ctx, job, candidates);
     }
     job.cursor = candidates[candidates.length - 1].id;
     job.progressDone += candidates.length;
@@ -160,6 +173,84 @@ export async function runClaimedJob(deps: ServiceDeps, claimed: Job, owner: stri
     });
     if (!saved) return; // another process took the job over
   }
+}
+
+async function applyOneByOne(deps: ServiceDeps, ctx: ChangeContext, job: Job, candidates: RuleMember[]) {
+  for (const m of candidates) {
+    try {
+      const change = await withTransaction(deps.db, (trx) =>
+        changeSeat(trx, ctx, m.id, { kind: "reconcile" }, deps.now()),
+      );
+      job.counts = { ...job.counts, evaluated: job.counts.evaluated + 1 };
+      if (change.changed) {
+        job.counts = { ...job.counts, changed: job.counts.changed + 1 };
+        if (job.changes.length < LISTED_CHANGES)
+          job.changes = [...job.changes, { memberId: m.id, before: change.before, after: change.after } as JobChange];
+      }
+    } catch (error) {
+      // A member that vanished meanwhile is not a failure: there is nothing left to change.
+      if (error instanceof DomainError && error.code === "not_found") continue;
+      job.counts = { ...job.counts, failed: job.counts.failed + 1 };
+      if (job.errors.length < LISTED_ERRORS)
+        job.errors = [...job.errors, { memberId: m.id, message: (error as Error).message }];
+    }
+  }
+}
+
+class PoolFull extends Error {}
+
+/**
+ * One batch in one short transaction, set-based: lock the batch's members (id order), read them again with
+ * their groups under those locks, lock the waiters a freed seat may promote and then the pools (best type
+ * first, as the allocator does), replay the allocator's rules in memory (domain/sync-plan.ts
+ * applyBatchRules, the preview's own code), and write: one UPDATE for the members, one per pool whose count
+ * moves (refused by the database past capacity), one INSERT of audit and outbox rows.
+ */
+async function applyBatch(
+  deps: ServiceDeps,
+  ctx: ChangeContext,
+  query: CandidateQuery,
+  candidates: RuleMember[],
+): Promise<{ evaluated: number; changes: JobChange[] }> {
+  const orgId = ctx.org.id;
+  const ids = candidates.map((m) => m.id);
+  const byRank = ctx.catalog.seatTypes.map((s) => s.type);
+  return withTransaction(deps.db, async (trx) => {
+    await lockMembers(trx, orgId, ids);
+    const members = await findSyncCandidates(trx, orgId, { ...query, ids, after: null, limit: undefined });
+    const batchIds = members.map((m) => m.id);
+    const waiters = members.some((m) => m.seatType !== null)
+      ? await lockWaiters(trx, orgId, byRank, batchIds, batchIds.length)
+      : [];
+    const free = await lockPools(trx, orgId, byRank);
+    const state = new Map<string, RuleMember>([...waiters, ...members].map((m) => [m.id, m]));
+    const now = deps.now();
+    const result = applyBatchRules(query, state, batchIds, free, () => now);
+
+    for (const [type, delta] of Object.entries(result.used)) {
+      if (delta !== 0 && !(await addUsed(trx, orgId, type, delta))) throw new PoolFull(type);
+    }
+    const written = new Map<string, RuleMember>();
+    const events: SeatChangeEvent[] = [];
+    const changes: JobChange[] = [];
+    for (const step of result.steps) {
+      if (wouldChange(step.before, step.after)) written.set(step.id, state.get(step.id) as RuleMember);
+      const before = ruleSnapshot(step.before);
+      const after = ruleSnapshot(step.after);
+      if (JSON.stringify(before) === JSON.stringify(after)) continue;
+      events.push({
+        memberId: step.id,
+        action: step.kind === "promoted" ? "seat.promoted" : "seat.changed",
+        before,
+        after,
+        reason: step.after.seatReason,
+      });
+      if (step.kind === "reconcile") changes.push({ memberId: step.id, before, after } as JobChange);
+    }
+    await updateRuleFields(trx, orgId, [...written.values()]);
+    await appendSeatChanges(trx, orgId, ctx.actor, ctx.requestId ?? null, events);
+    return { evaluated: batchIds.length, changes };
+  });
 }
 
 async function finish(deps: ServiceDeps, job: Job, owner: string): Promise<void> {
