@@ -114,13 +114,15 @@ async function main() {
     if (i > 300) throw new Error("server not ready");
     await sleep(200);
   }
+  // The plans cap an org at 100,000 seats: create it small, then give it the seats the scenario needs in SQL.
   const seats = MEMBERS + 20_000;
   const orgRes = await fetch(`${base}/api/v1/orgs`, {
     method: "POST",
     headers: { authorization: `Bearer ${operatorToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "Bench", plan: "enterprise_usage", seats: { chat_code: seats, chat: seats } }),
+    body: JSON.stringify({ name: "Bench", plan: "enterprise_usage", seats: { chat_code: 1000, chat: 1000 } }),
   });
   const org = await orgRes.json();
+  if (!orgRes.ok) throw new Error(`creating the org: ${orgRes.status} ${JSON.stringify(org)}`);
   const scim = org.scimBaseUrl.replace(/\/+$/, "");
   const adminApi = `${base}/api/v1/orgs/${org.orgId}`;
   const call = (method, p, body) =>
@@ -135,6 +137,10 @@ async function main() {
   await db.connect();
   cleanups.push(() => db.end());
   const t0 = performance.now();
+  await db.query(
+    `update seat_allocations set purchased = $2 where org_id = $1 and seat_type in ('chat_code', 'chat')`,
+    [org.orgId, seats],
+  );
   await db.query(
     `insert into members (org_id, id, user_name, seat_type, seat_status, seat_reason, source, scim_managed)
      select $1, gen_random_uuid(), 'seed' || i || '@example.com', 'chat_code', 'claimed', 'highest_available', 'scim', true

@@ -221,10 +221,20 @@ export function applyBatchRules(
 ): BatchResult {
   const result: BatchResult = { steps: [], used: {} };
   const bump = (type: string, by: number) => (result.used[type] = (result.used[type] ?? 0) + by);
+  // Who is waiting, kept as the batch goes: looking through every member for each freed seat made a preview
+  // at 100,000 members quadratic (seconds of a blocked event loop).
+  const waiting = new Set<string>();
+  for (const w of state.values()) if (w.active && w.waitingFor !== null) waiting.add(w.id);
+  const put = (m: RuleMember) => {
+    state.set(m.id, m);
+    if (m.active && m.waitingFor !== null) waiting.add(m.id);
+    else waiting.delete(m.id);
+  };
   const giveBack = (seatType: string, fromId: string) => {
     let best: RuleMember | null = null;
-    for (const w of state.values()) {
-      if (w.id === fromId || !w.active || w.waitingFor === null || !w.waitingTypes.includes(seatType)) continue;
+    for (const id of waiting) {
+      const w = state.get(id) as RuleMember;
+      if (w.id === fromId || !w.waitingTypes.includes(seatType)) continue;
       if (!best || waitsLonger(w, best)) best = w;
     }
     if (!best) {
@@ -242,7 +252,7 @@ export function applyBatchRules(
       waitingSince: null,
     };
     result.steps.push({ id: best.id, kind: "promoted", before: best, after: promoted });
-    state.set(best.id, promoted);
+    put(promoted);
   };
   for (const id of batch) {
     const m = state.get(id);
@@ -253,7 +263,7 @@ export function applyBatchRules(
       bump(out.claimed, 1);
     }
     if (out.freed) giveBack(out.freed, id);
-    state.set(id, out.member);
+    put(out.member);
     result.steps.push({ id, kind: "reconcile", before: m, after: out.member });
   }
   return result;
