@@ -2,6 +2,7 @@
 // it (WEBHOOK_ALLOW_PRIVATE=true), never to a private, loopback, link-local, unique-local, multicast or
 // otherwise special address. The hostname is resolved and EVERY address checked, at registration and again
 // before each delivery pass (a name that later resolves to 127.0.0.1, DNS rebinding, is refused then).
+import { lookup as lookupCallback, type LookupAddress } from "node:dns";
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
 import { DomainError } from "../domain/errors.js";
@@ -95,4 +96,37 @@ export async function checkWebhookDestination(
       "webhook_url_refused",
       "the url resolves to a private, loopback or link-local address; the operator can allow these with WEBHOOK_ALLOW_PRIVATE=true",
     );
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A `lookup` for http.request that checks the addresses it hands to the socket: the address refused or
+ * allowed is the one connected to, so a host name re-pointed at an internal address between the check
+ * before a delivery pass and the connection (DNS rebinding) is refused too.
+ */
+export function guardedLookup(allowPrivate: boolean, resolve?: Resolver) {
+  return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
+    const answer = (error: NodeJS.ErrnoException | null, found: LookupAddress[]) => {
+      if (error) return callback(error, []);
+      if (!found.length) return callback(Object.assign(new Error("no address"), { code: "ENOTFOUND" }), []);
+      if (!allowPrivate && found.some((a) => isPrivateAddress(a.address)))
+        return callback(
+          Object.assign(new Error("the host resolves to a private address"), { code: "ERR_WEBHOOK_PRIVATE_ADDRESS" }),
+          [],
+        );
+      if (options.all) callback(null, found);
+      else callback(null, found[0]!.address, found[0]!.family);
+    };
+    if (resolve)
+      resolve(hostname).then(
+        (list) =>
+          answer(
+            null,
+            list.map((address) => ({ address, family: isIP(address) })),
+          ),
+        (error: NodeJS.ErrnoException) => answer(error, []),
+      );
+    else lookupCallback(hostname, { all: true, verbatim: true }, (error, list) => answer(error, list ?? []));
+  };
 }

@@ -6,6 +6,8 @@
 //    jitter), so order holds; after the last retry (~27 h) the endpoint is disabled, audited.
 // A process that dies mid-send keeps the lease until it runs out; another then sends the same delivery
 // again with the same webhook-id: at least once, at most a duplicate the receiver recognises.
+import http from "node:http";
+import https from "node:https";
 import { Webhook } from "standardwebhooks";
 import { withTransaction } from "../db/transaction.js";
 import { endpointWants, RETRY_SCHEDULE_MS, retryDelayMs, toWebhookEvent } from "../domain/webhook-events.js";
@@ -30,7 +32,7 @@ import {
 } from "../repositories/webhooks-repository.js";
 import type { ServiceDeps } from "./context.js";
 import { MAIL_JOB } from "./mail-messages.js";
-import { checkWebhookDestination, type Resolver } from "./webhook-address.js";
+import { checkWebhookDestination, guardedLookup, type Resolver } from "./webhook-address.js";
 
 export interface WebhookDeliveryOptions {
   /** Per request (default 10 s). */
@@ -102,71 +104,92 @@ interface SendResult {
   error: string | null;
 }
 
-async function readExcerpt(response: Response): Promise<string | null> {
-  if (!response.body) return null;
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < EXCERPT_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const text = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString("utf8");
-  return text.replace(/\uFFFD+$/, "") || null;
+// Connections are kept alive between deliveries to the same receiver, as fetch would.
+const agents = {
+  "http:": new http.Agent({ keepAlive: true, maxSockets: 8 }),
+  "https:": new https.Agent({ keepAlive: true, maxSockets: 8 }),
+};
+
+/** Where a delivery may connect: the same rule as at registration, applied to the address connected to. */
+export interface DestinationGuard {
+  allowPrivate: boolean;
+  resolve?: Resolver;
 }
 
-/** One signed POST (Standard Webhooks). Never follows redirects: a 3xx is a failure. */
+/**
+ * One signed POST (Standard Webhooks). Never follows redirects: a 3xx is a failure. Sent with node:http
+ * rather than fetch so the address check happens in the connection's own DNS lookup (guardedLookup).
+ */
 export async function sendWebhook(
   url: string,
   signer: Webhook,
   delivery: Pick<WebhookDelivery, "eventId" | "payload">,
   timeoutMs: number,
   signal: AbortSignal,
+  guard: DestinationGuard = { allowPrivate: false },
 ): Promise<SendResult> {
   const body = JSON.stringify(delivery.payload);
   const at = new Date();
+  const target = new URL(url);
   const headers = {
     "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
     "user-agent": "Roster-Webhooks/1",
     "webhook-id": delivery.eventId,
     "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
     "webhook-signature": signer.sign(delivery.eventId, at, body),
   };
   const started = performance.now();
-  try {
-    const response = await fetch(url, {
-      method: "POST",
-      body,
-      headers,
-      redirect: "manual",
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+  const elapsed = () => Math.round(performance.now() - started);
+  const client = target.protocol === "https:" ? https : http;
+  return new Promise<SendResult>((resolve) => {
+    const request = client.request(
+      target,
+      {
+        method: "POST",
+        headers,
+        agent: agents[target.protocol as "http:" | "https:"],
+        lookup: guardedLookup(guard.allowPrivate, guard.resolve) as never,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on("data", (chunk: Buffer) => {
+          if (size < EXCERPT_BYTES) chunks.push(chunk);
+          size += chunk.length;
+          // A receiver that answers with megabytes gets cut off; the status is what counts.
+          if (size > 64 * 1024) response.destroy();
+        });
+        response.on("close", () => {
+          const status = response.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          const text = Buffer.concat(chunks)
+            .subarray(0, EXCERPT_BYTES)
+            .toString("utf8")
+            .replace(/\uFFFD+$/, "");
+          resolve({
+            ok,
+            statusCode: status,
+            durationMs: elapsed(),
+            responseExcerpt: text || null,
+            error: ok ? null : `HTTP ${status}`,
+          });
+        });
+      },
+    );
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      const timedOut = error.name === "AbortError" || error.name === "TimeoutError";
+      const reason =
+        error.code === "ERR_WEBHOOK_PRIVATE_ADDRESS"
+          ? "refused: the url resolves to a private, loopback or link-local address"
+          : timedOut
+            ? `timed out after ${timeoutMs} ms`
+            : (error.code ?? error.name ?? "network error");
+      resolve({ ok: false, statusCode: null, durationMs: elapsed(), responseExcerpt: null, error: reason });
     });
-    const responseExcerpt = await readExcerpt(response).catch(() => null);
-    const ok = response.status >= 200 && response.status < 300;
-    return {
-      ok,
-      statusCode: response.status,
-      durationMs: Math.round(performance.now() - started),
-      responseExcerpt,
-      error: ok ? null : `HTTP ${response.status}`,
-    };
-  } catch (error) {
-    const e = error as { name?: string; cause?: { code?: string } };
-    const timedOut = e?.name === "TimeoutError" || e?.name === "AbortError";
-    return {
-      ok: false,
-      statusCode: null,
-      durationMs: Math.round(performance.now() - started),
-      responseExcerpt: null,
-      error: timedOut ? `timed out after ${timeoutMs} ms` : (e?.cause?.code ?? e?.name ?? "network error"),
-    };
-  }
+    request.end(body);
+  });
 }
 
 async function disableEndpoint(
@@ -240,7 +263,10 @@ async function deliverEndpoint(
     }
     const result: SendResult = refused
       ? { ok: false, statusCode: null, durationMs: 0, responseExcerpt: null, error: `refused: ${refused}` }
-      : await sendWebhook(endpoint.url, signer, delivery, options.timeoutMs, signal);
+      : await sendWebhook(endpoint.url, signer, delivery, options.timeoutMs, signal, {
+          allowPrivate: deps.webhooks?.allowPrivate ?? false,
+          resolve: options.resolve,
+        });
     const now = deps.now();
     if (!buffer.length) bufferSince = Date.now();
     buffer.push({ ...result, at: now, delivery, delivered: result.ok });

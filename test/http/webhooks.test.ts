@@ -13,7 +13,7 @@ import { WEBHOOK_EVENT_TYPES } from "../../src/domain/webhook-events.js";
 import type { ServiceDeps } from "../../src/services/context.js";
 import { expireInvitations } from "../../src/services/invitations-service.js";
 import { isPrivateAddress } from "../../src/services/webhook-address.js";
-import { deliverWebhooks, type WebhookDeliveryOptions } from "../../src/services/webhook-delivery.js";
+import { deliverWebhooks, sendWebhook, type WebhookDeliveryOptions } from "../../src/services/webhook-delivery.js";
 import { OPERATOR_TOKEN, testApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { provision, testDeps } from "../support/factories.js";
@@ -209,6 +209,41 @@ describe("webhook endpoints", () => {
       expect(res.body.error).toBe("webhook_url_refused");
     }
     expect((await owner.get("webhooks")).body.items).toEqual([]);
+  });
+
+  it("checks the address it connects to: a name re-pointed at 127.0.0.1 after the check (DNS rebinding) gets nothing", async () => {
+    const hits: string[] = [];
+    const receiver = createServer((req, res) => {
+      hits.push(req.url ?? "");
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const { port } = receiver.address() as AddressInfo;
+    // The pass's own check saw a public address; by the time the socket connects, the name answers 127.0.0.1.
+    let lookups = 0;
+    const rebinding = async () => (++lookups === 1 ? ["93.184.216.34"] : ["127.0.0.1"]);
+    const signer = new Webhook(Buffer.from("0123456789abcdef0123456789abcdef").toString("base64"));
+    const delivery = { eventId: "evt_rebind", payload: { type: "webhook.test" } };
+    const url = `http://hooks.rebind.test:${port}/hook`;
+    try {
+      expect((await rebinding()).length).toBe(1); // the registration-time check: public
+      const refused = await sendWebhook(url, signer, delivery as never, 2_000, new AbortController().signal, {
+        allowPrivate: false,
+        resolve: rebinding,
+      });
+      expect(refused.ok).toBe(false);
+      expect(refused.error).toMatch(/private/);
+      expect(hits).toEqual([]);
+      // The same lookup is what connects when private receivers are allowed: the guard is on the real path.
+      const allowed = await sendWebhook(url, signer, delivery as never, 2_000, new AbortController().signal, {
+        allowPrivate: true,
+        resolve: rebinding,
+      });
+      expect(allowed).toMatchObject({ ok: true, statusCode: 200, responseExcerpt: "ok" });
+      expect(hits).toEqual(["/hook"]);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it.each([
