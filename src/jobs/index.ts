@@ -23,7 +23,16 @@ export function backgroundJobs(deps: ServiceDeps, logger: Logger, options: { mai
     // Attempt records older than 30 days.
     { name: "webhook-prune", intervalMs: 60 * 60_000, run: async () => (await pruneWebhookHistory(deps)).more },
     // Mapping changes and syncs (issue 11): queued ones, and those whose process died (lease ran out).
-    { name: "admin-jobs", intervalMs: 1_000, run: async (signal) => runNextJob(deps, { signal }) },
+    {
+      name: "admin-jobs",
+      intervalMs: 1_000,
+      run: async (signal) =>
+        runNextJob(deps, {
+          signal,
+          onBatchFailed: (err) =>
+            logger.warn({ component: "admin-jobs", err }, "a batch failed as a whole; its members go one at a time"),
+        }),
+    },
   ];
   if (options.mail) {
     const consumer = mailConsumer(deps, createSmtpTransport(options.mail.smtpUrl), options.mail.from);

@@ -107,6 +107,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Members per batch (tests; the preview replays the same with PreviewPage.batchSize). */
   batchSize?: number;
+  /** Every member through the allocator in a transaction of its own, the path a failed batch falls back to (tests). */
+  oneByOne?: boolean;
+  /** A batch's set-based transaction failed and its members went one at a time (the worker logs it). */
+  onBatchFailed?: (error: unknown) => void;
 }
 
 /**
@@ -143,7 +147,12 @@ export async function runClaimedJob(deps: ServiceDeps, claimed: Job, owner: stri
       await finish(deps, job, owner);
       return;
     }
-    const applied = await applyBatch(deps, ctx, query, candidates).catch(() => null);
+    const applied = options.oneByOne
+      ? null
+      : await applyBatch(deps, ctx, query, candidates).catch((error: unknown) => {
+          options.onBatchFailed?.(error);
+          return null;
+        });
     if (applied) {
       job.counts = {
         ...job.counts,

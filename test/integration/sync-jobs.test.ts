@@ -7,7 +7,7 @@ import { addGroupMembers } from "../../src/repositories/groups-repository.js";
 import { claimJob, expireLease, findJob, saveProgress } from "../../src/repositories/jobs-repository.js";
 import type { ServiceDeps } from "../../src/services/context.js";
 import { enqueueSync, runNextJob } from "../../src/services/jobs-service.js";
-import { previewMappings, putMappings } from "../../src/services/mappings-service.js";
+import { previewMappings, putMappings, syncOrg } from "../../src/services/mappings-service.js";
 import { patchMember } from "../../src/services/members-service.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { makeGroup, makeOrg, provision, setMappings, setPurchased, testDeps } from "../support/factories.js";
@@ -219,6 +219,69 @@ describe("jobs across processes", () => {
     await expectLedgerConsistent(tdb.db, orgId);
     // The first process, back from the dead, cannot save over it.
     expect(await saveProgress(tdb.db, orgId, job.id, "process-1", { progressDone: 0 })).toBe(false);
+  });
+
+  it("a batch applied with set-based statements ends as the allocator one member at a time does, audit and outbox included", async () => {
+    const deps = testDeps(tdb.db, steppingClock());
+    const org = await makeOrg(deps, { manualHoldMinutes: 0, mappedTypeExhausted: "unassigned" });
+    const orgId = org.org.id;
+    await setPurchased(deps.db, orgId, "chat_code", 5); // the owner holds one
+    await setPurchased(deps.db, orgId, "chat", 5);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await provision(deps, orgId)).id);
+    const eng = await makeGroup(deps.db, orgId, "Eng", ids.slice(0, 8));
+    await makeGroup(deps.db, orgId, "Sales", ids.slice(0, 2));
+    // Eight want chat_code, four get it: the others wait for it.
+    await setMappings(deps.db, orgId, [{ group: eng, seatType: "chat_code", priority: 1 }]);
+    await syncOrg(deps, orgId, { actor: "admin:test" });
+    const members = await tdb.db("members").where({ org_id: orgId });
+    const pools = await tdb.db("seat_allocations").where({ org_id: orgId });
+    expect(members.some((m) => m.waiting_for !== null)).toBe(true);
+    // The change: Sales (two of Eng's seat holders) goes to chat as admins, freeing chat_code seats that
+    // promote Eng's waiters.
+    await setMappings(deps.db, orgId, [
+      { group: "Sales", seatType: "chat", role: "admin", priority: 1 },
+      { group: eng, seatType: "chat_code", priority: 2 },
+    ]);
+    const trail = async (from: { audit: number; outbox: number }) => ({
+      audit: (
+        await tdb
+          .db("audit_events")
+          .where({ org_id: orgId })
+          .where("id", ">", from.audit)
+          .whereLike("action", "seat.%")
+          .orderBy("id")
+      ).map((r) => [r.action, r.member_id, r.before, r.after, r.reason]),
+      outbox: (await tdb.db("outbox").where({ org_id: orgId }).where("id", ">", from.outbox).orderBy("id")).map((r) => [
+        r.topic,
+        r.payload,
+      ]),
+    });
+    const mark = async () => ({
+      audit: Number((await tdb.db("audit_events").max({ n: "id" }))[0].n ?? 0),
+      outbox: Number((await tdb.db("outbox").max({ n: "id" }))[0].n ?? 0),
+    });
+
+    const runs: { seats: Map<string, SeatRow>; trail: Awaited<ReturnType<typeof trail>>; changed: number }[] = [];
+    for (const oneByOne of [true, false]) {
+      await restore(deps, orgId, members, pools);
+      const from = await mark();
+      const job = await enqueueSync(deps, orgId, "mapping_change", { actor: "admin:test" });
+      let failed: unknown = null;
+      while (await runNextJob(deps, { batchSize: 5, oneByOne, onBatchFailed: (e) => (failed = e) }));
+      expect(failed).toBeNull();
+      const done = await findJob(tdb.db, orgId, job.id);
+      expect(done?.state).toBe("succeeded");
+      await expectLedgerConsistent(tdb.db, orgId);
+      runs.push({ seats: await seatsOf(deps, orgId), trail: await trail(from), changed: done?.counts.changed ?? 0 });
+    }
+    const [single, batched] = runs;
+    expect(single.changed).toBeGreaterThan(0);
+    expect(single.trail.audit.some(([action]) => action === "seat.promoted")).toBe(true);
+    expect(batched.seats).toEqual(single.seats);
+    expect(batched.changed).toBe(single.changed);
+    expect(batched.trail.audit).toEqual(single.trail.audit);
+    expect(batched.trail.outbox).toEqual(single.trail.outbox);
   });
 
   it("runs once however many workers look at the same time", async () => {
