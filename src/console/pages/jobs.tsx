@@ -16,8 +16,13 @@ const STATE: Record<Job["state"], string> = {
   failed: "Failed",
 };
 
+/** The total is counted when the job starts; a job that evaluates more (a later pass) raises it. */
+function totalOf(j: Job): number {
+  return Math.max(j.progressTotal, j.progressDone);
+}
+
 function progressWords(j: Job): string {
-  return `${j.progressDone} of ${j.progressTotal}`;
+  return `${j.progressDone} of ${totalOf(j)}`;
 }
 
 export function JobPage(props: { viewer: Viewer; job: Job; done?: string }) {

@@ -88,7 +88,7 @@ export function WebhooksPage(props: {
                       {e.failingSince ? <span class="muted"> since {formatDate(e.failingSince)}</span> : null}
                     </td>
                     <td data-label="Actions">
-                      <div class="actions">
+                      <div class="toolbar">
                         <a class="button secondary" href={`/admin/webhooks/${e.id}`}>
                           Deliveries<span class="visually-hidden"> to {e.url}</span>
                         </a>
@@ -124,11 +124,19 @@ export function WebhooksPage(props: {
           <CsrfField token={viewer.csrf} />
           <label>
             Endpoint URL
-            <input name="url" type="url" required maxLength={2000} value={form.url} placeholder="https://" />
+            <input
+              name="url"
+              type="url"
+              class="wide"
+              required
+              maxLength={2000}
+              value={form.url}
+              placeholder="https://"
+            />
           </label>
           <fieldset>
             <legend>Events to send (none ticked: all of them)</legend>
-            <ul class="fields">
+            <ul class="fields columns">
               {props.eventTypes.map((t) => (
                 <li key={t}>
                   <label>
@@ -257,7 +265,12 @@ export function DeliveriesPage(props: {
                           {d.attemptRecords.map((a, i) => (
                             <li key={i} data-attempt>
                               <strong>{attemptWords(a)}</strong> in {a.durationMs} ms, {formatDate(a.at)}
-                              {a.responseExcerpt ? <pre data-excerpt>{a.responseExcerpt}</pre> : null}
+                              {a.responseExcerpt ? (
+                                <>
+                                  <span class="visually-hidden">Response:</span>
+                                  <pre data-excerpt>{a.responseExcerpt}</pre>
+                                </>
+                              ) : null}
                             </li>
                           ))}
                         </ul>
