@@ -29,13 +29,17 @@ export function startJobs(jobs: Job[], logger: Logger): JobRunner {
     let wakeUp: () => void = () => {};
     const sleep = (ms: number) =>
       new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        timer.unref();
-        wakeUp = () => {
+        // Each sleep removes its own abort listener when it ends: the signal lives as long as the process,
+        // and a job that sleeps every second would otherwise pile up a listener per pass (a leak).
+        const finish = () => {
           clearTimeout(timer);
+          controller.signal.removeEventListener("abort", finish);
           resolve();
         };
-        controller.signal.addEventListener("abort", wakeUp, { once: true });
+        const timer = setTimeout(finish, ms);
+        timer.unref();
+        wakeUp = finish;
+        controller.signal.addEventListener("abort", finish, { once: true });
       });
     const done = (async () => {
       while (!controller.signal.aborted) {

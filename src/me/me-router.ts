@@ -41,8 +41,9 @@ export function createMeRouter(deps: ServiceDeps, sessions: SessionManager): Rou
       return;
     }
     await sessions.start(res, { orgId: record.orgId, memberId: record.memberId }, secure, deps.now());
-    // ?returnTo= a relative path (the console's link); anything else lands on /me.
-    res.redirect(303, safeReturnPath(req.query.returnTo));
+    // ?returnTo= a relative path. Without one the link lands on the console: only the primary owner gets
+    // sign-in links, and the console is where they start (it sends anyone below admin on to /me).
+    res.redirect(303, req.query.returnTo === undefined ? "/admin" : safeReturnPath(req.query.returnTo));
   });
 
   // Ends the session on the server too: the old cookie is refused afterwards.

@@ -207,7 +207,7 @@ describe("POST /api/v1/orgs/{orgId}/signin-link (operator)", () => {
     const fresh = new URL(res.body.ownerSignInUrl).pathname;
     const signIn = await request(app).get(fresh);
     expect(signIn.status).toBe(303);
-    expect(signIn.headers.location).toBe("/me");
+    expect(signIn.headers.location).toBe("/admin");
     // Single use.
     expect((await request(app).get(fresh)).status).toBe(401);
     expect(await auditActions(f.orgId, "signin_link.issued")).toHaveLength(1);

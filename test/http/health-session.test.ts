@@ -107,11 +107,11 @@ describe("health, readiness, metrics and unknown paths", () => {
 });
 
 describe("sign-in links and the session", () => {
-  it("redirects 303 to /me with an HttpOnly roster_session cookie", async () => {
+  it("redirects 303 to the console with an HttpOnly roster_session cookie", async () => {
     const created = await createOrgViaApi(app);
     const res = await request(app).get(signInPath(created.ownerSignInUrl));
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe("/me");
+    expect(res.headers.location).toBe("/admin");
     const raw = (res.headers["set-cookie"] as unknown as string[]).find((c) =>
       c.startsWith("roster_session="),
     ) as string;

@@ -57,4 +57,18 @@ describe("job runner", () => {
     await runner.stop();
     expect(runs).toBeGreaterThanOrEqual(5);
   });
+
+  it("sleeping between passes leaves no abort listener behind (a job every second ran for days)", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    let runs = 0;
+    const runner = startJobs([{ name: "often", intervalMs: 1, run: async () => void (runs += 1) }], logger);
+    await new Promise((r) => setTimeout(r, 150));
+    await runner.stop();
+    await new Promise((r) => setImmediate(r));
+    process.off("warning", onWarning);
+    expect(runs).toBeGreaterThan(20); // far more sleeps than the 10 listeners Node warns at
+    expect(warnings).not.toContain("MaxListenersExceededWarning");
+  });
 });
