@@ -1,6 +1,7 @@
 // The console in a real browser: Debian's Chromium driven by playwright-core against a live Roster on a test
 // database. Signs in with the owner's link, reads the seat bars, buys seats through a quote, invites someone and
-// claims the link in a fresh browser, searches, unassigns and reassigns, previews and saves a mapping and reads
+// claims the link in a fresh browser, searches, unassigns and reassigns, hits the no-seat prompt and buys the
+// missing seat, previews and saves a mapping and reads
 // its job, creates and revokes a SCIM token, adds a webhook endpoint for a local receiver and sees a test event
 // delivered; runs axe-core on every page (no serious or critical
 // violation) and keeps screenshots at desktop and phone width in test-results/screenshots (gitignored).
@@ -246,6 +247,37 @@ describe("the console in Chromium", () => {
       "Chat + Claude Code",
     );
     expect(await page.locator('tr[data-member="grace@acme.test"]').textContent()).toContain("Set by an admin");
+
+    // The no-seat prompt: Chat + Claude Code is full again, so moving the new hire there offers the owner the
+    // purchase; the quote comes prefilled with the one seat needed, and after buying it the move works.
+    await page.getByLabel("Name or email").fill("new.hire@acme.test");
+    await page.getByRole("button", { name: "Search" }).click();
+    const hire = page.locator('tr[data-member="new.hire@acme.test"]');
+    await hire.locator("summary").click();
+    await hire.locator(`select[name="seatType"]`).selectOption("chat_code");
+    await hire.getByRole("button", { name: "Apply" }).click();
+    await page.getByRole("link", { name: "Buy 1 Chat + Claude Code seat" }).waitFor();
+    // The refused change answers 409 with the prompt page, which the browser logs: that one is expected.
+    expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+    await inspect(page, "03a-members-no-seat");
+    await page.getByRole("link", { name: "Buy 1 Chat + Claude Code seat" }).click();
+    expect(new URL(page.url()).pathname).toBe("/admin/billing");
+    expect(await page.getByLabel("Chat + Claude Code seats to add").inputValue()).toBe("1");
+    expect(await page.locator('[data-line="chat_code"] td[data-label="Seats"]').textContent()).toContain("10 → 11");
+    await page.getByRole("link", { name: "Buy these seats…" }).click();
+    await page.getByRole("button", { name: "Confirm and buy" }).click();
+    await page.getByText("Seats bought:").waitFor();
+    await page.getByRole("link", { name: "Members" }).click();
+    await page.getByLabel("Name or email").fill("new.hire@acme.test");
+    await page.getByRole("button", { name: "Search" }).click();
+    const hired = page.locator('tr[data-member="new.hire@acme.test"]');
+    await hired.locator("summary").click();
+    await hired.locator(`select[name="seatType"]`).selectOption("chat_code");
+    await hired.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("Seat changed.").waitFor();
+    expect(await page.locator('tr[data-member="new.hire@acme.test"] [data-seat]').textContent()).toBe(
+      "Chat + Claude Code",
+    );
     await page.getByLabel("Name or email").fill("xss");
     await page.getByRole("button", { name: "Search" }).click();
     expect(await page.locator('tr[data-member="xss@acme.test"] strong').textContent()).toBe(
