@@ -27,6 +27,7 @@ import { loadOrg, type ServiceDeps } from "../services/context.js";
 import {
   changeMappings,
   getMappings,
+  startSyncJob,
   listGroupChoices,
   mappingsInput,
   previewMappings,
@@ -43,6 +44,19 @@ import { seatOverview } from "../services/orgs-service.js";
 import { transferOwnership } from "../services/ownership-service.js";
 import { getSamlConnection, putSamlConnection, samlEndpoints } from "../services/saml-connections-service.js";
 import { getSettings, patchSettings, settingsPatchInput } from "../services/settings-service.js";
+import { getJob, listOrgJobs } from "../services/jobs-service.js";
+import {
+  changeEndpoint,
+  createEndpoint,
+  endpointDeliveries,
+  endpointInput,
+  getEndpoint,
+  listOrgEndpoints,
+  redeliver,
+  removeEndpoint,
+  sendTestEvent,
+} from "../services/webhooks-service.js";
+import { WEBHOOK_EVENT_TYPES } from "../domain/webhook-events.js";
 import { issueToken, listOrgTokens, revokeOrgToken } from "../services/tokens-service.js";
 import { sendPage, type Viewer } from "./layout.js";
 import { sameOrigin } from "./security.js";
@@ -54,6 +68,8 @@ import { BLANK_ROWS, MappingsPage, type RuleRow, rowsOf } from "./pages/mappings
 import { type MembersFilter, MembersPage, membersQuery, type Problem } from "./pages/members.js";
 import { OverviewPage } from "./pages/overview.js";
 import { SettingsPage } from "./pages/settings.js";
+import { JobPage, JobsPage } from "./pages/jobs.js";
+import { DeleteWebhookPage, DeliveriesPage, type EndpointForm, WebhooksPage } from "./pages/webhooks.js";
 import { ErrorPage, NotForYouPage, SignInPage } from "./pages/signin.js";
 import type { Labels } from "./words.js";
 
@@ -93,7 +109,7 @@ const DONE: Record<string, string> = {
   seat: "Seat changed.",
   role: "Role changed.",
   swap: "Seats swapped.",
-  mappings: "Mappings saved; members were re-evaluated.",
+  mappings: "Mappings saved. This job re-evaluates the members whose seat or role they change.",
   token_revoked: "Token revoked. IdPs using it are refused from now on.",
   saml: "SAML settings saved.",
   settings: "Settings saved.",
@@ -101,6 +117,12 @@ const DONE: Record<string, string> = {
   reduction: "Reduction scheduled for the renewal.",
   invitation_revoked: "Invitation revoked. The link no longer works and the seat went back.",
   reduction_cancelled: "The seat type keeps its seats at the renewal; no reduction is scheduled for it.",
+  sync: "Sync started: members whose seat or role the rules change are re-evaluated.",
+  webhook_enabled: "Endpoint enabled. Waiting events are sent from the oldest.",
+  webhook_disabled: "Endpoint disabled. Events wait for it until it is enabled again.",
+  webhook_deleted: "Endpoint deleted.",
+  webhook_test: "Test event queued. Reload the deliveries to see it arrive.",
+  redelivered: "Event queued again, with the same id.",
 };
 
 function done(req: Request): string | undefined {
@@ -394,8 +416,8 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
     try {
       if (save) {
         // Applied by a job: a small change finishes before this returns, a large one in the background.
-        await changeMappings(deps, org.id, parsed.data, actor);
-        res.redirect(303, "/admin/mappings?done=mappings");
+        const result = await changeMappings(deps, org.id, parsed.data, actor);
+        res.redirect(303, `/admin/jobs/${result.job.job.id}?done=mappings`);
         return;
       }
       const result = await previewMappings(deps, org.id, parsed.data, actor);
@@ -419,6 +441,40 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
 
   router.post("/mappings/preview", need("manage_mappings"), (req, res) => mappingsAction(req, res, false));
   router.post("/mappings", need("manage_mappings"), (req, res) => mappingsAction(req, res, true));
+
+  router.post("/mappings/sync", need("manage_mappings"), async (_req, res) => {
+    const { org, actor } = signedOf(res);
+    const started = await startSyncJob(deps, org.id, actor);
+    res.redirect(303, `/admin/jobs/${started.job.id}?done=sync`);
+  });
+
+  // ---- Jobs (mapping changes and syncs): a page to reload while a large one runs in the background.
+  router.get("/jobs", need("manage_mappings"), async (req, res) => {
+    const { org, viewer } = signedOf(res);
+    const cursor = text(200).parse(req.query.cursor);
+    let before: { createdAt: Date; id: string } | null = null;
+    if (cursor) {
+      const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+      if (!at || !id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(Date.parse(at)))
+        throw new DomainError("invalid_request", "the page link is not valid");
+      before = { createdAt: new Date(at), id };
+    }
+    const jobs = await listOrgJobs(deps, org.id, { limit: PAGE_SIZE + 1, before });
+    const items = jobs.slice(0, PAGE_SIZE);
+    const last = items.at(-1);
+    const next =
+      jobs.length > PAGE_SIZE && last
+        ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`, "utf8").toString("base64url")
+        : null;
+    sendPage(res, 200, <JobsPage viewer={viewer} jobs={items} next={next} paged={before !== null} />);
+  });
+
+  router.get("/jobs/:jobId", need("manage_mappings"), async (req, res) => {
+    const { org, viewer } = signedOf(res);
+    const id = String(req.params.jobId);
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new DomainError("not_found", "job not found");
+    sendPage(res, 200, <JobPage viewer={viewer} job={await getJob(deps, org.id, id)} done={done(req)} />);
+  });
 
   // ---- Billing (owners)
   /** The quote form's numbers, add_<type>=N, for the plan's types (0 when absent). */
@@ -824,6 +880,107 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
       return renderConnections(res, HTTP_STATUS[known.code], { error: known.message });
     }
     res.redirect(303, "/admin/connections?done=saml");
+  });
+
+  // ---- Webhooks (admins)
+  const EVENT_CHOICES = WEBHOOK_EVENT_TYPES.filter((t) => t !== "webhook.test");
+
+  function endpointIdOf(req: Request): string {
+    const id = String(req.params.webhookId);
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new DomainError("not_found", "webhook endpoint not found");
+    return id;
+  }
+
+  async function renderWebhooks(res: Response, status: number, extra: Partial<Parameters<typeof WebhooksPage>[0]>) {
+    const { org, viewer } = signedOf(res);
+    sendPage(
+      res,
+      status,
+      <WebhooksPage
+        viewer={viewer}
+        endpoints={await listOrgEndpoints(deps, org.id)}
+        eventTypes={EVENT_CHOICES}
+        {...extra}
+      />,
+    );
+  }
+
+  router.get("/webhooks", need("manage_webhooks"), async (req, res) => {
+    await renderWebhooks(res, 200, { done: done(req) });
+  });
+
+  router.post("/webhooks", need("manage_webhooks"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    const raw: unknown = req.body.events;
+    const form: EndpointForm = {
+      url: typeof req.body.url === "string" ? String(req.body.url).trim().slice(0, 2000) : "",
+      events: (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(String).slice(0, 50),
+    };
+    try {
+      const input = endpointInput.parse({ url: form.url, events: form.events });
+      const created = await createEndpoint(deps, org.id, input, actor);
+      // The secret is on this response only (no-store); the list and every later page never show it.
+      await renderWebhooks(res, 201, { newSecret: { url: created.endpoint.url, secret: created.secret } });
+    } catch (error) {
+      const known = classify(error);
+      if (!known || known.code === "unavailable") throw error;
+      await renderWebhooks(res, HTTP_STATUS[known.code], { form, error: known.message });
+    }
+  });
+
+  router.post("/webhooks/:webhookId/enabled", need("manage_webhooks"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    const enabled = z.enum(["yes", "no"]).parse(req.body.enabled) === "yes";
+    await changeEndpoint(deps, org.id, endpointIdOf(req), { enabled }, actor);
+    res.redirect(303, `/admin/webhooks?done=${enabled ? "webhook_enabled" : "webhook_disabled"}`);
+  });
+
+  router.get("/webhooks/:webhookId/delete", need("manage_webhooks"), async (req, res) => {
+    const { org, viewer } = signedOf(res);
+    const endpoint = await getEndpoint(deps, org.id, endpointIdOf(req));
+    sendPage(res, 200, <DeleteWebhookPage viewer={viewer} endpoint={endpoint} />);
+  });
+
+  router.post("/webhooks/:webhookId/delete", need("manage_webhooks"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    await removeEndpoint(deps, org.id, endpointIdOf(req), actor);
+    res.redirect(303, "/admin/webhooks?done=webhook_deleted");
+  });
+
+  router.post("/webhooks/:webhookId/test", need("manage_webhooks"), async (req, res) => {
+    const { org } = signedOf(res);
+    const id = endpointIdOf(req);
+    await sendTestEvent(deps, org.id, id);
+    res.redirect(303, `/admin/webhooks/${id}?done=webhook_test`);
+  });
+
+  router.get("/webhooks/:webhookId", need("manage_webhooks"), async (req, res) => {
+    const { org, viewer } = signedOf(res);
+    const id = endpointIdOf(req);
+    const before = text(20).parse(req.query.before) ?? null;
+    if (before !== null && !/^\d{1,18}$/.test(before))
+      throw new DomainError("invalid_request", "the page link is not valid");
+    const endpoint = await getEndpoint(deps, org.id, id);
+    const page = await endpointDeliveries(deps, org.id, id, before, 20);
+    sendPage(
+      res,
+      200,
+      <DeliveriesPage
+        viewer={viewer}
+        endpoint={endpoint}
+        items={page.items}
+        next={page.more ? (page.items.at(-1)?.id ?? null) : null}
+        paged={before !== null}
+        done={done(req)}
+      />,
+    );
+  });
+
+  router.post("/webhooks/:webhookId/deliveries/:deliveryId/redeliver", need("manage_webhooks"), async (req, res) => {
+    const { org, actor } = signedOf(res);
+    const id = endpointIdOf(req);
+    await redeliver(deps, org.id, id, String(req.params.deliveryId), actor);
+    res.redirect(303, `/admin/webhooks/${id}?done=redelivered`);
   });
 
   // ---- Audit log

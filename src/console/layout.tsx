@@ -14,7 +14,16 @@ export interface Viewer {
 }
 
 export type Section =
-  "overview" | "members" | "mappings" | "invitations" | "billing" | "connections" | "audit" | "settings" | "me";
+  | "overview"
+  | "members"
+  | "mappings"
+  | "invitations"
+  | "billing"
+  | "connections"
+  | "webhooks"
+  | "audit"
+  | "settings"
+  | "me";
 
 const NAV: { section: Section; href: string; label: string; minRole?: Role }[] = [
   { section: "overview", href: "/admin", label: "Overview" },
@@ -24,6 +33,7 @@ const NAV: { section: Section; href: string; label: string; minRole?: Role }[] =
   // Billing is for owners: admins do not see the entry (the page answers them 403).
   { section: "billing", href: "/admin/billing", label: "Billing", minRole: "owner" },
   { section: "connections", href: "/admin/connections", label: "Connections" },
+  { section: "webhooks", href: "/admin/webhooks", label: "Webhooks" },
   { section: "audit", href: "/admin/audit", label: "Audit log" },
   { section: "settings", href: "/admin/settings", label: "Settings" },
 ];

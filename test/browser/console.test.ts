@@ -1,16 +1,20 @@
 // The console in a real browser: Debian's Chromium driven by playwright-core against a live Roster on a test
 // database. Signs in with the owner's link, reads the seat bars, buys seats through a quote, invites someone and
-// claims the link in a fresh browser, searches, unassigns and reassigns, previews and saves a mapping, creates
-// and revokes a SCIM token; runs axe-core on every page (no serious or critical
+// claims the link in a fresh browser, searches, unassigns and reassigns, hits the no-seat prompt and buys the
+// missing seat, previews and saves a mapping and reads
+// its job, creates and revokes a SCIM token, adds a webhook endpoint for a local receiver and sees a test event
+// delivered; runs axe-core on every page (no serious or critical
 // violation) and keeps screenshots at desktop and phone width in test-results/screenshots (gitignored).
 import fs from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliverWebhooks } from "../../src/services/webhook-delivery.js";
 import { testApp, OPERATOR_TOKEN } from "../support/app.js";
+import { testDeps } from "../support/factories.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -21,6 +25,10 @@ let tdb: TestDatabase;
 let server: Server;
 let base: string;
 let browser: Browser;
+// A local webhook receiver (testApp allows private addresses, as WEBHOOK_ALLOW_PRIVATE=true does).
+let receiver: Server;
+let receiverUrl: string;
+const receivedTypes: string[] = [];
 let org: { orgId: string; scimToken: string; ownerSignInUrl: string };
 
 async function api(pathName: string, init: { method?: string; token: string; body?: unknown; scim?: boolean }) {
@@ -40,6 +48,16 @@ async function api(pathName: string, init: { method?: string; token: string; bod
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   tdb = await createTestDatabase();
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      receivedTypes.push((JSON.parse(Buffer.concat(chunks).toString("utf8")) as { type: string }).type);
+      res.writeHead(200, { "content-type": "text/plain" }).end("thanks");
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/roster-events`;
   const app = testApp(tdb.db);
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
@@ -86,6 +104,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((r) => server?.close(r));
+  await new Promise((r) => receiver?.close(r));
   await tdb?.destroy();
 });
 
@@ -228,6 +247,37 @@ describe("the console in Chromium", () => {
       "Chat + Claude Code",
     );
     expect(await page.locator('tr[data-member="grace@acme.test"]').textContent()).toContain("Set by an admin");
+
+    // The no-seat prompt: Chat + Claude Code is full again, so moving the new hire there offers the owner the
+    // purchase; the quote comes prefilled with the one seat needed, and after buying it the move works.
+    await page.getByLabel("Name or email").fill("new.hire@acme.test");
+    await page.getByRole("button", { name: "Search" }).click();
+    const hire = page.locator('tr[data-member="new.hire@acme.test"]');
+    await hire.locator("summary").click();
+    await hire.locator(`select[name="seatType"]`).selectOption("chat_code");
+    await hire.getByRole("button", { name: "Apply" }).click();
+    await page.getByRole("link", { name: "Buy 1 Chat + Claude Code seat" }).waitFor();
+    // The refused change answers 409 with the prompt page, which the browser logs: that one is expected.
+    expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+    await inspect(page, "03a-members-no-seat");
+    await page.getByRole("link", { name: "Buy 1 Chat + Claude Code seat" }).click();
+    expect(new URL(page.url()).pathname).toBe("/admin/billing");
+    expect(await page.getByLabel("Chat + Claude Code seats to add").inputValue()).toBe("1");
+    expect(await page.locator('[data-line="chat_code"] td[data-label="Seats"]').textContent()).toContain("10 → 11");
+    await page.getByRole("link", { name: "Buy these seats…" }).click();
+    await page.getByRole("button", { name: "Confirm and buy" }).click();
+    await page.getByText("Seats bought:").waitFor();
+    await page.getByRole("link", { name: "Members" }).click();
+    await page.getByLabel("Name or email").fill("new.hire@acme.test");
+    await page.getByRole("button", { name: "Search" }).click();
+    const hired = page.locator('tr[data-member="new.hire@acme.test"]');
+    await hired.locator("summary").click();
+    await hired.locator(`select[name="seatType"]`).selectOption("chat_code");
+    await hired.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("Seat changed.").waitFor();
+    expect(await page.locator('tr[data-member="new.hire@acme.test"] [data-seat]').textContent()).toBe(
+      "Chat + Claude Code",
+    );
     await page.getByLabel("Name or email").fill("xss");
     await page.getByRole("button", { name: "Search" }).click();
     expect(await page.locator('tr[data-member="xss@acme.test"] strong').textContent()).toBe(
@@ -247,6 +297,15 @@ describe("the console in Chromium", () => {
     await inspect(page, "05-mappings-preview");
     await page.getByRole("button", { name: "Save these rules" }).click();
     await page.getByText("Mappings saved").waitFor();
+    // Saving starts a job: its page shows the state, progress and counts, and links back.
+    expect(new URL(page.url()).pathname).toMatch(/^\/admin\/jobs\/[0-9a-f-]{36}$/);
+    expect(await page.locator("[data-job-state]").getAttribute("data-job-state")).toBe("succeeded");
+    expect(Number(await page.locator('[data-count="changed"]').textContent())).toBeGreaterThan(0);
+    await inspect(page, "05a-job");
+    await page.getByRole("link", { name: "All jobs" }).click();
+    expect(await page.locator("tr[data-job]").count()).toBe(1);
+    await inspect(page, "05b-jobs");
+    await page.getByRole("link", { name: "← Group mappings" }).click();
     expect(await page.getByLabel("Group of rule 1").inputValue()).toBe("Engineering");
 
     // Connections: create a SCIM token (shown once, copy button), then revoke it.
@@ -270,6 +329,40 @@ describe("the console in Chromium", () => {
     expect(refused.status).toBe(401);
     await inspect(page, "07-connections");
 
+    // Webhooks: add an endpoint for two events (secret shown once), send a test event, see it delivered.
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await inspect(page, "07a-webhooks-empty");
+    await page.getByLabel("Endpoint URL").fill(receiverUrl);
+    await page.getByLabel("member.seat_changed").check();
+    await page.getByLabel("member.role_changed").check();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    const secret = (await page.locator("#new-secret").textContent())?.trim() ?? "";
+    expect(secret).toMatch(/^whsec_/);
+    await expect(page.getByRole("button", { name: "Copy secret" }).isVisible()).resolves.toBe(true);
+    const endpointRow = page.locator(`tr[data-endpoint="${receiverUrl}"]`);
+    expect(await endpointRow.locator("td[data-label=Events]").textContent()).toBe(
+      "member.seat_changed, member.role_changed",
+    );
+    await inspect(page, "07b-webhooks-new-secret");
+    await page.goto(`${base}/admin/webhooks`);
+    expect(await page.content()).not.toContain(secret);
+    await endpointRow.getByRole("button", { name: /Send test event/ }).click();
+    await page.getByText("Test event queued").waitFor();
+    expect(await page.locator('tr[data-delivery="webhook.test"]').getAttribute("data-status")).toBe("pending");
+    await deliverWebhooks(testDeps(tdb.db));
+    expect(receivedTypes).toContain("webhook.test");
+    await page.getByRole("link", { name: "Reload" }).click();
+    const delivered = page.locator('tr[data-delivery="webhook.test"]');
+    expect(await delivered.getAttribute("data-status")).toBe("delivered");
+    expect(await delivered.locator("[data-attempt] strong").textContent()).toBe("HTTP 200");
+    expect(await delivered.locator("[data-excerpt]").textContent()).toBe("thanks");
+    await inspect(page, "07c-webhook-deliveries");
+    await page.getByRole("link", { name: "← All endpoints" }).click();
+    await endpointRow.getByRole("link", { name: /Delete/ }).click();
+    await inspect(page, "07d-webhook-delete");
+    await page.getByRole("link", { name: "Keep it" }).click();
+    expect(await page.locator("tr[data-endpoint]").count()).toBe(1);
+
     // Audit log, settings, /me.
     await page.getByRole("link", { name: "Audit log" }).click();
     await page.getByLabel("Action").fill("seat.changed");
@@ -289,6 +382,7 @@ describe("the console in Chromium", () => {
       ["13-dark-connections", "/admin/connections"],
       ["14-dark-billing", "/admin/billing?add_chat_code=2"],
       ["15-dark-invitations", "/admin/invitations?status=all"],
+      ["16-dark-webhooks", "/admin/webhooks"],
     ] as const) {
       await page.goto(`${base}${url}`);
       await inspect(page, name);

@@ -61,6 +61,17 @@ export function MappingsPage(props: {
     <Layout title="Group mappings" viewer={viewer} section="mappings">
       {props.done && <Notice kind="ok">{props.done}</Notice>}
       {props.error && <Notice kind="error">{props.error}</Notice>}
+      <div class="row">
+        <a class="button secondary" href="/admin/jobs">
+          Recent jobs
+        </a>
+        <form method="post" action="/admin/mappings/sync" class="inline">
+          <CsrfField token={viewer.csrf} />
+          <button type="submit" class="secondary">
+            Sync all members now
+          </button>
+        </form>
+      </div>
       <p class="muted">
         The first mapping, by priority (lowest number first), whose group a member is in decides their seat type; the
         highest role among all matching mappings is their role. Members in no mapped group get the highest type
