@@ -156,11 +156,24 @@ export async function saveProgress(
   id: string,
   owner: string,
   fields: Partial<
-    Pick<Job, "progressDone" | "counts" | "errors" | "changes" | "pass" | "passProcessed" | "cursor" | "leaseUntil">
+    Pick<
+      Job,
+      | "progressDone"
+      | "progressTotal"
+      | "counts"
+      | "errors"
+      | "changes"
+      | "pass"
+      | "passProcessed"
+      | "cursor"
+      | "leaseUntil"
+    >
   > & { state?: JobState; finishedAt?: Date | null },
 ): Promise<boolean> {
   const row: Record<string, unknown> = {};
   if (fields.progressDone !== undefined) row.progress_done = fields.progressDone;
+  // The total grows when a pass finds more members than first counted; a stored total below done read "20 of 2".
+  if (fields.progressTotal !== undefined) row.progress_total = fields.progressTotal;
   if (fields.counts !== undefined) row.counts = JSON.stringify(fields.counts);
   if (fields.errors !== undefined) row.errors = JSON.stringify(fields.errors);
   if (fields.changes !== undefined) row.changes = JSON.stringify(fields.changes);

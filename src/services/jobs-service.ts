@@ -173,6 +173,7 @@ export async function runClaimedJob(deps: ServiceDeps, claimed: Job, owner: stri
     batches++;
     const saved = await saveProgress(deps.db, job.orgId, job.id, owner, {
       progressDone: job.progressDone,
+      progressTotal: job.progressTotal,
       counts: job.counts,
       errors: job.errors,
       changes: job.changes,

@@ -215,6 +215,8 @@ describe("jobs across processes", () => {
     const finished = await findJob(tdb.db, orgId, job.id);
     expect(finished).toMatchObject({ state: "succeeded", leaseOwner: "process-2", attempts: 2 });
     expect(finished?.progressDone).toBe(finished?.counts.evaluated);
+    // What GET jobs/{id} shows: never more done than the total.
+    expect(finished?.progressTotal).toBeGreaterThanOrEqual(finished?.progressDone ?? Infinity);
     expect(await seatsOf(first, orgId)).toEqual(uninterrupted);
     await expectLedgerConsistent(tdb.db, orgId);
     // The first process, back from the dead, cannot save over it.
