@@ -46,6 +46,9 @@ export function parseUserPatch(body: unknown): PatchOperation[] {
   for (const op of ops) {
     if (!["add", "remove", "replace"].includes(op.op))
       throw new ScimError(400, "invalidSyntax", `unknown op "${String(op.op)}"`);
+    // RFC 7644 §3.5.2.1 and .3: add and replace carry a value (a missing one was a 500 deep in scimmy).
+    if (op.op !== "remove" && op.value === undefined)
+      throw new ScimError(400, "invalidValue", `"${op.op}" needs a value`);
     if (op.path !== undefined) {
       if (op.path.length > LIMITS.maxFilterLength) throw new ScimError(400, "invalidPath", "path is too long");
       const inner = checkPath(op.path, true);

@@ -324,6 +324,19 @@ describe("PATCH /Users/{id}", () => {
     );
     expectScimError(await scim.patch(`/Users/${user.id}`, patchBody()), 400, "invalidSyntax");
   });
+
+  // Found by the property test: a replace or add with no value was a 500.
+  it("answers 400 invalidValue for an add or replace without a value, and changes nothing", async () => {
+    const before = (await scim.get(`/Users/${user.id}`)).body;
+    for (const op of ["replace", "add"])
+      for (const path of ["emails", "displayName", undefined])
+        expectScimError(
+          await scim.patch(`/Users/${user.id}`, patchBody(path ? { op, path } : { op })),
+          400,
+          "invalidValue",
+        );
+    expect((await scim.get(`/Users/${user.id}`)).body).toEqual(before);
+  });
 });
 
 describe("DELETE /Users/{id}", () => {
