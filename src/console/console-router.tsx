@@ -138,6 +138,13 @@ function labelsOf(deps: ServiceDeps, org: Org): { labels: Labels; types: string[
   };
 }
 
+/** A refusal to show on the page; anything else (an unknown error, the database down) goes on to the error handler. */
+function refusalOf(error: unknown) {
+  const known = classify(error);
+  if (!known || known.code === "unavailable") throw error;
+  return known;
+}
+
 export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager): Router {
   const router = Router();
 
@@ -306,8 +313,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
     try {
       await act();
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       const problem: Problem =
         known.code === "no_seat_available"
           ? {
@@ -433,8 +439,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
         preview: { evaluated: result.evaluated, changed: result.changed, changes },
       });
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       await renderMappings(res, HTTP_STATUS[known.code], { rows, error: known.message });
     }
   }
@@ -535,8 +540,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
     try {
       return { quote: await quoteSeats(deps, orgId, { add }), status: 200 };
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       const org = await loadOrg(deps, deps.db, orgId);
       return { error: billingMessage(known, org.termEnd), status: HTTP_STATUS[known.code] };
     }
@@ -623,8 +627,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
       const key = idempotencyKey.parse(req.body.idempotencyKey);
       purchase = await purchaseSeats(deps, org.id, { add }, key, actor);
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       return renderBilling(res, HTTP_STATUS[known.code], {
         error: billingMessage(known, (await loadOrg(deps, deps.db, org.id)).termEnd),
       });
@@ -646,8 +649,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
       const input = reductionInput.parse({ seatType: req.body.seatType, to: Number(to) });
       result = await scheduleReduction(deps, org.id, input, actor);
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       return renderBilling(res, HTTP_STATUS[known.code], {
         reductionError: billingMessage(known, (await loadOrg(deps, deps.db, org.id)).termEnd),
       });
@@ -733,8 +735,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
         { newLink: { who: input.email ?? input.externalId ?? "", url: issued.claimUrl, resent: false } },
       );
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       const problem: Problem =
         known.code === "no_seat_available"
           ? {
@@ -769,8 +770,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
         { newLink: { who: i.email ?? i.externalId ?? i.memberId, url: issued.claimUrl, resent: true } },
       );
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       await renderInvitations(
         res,
         HTTP_STATUS[known.code],
@@ -787,8 +787,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
     try {
       await revokeInvitation(deps, org.id, invitationIdOf(req), actor);
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       return renderInvitations(
         res,
         HTTP_STATUS[known.code],
@@ -875,8 +874,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
           };
       await putSamlConnection(deps, org.id, fields, actor);
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       return renderConnections(res, HTTP_STATUS[known.code], { error: known.message });
     }
     res.redirect(303, "/admin/connections?done=saml");
@@ -922,8 +920,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
       // The secret is on this response only (no-store); the list and every later page never show it.
       await renderWebhooks(res, 201, { newSecret: { url: created.endpoint.url, secret: created.secret } });
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       await renderWebhooks(res, HTTP_STATUS[known.code], { form, error: known.message });
     }
   });
@@ -1072,8 +1069,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
       });
       await patchSettings(deps, org.id, patch, actor);
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       return sendPage(
         res,
         HTTP_STATUS[known.code],
@@ -1092,8 +1088,7 @@ export function createConsoleRouter(deps: ServiceDeps, sessions: SessionManager)
       if (!target) throw new DomainError("not_found", `no member has the email or user name “${who}”`);
       await transferOwnership(deps, org.id, { memberId: target.id }, actor);
     } catch (error) {
-      const known = classify(error);
-      if (!known || known.code === "unavailable") throw error;
+      const known = refusalOf(error);
       return sendPage(
         res,
         HTTP_STATUS[known.code],
