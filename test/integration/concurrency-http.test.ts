@@ -2,54 +2,12 @@
 // PostgreSQL database, 200 simultaneous POST /scim/v2/Users (100 to each) for an org with 10 chat_code and
 // 10 chat seats. Exactly 10 + 10 seats are given, 180 members wait, nobody is created twice, and the audit
 // log agrees with the final state. PostgreSQL only: PGlite is one in-process database.
-import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, onPostgres, type TestDatabase } from "../support/database.js";
 import { makeOrg, seatLedger, setPurchased, testDeps, type TestOrg } from "../support/factories.js";
 import { expectInvariants } from "../support/seat-invariants.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(databaseUrl: string): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      LOG_LEVEL: "warn",
-      DB_POOL_MAX: "10",
-    },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 120; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return { url, process: child };
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  child.kill();
-  throw new Error("server did not become ready");
-}
+import { startServer } from "../support/server-process.js";
 
 describe.skipIf(!onPostgres)("two server processes provisioning over SCIM at once (PostgreSQL)", () => {
   let tdb: TestDatabase;
